@@ -1,0 +1,114 @@
+"""The ``laborseq`` command line: thin wrappers over the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from laborseq.panel import CareerPanel
+
+
+def load_data(spec: str) -> CareerPanel:
+    """A bundled panel by name, or a panel parquet file by path."""
+    from laborseq import datasets
+
+    if spec in datasets.LOADERS:
+        return datasets.load(spec)
+    path = Path(spec)
+    if path.suffix == ".parquet" or path.exists():
+        return CareerPanel.read_parquet(path)
+    raise SystemExit(f"laborseq: --data {spec!r} is neither a bundled panel {sorted(datasets.LOADERS)} nor a parquet file")
+
+
+def _fractions(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"fractions must be comma-separated numbers, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of all sub-commands."""
+    from laborseq.models import MODEL_NAMES
+
+    parser = argparse.ArgumentParser(prog="laborseq", description="Careers as sequences of occupations.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    cmp_ = sub.add_parser("compare", help="fit models and compare held-out perplexity in a report")
+    cmp_.add_argument("--data", default="nlswork", help="bundled panel (nlswork, wage_panel) or PANEL.parquet")
+    cmp_.add_argument(
+        "--models",
+        default="marginal,markov1,markov2",
+        help=f"comma-separated model names from: {', '.join(MODEL_NAMES)}",
+    )
+    cmp_.add_argument("--seed", type=int, default=0, help="seed of the person split and the bootstrap")
+    cmp_.add_argument("--out", default=None, help="output directory (default: compare-<data>)")
+    cmp_.add_argument("--fractions", type=_fractions, default=(0.7, 0.1, 0.2), help="train,valid,test shares")
+    cmp_.add_argument("--n-boot", type=int, default=1000, help="person-bootstrap draws for intervals")
+    cmp_.add_argument("--sample-persons", type=int, default=None, help="use a random subset of persons (quick runs)")
+    cmp_.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    desc = sub.add_parser("describe", help="summarise a panel")
+    desc.add_argument("--data", default="nlswork", help="bundled panel or PANEL.parquet")
+    return parser
+
+
+def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``laborseq compare``: split, fit, score, write the report."""
+    from tqdm.auto import tqdm
+
+    from laborseq.evaluate import compare
+    from laborseq.models import make_model
+    from laborseq.report import write_comparison_report
+
+    names = [n.strip() for n in args.models.split(",") if n.strip()]
+    models = {name: make_model(name) for name in names}
+    if len(args.fractions) != 3:
+        raise SystemExit("laborseq: --fractions needs three shares: train,valid,test")
+    started = time.perf_counter()
+    steps = tqdm(total=4, desc="compare", disable=args.quiet, unit="step")
+    steps.set_postfix_str("load data")
+    panel = load_data(args.data)
+    if args.sample_persons:
+        panel = panel.sample_persons(args.sample_persons, rng=args.seed)
+    steps.update()
+    steps.set_postfix_str("split")
+    train, valid, test = panel.split_persons(args.fractions, rng=args.seed)
+    steps.update()
+    steps.set_postfix_str("fit and score")
+    result = compare(models, train, test, valid=valid, rng=args.seed, n_boot=args.n_boot, progress=not args.quiet)
+    steps.update()
+    steps.set_postfix_str("write report")
+    out = Path(args.out or f"compare-{panel.name or 'panel'}")
+    split = {"method": "by person", "fractions": list(args.fractions), "seed": args.seed}
+    if args.sample_persons:
+        split["sample_persons"] = args.sample_persons
+    command = "laborseq " + " ".join(shlex.quote(a) for a in argv)
+    paths = write_comparison_report(
+        result, panel, {"train": train, "valid": valid, "test": test}, out, split=split, command=command
+    )
+    steps.update()
+    steps.close()
+    print(result)
+    print(f"\nwrote {paths['html']}, {paths['markdown']} and {paths['results']} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``laborseq`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    if args.command == "compare":
+        return run_compare(args, argv)
+    if args.command == "describe":
+        print(load_data(args.data).describe())
+        return 0
+    raise AssertionError(args.command)  # pragma: no cover
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,18 @@
+"""Sequence models of careers behind one estimator contract."""
+
+from laborseq.models.base import NotFittedError, SequenceModel, load_model
+from laborseq.models.heads import two_stage_log_probs
+from laborseq.models.marginal import Marginal
+from laborseq.models.markov import Markov
+from laborseq.models.registry import MODEL_NAMES, make_model
+
+__all__ = [
+    "MODEL_NAMES",
+    "Marginal",
+    "Markov",
+    "NotFittedError",
+    "SequenceModel",
+    "load_model",
+    "make_model",
+    "two_stage_log_probs",
+]

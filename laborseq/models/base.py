@@ -1,0 +1,299 @@
+"""The estimator contract every laborseq model follows.
+
+A model is fitted on a :class:`~laborseq.panel.CareerPanel` and predicts, for
+every *target* person-year of a panel (``panel.targets()``), the distribution of
+the state in that year given the person's earlier observations and covariates.
+A person's first observed year is a target too: every model predicts it from
+covariates alone (see each model's Notes), so that all models are scored on the
+same person-years. "Transitions only" figures drop the first years.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+
+from laborseq._io import atomic_directory, write_json_atomic
+from laborseq.panel import PERSON, CareerPanel
+
+WeightsLike = str | np.ndarray | pd.Series | None
+RNGLike = int | np.random.Generator | None
+
+_CONFIG = "config.json"
+_ARRAYS = "arrays.npz"
+
+
+class NotFittedError(RuntimeError):
+    """Raised when a model is used before :meth:`SequenceModel.fit`."""
+
+
+class SequenceModel(ABC):
+    """Base class of next-state models of careers.
+
+    Subclasses store hyper-parameters only in ``__init__`` (one attribute per
+    argument, same name), learn in :meth:`fit` and set trailing-underscore
+    attributes, and implement :meth:`_fit`, :meth:`_predict_proba` and
+    :meth:`_get_fitted` / :meth:`_set_fitted` for persistence.
+    """
+
+    classes_: tuple[str, ...]
+
+    # ------------------------------------------------------------------ parameters
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p for p in sig.parameters if p != "self"]
+
+    def get_params(self) -> dict[str, Any]:
+        """Hyper-parameters as a dict (the arguments of ``__init__``)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> Self:
+        """Set hyper-parameters; unknown names raise ``ValueError``."""
+        valid = set(self._param_names())
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"{type(self).__name__} has no parameter {name!r}; it has {sorted(valid)}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # ------------------------------------------------------------------ fitting
+    def fit(
+        self,
+        panel: CareerPanel,
+        *,
+        valid: CareerPanel | None = None,
+        weights: WeightsLike = None,
+        rng: RNGLike = None,
+    ) -> Self:
+        """Fit the model to the target person-years of ``panel``.
+
+        Parameters
+        ----------
+        panel : CareerPanel
+            Training panel.
+        valid : CareerPanel, optional
+            Validation panel (used by models that tune or stop early).
+        weights : str, array or Series, optional
+            Row weights: ``"weight"`` for the panel's survey weights, an array
+            with one weight per row of ``panel``, or a Series of person weights
+            indexed by person key. A weight of 2 counts like a duplicated person.
+        rng : int or numpy.random.Generator, optional
+            Seed for models that draw random numbers.
+
+        Returns
+        -------
+        self
+        """
+        if not isinstance(panel, CareerPanel):
+            raise TypeError(f"fit expects a CareerPanel, got {type(panel).__name__}")
+        if panel.n_targets == 0:
+            raise ValueError(f"{type(self).__name__}.fit: the panel has no target person-years")
+        self._check_params()
+        row_weights = resolve_weights(panel, weights)
+        self._fit(panel, valid=valid, weights=row_weights, rng=rng)
+        self.classes_ = tuple(panel.states)
+        self.scheme_ = panel.scheme
+        self.n_features_in_ = len(panel.covariates)
+        return self
+
+    def _check_params(self) -> None:
+        """Validate hyper-parameters (override to check)."""
+
+    @abstractmethod
+    def _fit(
+        self, panel: CareerPanel, *, valid: CareerPanel | None, weights: np.ndarray | None, rng: RNGLike
+    ) -> None:
+        """Learn from ``panel`` (weights already resolved to one per row)."""
+
+    # ------------------------------------------------------------------ prediction
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "classes_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit(panel) first")
+
+    def _check_panel(self, panel: CareerPanel) -> None:
+        self._check_fitted()
+        if tuple(panel.states) != tuple(self.classes_):
+            raise ValueError(
+                f"{type(self).__name__}: the panel's states (scheme {panel.scheme.name!r}, "
+                f"{len(panel.states)} states) differ from the states the model was fitted on "
+                f"({len(self.classes_)} states); harmonize both panels to one scheme"
+            )
+
+    def predict_proba(self, panel: CareerPanel) -> np.ndarray:
+        """Next-state distribution of every target person-year.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(panel.n_targets, len(classes_))``; row ``r`` is the
+            distribution of the state in the ``r``-th row of ``panel.targets()``
+            given that person's earlier rows; columns follow ``classes_``.
+        """
+        self._check_panel(panel)
+        return self._predict_proba(panel)
+
+    @abstractmethod
+    def _predict_proba(self, panel: CareerPanel) -> np.ndarray:
+        """Predict for a validated panel."""
+
+    def log_likelihood(self, panel: CareerPanel) -> np.ndarray:
+        """Log-probability (natural log) of each target's observed state, aligned with ``panel.targets()``."""
+        proba = self.predict_proba(panel)
+        observed = panel.state_index()[panel.target_mask]
+        with np.errstate(divide="ignore"):
+            return np.log(proba[np.arange(len(observed)), observed])
+
+    def score(self, panel: CareerPanel, weights: WeightsLike = None) -> float:
+        """Mean log-likelihood per target person-year (greater is better).
+
+        Parameters
+        ----------
+        panel : CareerPanel
+            Panel to score.
+        weights : str, array or Series, optional
+            As in :meth:`fit`; the weighted mean uses the weights of the targets.
+        """
+        ll = self.log_likelihood(panel)
+        w = resolve_weights(panel, weights)
+        if w is None:
+            return float(np.mean(ll))
+        w = w[panel.target_mask]
+        return float(np.sum(w * ll) / np.sum(w))
+
+    def perplexity(self, panel: CareerPanel, weights: WeightsLike = None) -> float:
+        """Perplexity ``exp(-score)``: the effective number of equally likely next states."""
+        return float(np.exp(-self.score(panel, weights)))
+
+    # ------------------------------------------------------------------ persistence
+    @abstractmethod
+    def _get_fitted(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Fitted state as (JSON-serializable dict, dict of numeric arrays)."""
+
+    @abstractmethod
+    def _set_fitted(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        """Restore the fitted state written by :meth:`_get_fitted`."""
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the fitted model to a directory (``config.json`` + ``arrays.npz``), atomically.
+
+        Nothing is pickled: arrays are stored with ``allow_pickle=False`` and the
+        configuration as JSON, so loading executes no code from the file.
+        """
+        self._check_fitted()
+        state, arrays = self._get_fitted()
+        config = {
+            "laborseq_version": _version(),
+            "model": f"{type(self).__module__}.{type(self).__qualname__}",
+            "params": _jsonable(self.get_params()),
+            "classes": list(self.classes_),
+            "scheme": self.scheme_.to_dict(),
+            "n_features_in": self.n_features_in_,
+            "fitted": _jsonable(state),
+        }
+        with atomic_directory(path) as tmp:
+            write_json_atomic(tmp / _CONFIG, config)
+            np.savez(tmp / _ARRAYS, **arrays)
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> SequenceModel:
+        """Load a model saved with :meth:`save` (see :func:`load_model`)."""
+        model = load_model(path)
+        if not isinstance(model, cls):
+            raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")
+        return model
+
+
+def load_model(path: str | os.PathLike[str]) -> SequenceModel:
+    """Load any laborseq model saved with :meth:`SequenceModel.save`.
+
+    Only classes defined inside the ``laborseq.models`` package are accepted, so
+    a crafted ``config.json`` cannot make this import arbitrary code.
+    """
+    from laborseq.taxonomy import OccupationScheme
+
+    path = Path(path)
+    config_file = path / _CONFIG
+    if not config_file.exists():
+        raise FileNotFoundError(f"{path} is not a saved laborseq model (no {_CONFIG})")
+    config = json.loads(config_file.read_text())
+    module_name, _, class_name = config["model"].rpartition(".")
+    if not module_name.startswith("laborseq.models."):
+        raise ValueError(f"{config_file}: refusing to load model class {config['model']!r} from outside laborseq.models")
+    model_cls = getattr(importlib.import_module(module_name), class_name, None)
+    if not (isinstance(model_cls, type) and issubclass(model_cls, SequenceModel)):
+        raise ValueError(f"{config_file}: {config['model']!r} is not a laborseq model")
+    with np.load(path / _ARRAYS, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    model = model_cls(**config["params"])
+    model._set_fitted(config["fitted"], arrays)
+    model.classes_ = tuple(config["classes"])
+    model.scheme_ = OccupationScheme.from_dict(config["scheme"])
+    model.n_features_in_ = config["n_features_in"]
+    return model
+
+
+def resolve_weights(panel: CareerPanel, weights: WeightsLike) -> np.ndarray | None:
+    """One non-negative weight per row of ``panel`` (``None`` for unweighted).
+
+    Parameters
+    ----------
+    panel : CareerPanel
+        The panel the weights refer to.
+    weights : None, "weight", array or Series
+        ``"weight"``: the panel's survey weights. Array: one weight per row.
+        Series: weights indexed by person key (every person must be present).
+    """
+    if weights is None:
+        return None
+    if isinstance(weights, str):
+        if weights != "weight" or not panel.has_weight:
+            raise ValueError(
+                f"weights={weights!r}: the panel has {'a' if panel.has_weight else 'no'} survey-weight "
+                "column; pass weights='weight' to use it, or an array / person Series"
+            )
+        out = panel.weights
+    elif isinstance(weights, pd.Series):
+        persons = panel.data[PERSON]
+        missing = pd.Index(persons.unique()).difference(weights.index)
+        if len(missing):
+            raise ValueError(f"person weights are missing for {len(missing)} person(s), e.g. {list(missing[:5])}")
+        out = weights.reindex(persons).to_numpy(dtype=float)
+    else:
+        out = np.asarray(weights, dtype=float)
+        if out.shape != (len(panel),):
+            raise ValueError(f"weights must have one value per panel row ({len(panel)}), got shape {out.shape}")
+    if not np.all(np.isfinite(out)) or (out < 0).any():
+        raise ValueError("weights must be finite and non-negative")
+    return out
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    return obj
+
+
+def _version() -> str:
+    from laborseq import __version__
+
+    return __version__

@@ -1,0 +1,172 @@
+"""A small document model rendered to Markdown and self-contained HTML.
+
+A :class:`Report` is a list of blocks (headings, paragraphs, tables, figures,
+preformatted text). The same blocks render to a Markdown file, whose figures
+are PNG files beside it, and to one HTML file with the figures inlined, so the
+two never disagree.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.figure  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from laborseq._io import write_text_atomic  # noqa: E402
+
+_CSS = """
+body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; max-width: 60rem;
+       margin: 2rem auto; padding: 0 1rem; color: #1a1a1a; line-height: 1.45; }
+h1 { font-size: 1.7rem; border-bottom: 2px solid #333; padding-bottom: .3rem; }
+h2 { font-size: 1.3rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; }
+th, td { padding: .25rem .6rem; border-bottom: 1px solid #ddd; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+thead th { border-bottom: 2px solid #333; }
+caption { caption-side: top; text-align: left; font-weight: 600; padding-bottom: .3rem; }
+figure { margin: 1rem 0; } figure img { max-width: 100%; }
+figcaption { font-size: .9rem; color: #444; }
+pre { background: #f5f5f5; padding: .6rem; overflow-x: auto; font-size: .85rem; }
+code { background: #f2f2f2; padding: 0 .2rem; }
+"""
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section heading (level 1 is the title)."""
+
+    text: str
+    level: int = 2
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """Text with Markdown-style ``**bold**`` and ```code``` spans."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table; the index is shown as the first column."""
+
+    frame: pd.DataFrame
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A matplotlib figure saved as ``figures/<name>.png`` (and ``.svg``)."""
+
+    figure: matplotlib.figure.Figure
+    name: str
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Preformatted:
+    """Monospaced text (commands, environment listings)."""
+
+    text: str
+
+
+Block = Heading | Paragraph | Table | Figure | Preformatted
+
+
+@dataclass
+class Report:
+    """An ordered list of blocks with a title."""
+
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+
+    def add(self, *blocks: Block) -> Report:
+        """Append blocks; returns ``self`` for chaining."""
+        self.blocks.extend(blocks)
+        return self
+
+    # ------------------------------------------------------------------ Markdown
+    def to_markdown(self) -> str:
+        """Markdown text; figures are linked as ``figures/<name>.png``."""
+        parts = [f"# {self.title}"]
+        for block in self.blocks:
+            if isinstance(block, Heading):
+                parts.append(f"{'#' * max(block.level, 2)} {block.text}")
+            elif isinstance(block, Paragraph):
+                parts.append(block.text)
+            elif isinstance(block, Table):
+                table = block.frame.to_markdown()
+                parts.append(f"**{block.caption}**\n\n{table}" if block.caption else table)
+            elif isinstance(block, Figure):
+                parts.append(f"![{block.caption or block.name}](figures/{block.name}.png)")
+                if block.caption:
+                    parts.append(f"*{block.caption}*")
+            elif isinstance(block, Preformatted):
+                parts.append(f"```\n{block.text}\n```")
+        return "\n\n".join(parts) + "\n"
+
+    # ------------------------------------------------------------------ HTML
+    def to_html(self) -> str:
+        """One self-contained HTML page (figures inlined as base64 PNG)."""
+        body = [f"<h1>{html.escape(self.title)}</h1>"]
+        for block in self.blocks:
+            if isinstance(block, Heading):
+                level = min(max(block.level, 2), 6)
+                body.append(f"<h{level}>{_inline(block.text)}</h{level}>")
+            elif isinstance(block, Paragraph):
+                body.append(f"<p>{_inline(block.text)}</p>")
+            elif isinstance(block, Table):
+                table = block.frame.to_html(border=0, escape=True, na_rep="")
+                if block.caption:
+                    table = table.replace(">", f"><caption>{html.escape(block.caption)}</caption>", 1)
+                body.append(table)
+            elif isinstance(block, Figure):
+                data = base64.b64encode(_png_bytes(block.figure)).decode()
+                alt = html.escape(block.caption or block.name)
+                caption = f"<figcaption>{html.escape(block.caption)}</figcaption>" if block.caption else ""
+                body.append(f'<figure><img alt="{alt}" src="data:image/png;base64,{data}">{caption}</figure>')
+            elif isinstance(block, Preformatted):
+                body.append(f"<pre>{html.escape(block.text)}</pre>")
+        return (
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<title>{html.escape(self.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            + "\n".join(body)
+            + "\n</body>\n</html>\n"
+        )
+
+    # ------------------------------------------------------------------ files
+    def write(self, out_dir: str | Path, stem: str = "report") -> dict[str, Path]:
+        """Write ``<stem>.md``, ``<stem>.html`` and ``figures/*.png|svg`` under ``out_dir``."""
+        out = Path(out_dir)
+        figures = out / "figures"
+        figures.mkdir(parents=True, exist_ok=True)
+        for block in self.blocks:
+            if isinstance(block, Figure):
+                block.figure.savefig(figures / f"{block.name}.png", dpi=150, bbox_inches="tight")
+                block.figure.savefig(figures / f"{block.name}.svg", bbox_inches="tight")
+        return {
+            "markdown": write_text_atomic(out / f"{stem}.md", self.to_markdown()),
+            "html": write_text_atomic(out / f"{stem}.html", self.to_html()),
+            "figures": figures,
+        }
+
+
+def _inline(text: str) -> str:
+    escaped = html.escape(text)
+    escaped = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escaped)
+    return re.sub(r"`(.+?)`", r"<code>\1</code>", escaped)
+
+
+def _png_bytes(fig: matplotlib.figure.Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
+    return buffer.getvalue()
