@@ -21,7 +21,9 @@ def load_data(spec: str) -> CareerPanel:
     path = Path(spec)
     if path.suffix == ".parquet" or path.exists():
         return CareerPanel.read_parquet(path)
-    raise SystemExit(f"laborseq: --data {spec!r} is neither a bundled panel {sorted(datasets.LOADERS)} nor a parquet file")
+    raise SystemExit(
+        f"laborseq: --data {spec!r} is neither a bundled panel {sorted(datasets.LOADERS)} nor a parquet file"
+    )
 
 
 def _fractions(text: str) -> tuple[float, ...]:
@@ -66,7 +68,10 @@ def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from laborseq.report import write_comparison_report
 
     names = [n.strip() for n in args.models.split(",") if n.strip()]
-    models = {name: make_model(name) for name in names}
+    try:
+        models = {name: make_model(name) for name in names}
+    except ValueError as err:
+        raise SystemExit(f"laborseq: {err}") from None
     if len(args.fractions) != 3:
         raise SystemExit("laborseq: --fractions needs three shares: train,valid,test")
     started = time.perf_counter()
@@ -94,7 +99,9 @@ def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     steps.update()
     steps.close()
     print(result)
-    print(f"\nwrote {paths['html']}, {paths['markdown']} and {paths['results']} in {time.perf_counter() - started:.1f} s")
+    print(
+        f"\nwrote {paths['html']}, {paths['markdown']} and {paths['results']} in {time.perf_counter() - started:.1f} s"
+    )
     return 0
 
 

@@ -446,9 +446,7 @@ class CareerPanel:
         chosen = gen.choice(ids, size=min(n, len(ids)), replace=False)
         return self.select_persons(chosen)
 
-    def split_persons(
-        self, fractions: Sequence[float] = (0.7, 0.1, 0.2), rng: _RNG = 0
-    ) -> tuple[CareerPanel, ...]:
+    def split_persons(self, fractions: Sequence[float] = (0.7, 0.1, 0.2), rng: _RNG = 0) -> tuple[CareerPanel, ...]:
         """Split by person into disjoint panels, deterministically.
 
         Parameters
@@ -476,7 +474,7 @@ class CareerPanel:
             raise ValueError(f"split_persons: fractions must be >= 2 positive numbers summing to 1, got {fractions}")
         ids = np.sort(self.persons)
         perm = np.random.default_rng(rng).permutation(ids)
-        sizes = [int(round(f * len(ids))) for f in fracs[:-1]]
+        sizes = [round(float(f) * len(ids)) for f in fracs[:-1]]
         if sum(sizes) > len(ids):
             raise ValueError(f"split_persons: {len(ids)} persons are too few for fractions {tuple(fractions)}")
         bounds = np.cumsum([0, *sizes, len(ids) - sum(sizes)])
@@ -504,9 +502,7 @@ class CareerPanel:
         history = self._from_canonical(self, self._data[past], self._target[past])
         later_persons = self._data.loc[~past, PERSON].unique()
         in_future = self._data[PERSON].isin(later_persons).to_numpy()
-        future = self._from_canonical(
-            self, self._data[in_future], (self._target & ~past)[in_future]
-        )
+        future = self._from_canonical(self, self._data[in_future], (self._target & ~past)[in_future])
         return history, future
 
     # ------------------------------------------------------------------ description
@@ -687,9 +683,7 @@ def _check_states(states: pd.Series, scheme: OccupationScheme, column: str) -> N
     unknown = ~states.isin(allowed)
     if unknown.any():
         codes = sorted(states[unknown].unique())
-        raise _fail(
-            f"state(s) {_preview(codes)} not in scheme {scheme.name!r}", column, states.index[unknown]
-        )
+        raise _fail(f"state(s) {_preview(codes)} not in scheme {scheme.name!r}", column, states.index[unknown])
 
 
 def _clean_weight(values: pd.Series, column: str) -> pd.Series:
@@ -735,8 +729,7 @@ def _resolve_static(frame: pd.DataFrame, covariates: list[str], static: Sequence
         if cov not in constant:
             persons = counts.index[counts[cov] > 1]
             raise PanelValidationError(
-                f"CareerPanel: static covariate {cov!r} varies within {len(persons)} person(s) "
-                f"{_preview(persons)}",
+                f"CareerPanel: static covariate {cov!r} varies within {len(persons)} person(s) {_preview(persons)}",
                 column=cov,
                 rows=list(persons),
             )

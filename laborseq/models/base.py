@@ -109,13 +109,11 @@ class SequenceModel(ABC):
         self.n_features_in_ = len(panel.covariates)
         return self
 
-    def _check_params(self) -> None:
+    def _check_params(self) -> None:  # noqa: B027 - optional hook, not abstract
         """Validate hyper-parameters (override to check)."""
 
     @abstractmethod
-    def _fit(
-        self, panel: CareerPanel, *, valid: CareerPanel | None, weights: np.ndarray | None, rng: RNGLike
-    ) -> None:
+    def _fit(self, panel: CareerPanel, *, valid: CareerPanel | None, weights: np.ndarray | None, rng: RNGLike) -> None:
         """Learn from ``panel`` (weights already resolved to one per row)."""
 
     # ------------------------------------------------------------------ prediction
@@ -232,13 +230,16 @@ def load_model(path: str | os.PathLike[str]) -> SequenceModel:
     config = json.loads(config_file.read_text())
     module_name, _, class_name = config["model"].rpartition(".")
     if not module_name.startswith("laborseq.models."):
-        raise ValueError(f"{config_file}: refusing to load model class {config['model']!r} from outside laborseq.models")
+        raise ValueError(
+            f"{config_file}: refusing to load model class {config['model']!r} from outside laborseq.models"
+        )
     model_cls = getattr(importlib.import_module(module_name), class_name, None)
     if not (isinstance(model_cls, type) and issubclass(model_cls, SequenceModel)):
         raise ValueError(f"{config_file}: {config['model']!r} is not a laborseq model")
     with np.load(path / _ARRAYS, allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
-    model = model_cls(**config["params"])
+    params = {k: tuple(v) if isinstance(v, list) else v for k, v in config["params"].items()}
+    model = model_cls(**params)
     model._set_fitted(config["fitted"], arrays)
     model.classes_ = tuple(config["classes"])
     model.scheme_ = OccupationScheme.from_dict(config["scheme"])

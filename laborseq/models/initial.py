@@ -53,7 +53,9 @@ class InitialStateModel:
         """Count first states of ``rows`` (a boolean mask over panel rows)."""
         missing = [c for c in self.by if c != YEAR and c not in panel.covariates]
         if missing:
-            raise ValueError(f"initial-state covariates {missing} are not covariates of the panel {list(panel.covariates)}")
+            raise ValueError(
+                f"initial-state covariates {missing} are not covariates of the panel {list(panel.covariates)}"
+            )
         self.n_states_ = panel.scheme.n_states
         states = panel.state_index()[rows]
         w = None if weights is None else weights[rows]

@@ -116,8 +116,10 @@ class Markov(CountModel):
         k = self.counts_.shape[0]
         diag = np.diag(self.counts_)
         total = self.counts_.sum(axis=1)
-        pooled = (diag.sum() + self.smoothing) / (total.sum() + 2 * self.smoothing) if self.smoothing else (
-            diag.sum() / max(total.sum(), 1e-300)
+        pooled = (
+            (diag.sum() + self.smoothing) / (total.sum() + 2 * self.smoothing)
+            if self.smoothing
+            else (diag.sum() / max(total.sum(), 1e-300))
         )
         stay = beta_backoff(diag, total, pooled, 2 * self.smoothing)
         return stay, self._move_backoff(self.counts_, np.arange(k), np.broadcast_to(self._marginal(), (k, k)))

@@ -33,7 +33,9 @@ def backoff(counts: np.ndarray, parent: np.ndarray, strength: float) -> np.ndarr
     return np.where(denom > 0, probs, parent)
 
 
-def weighted_counts(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, weights: np.ndarray | None) -> np.ndarray:
+def weighted_counts(
+    rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, weights: np.ndarray | None
+) -> np.ndarray:
     """Dense ``(n_rows, n_cols)`` table of (weighted) co-occurrence counts."""
     flat = np.asarray(rows, dtype=np.int64) * n_cols + np.asarray(cols, dtype=np.int64)
     table = np.bincount(flat, weights=weights, minlength=n_rows * n_cols)

@@ -97,7 +97,11 @@ def comparison_report(
         ),
         Heading("Headline"),
         Table(headline_table(result), caption=f"Test perplexity with {pct}% person-bootstrap intervals"),
-        Figure(perplexity_intervals(result), "perplexity", caption="Test perplexity by model; bars are person-bootstrap intervals."),
+        Figure(
+            perplexity_intervals(result),
+            "perplexity",
+            caption="Test perplexity by model; bars are person-bootstrap intervals.",
+        ),
         Heading("Data"),
     )
     source = panel.metadata.get("source")
@@ -106,7 +110,7 @@ def comparison_report(
         f"{desc.n_persons:,} persons, {desc.n_person_years:,} person-years, years "
         f"{desc.years[0]}-{desc.years[-1]} ({len(desc.years)} distinct), scheme `{desc.scheme}` with "
         f"{panel.scheme.n_states} states.",
-        f"Gaps between consecutive observations: "
+        "Gaps between consecutive observations: "
         + ", ".join(f"{k} yr {v:,}" for k, v in sorted(desc.gap_counts.items())[:6])
         + ("; longer gaps also occur." if len(desc.gap_counts) > 6 else "."),
         "Covariates: " + (", ".join(f"`{k}` ({v})" for k, v in desc.covariates.items()) or "none") + ".",
@@ -117,7 +121,8 @@ def comparison_report(
         drops = ", ".join(f"{reason}: {count:,}" for reason, count in lineage.get("dropped", {}).items()) or "none"
         report.add(
             Paragraph(
-                f"Lineage: {lineage['rows_read']:,} rows read, {lineage['rows_kept']:,} kept; dropped rows by reason: {drops}."
+                f"Lineage: {lineage['rows_read']:,} rows read, {lineage['rows_kept']:,} kept; "
+                f"dropped rows by reason: {drops}."
             )
         )
     shares = pd.DataFrame(
@@ -130,7 +135,10 @@ def comparison_report(
     report.add(Table(shares, caption="State shares (all person-years)"))
     report.add(Heading("Split"))
     split_rows = pd.DataFrame(
-        {name: {"persons": f"{p.n_persons:,}", "person-years": f"{len(p):,}", "targets": f"{p.n_targets:,}"} for name, p in splits.items()}
+        {
+            name: {"persons": f"{p.n_persons:,}", "person-years": f"{len(p):,}", "targets": f"{p.n_targets:,}"}
+            for name, p in splits.items()
+        }
     ).T
     split_rows.index.name = "part"
     report.add(
@@ -151,7 +159,9 @@ def comparison_report(
         Heading("Models"),
         Table(_model_cards(result), caption="Configuration and timing"),
         Heading("Environment"),
-        Preformatted("\n".join(f"{k}: {v}" for k, v in result.environment.items()) + (f"\ncommand: {command}" if command else "")),
+        Preformatted(
+            "\n".join(f"{k}: {v}" for k, v in result.environment.items()) + (f"\ncommand: {command}" if command else "")
+        ),
     )
     return report
 
@@ -192,7 +202,11 @@ def _model_cards(result: ComparisonResult) -> pd.DataFrame:
     rows = {}
     for name, score in result.scores.items():
         params = ", ".join(f"{k}={v!r}" for k, v in score.params.items())
-        rows[name] = {"parameters": params, "fit seconds": f"{score.fit_seconds:.2f}", "score seconds": f"{score.score_seconds:.2f}"}
+        rows[name] = {
+            "parameters": params,
+            "fit seconds": f"{score.fit_seconds:.2f}",
+            "score seconds": f"{score.score_seconds:.2f}",
+        }
     frame = pd.DataFrame(rows).T
     frame.index.name = "model"
     return frame

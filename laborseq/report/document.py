@@ -18,10 +18,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.figure  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.figure
+import pandas as pd
 
-from laborseq._io import write_text_atomic  # noqa: E402
+from laborseq._io import write_text_atomic
 
 _CSS = """
 body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; max-width: 60rem;
@@ -137,7 +137,7 @@ class Report:
             elif isinstance(block, Preformatted):
                 body.append(f"<pre>{html.escape(block.text)}</pre>")
         return (
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{html.escape(self.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
             + "\n".join(body)
             + "\n</body>\n</html>\n"

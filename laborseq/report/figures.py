@@ -5,10 +5,10 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.figure  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.figure
+import numpy as np
 
-from laborseq.evaluate import ComparisonResult  # noqa: E402
+from laborseq.evaluate import ComparisonResult
 
 
 def perplexity_intervals(result: ComparisonResult) -> matplotlib.figure.Figure:
@@ -20,7 +20,12 @@ def perplexity_intervals(result: ComparisonResult) -> matplotlib.figure.Figure:
     axes = fig.subplots(1, 2, sharey=True)
     panels = (
         ("All person-years", "perplexity", "ci_low", "ci_high"),
-        ("Transitions only (first year excluded)", "perplexity_transitions", "transitions_ci_low", "transitions_ci_high"),
+        (
+            "Transitions only (first year excluded)",
+            "perplexity_transitions",
+            "transitions_ci_low",
+            "transitions_ci_high",
+        ),
     )
     for ax, (title, col, lo, hi) in zip(axes, panels, strict=True):
         centre = table[col].to_numpy()

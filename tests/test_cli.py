@@ -1,0 +1,81 @@
+"""The command line end to end on small samples."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from laborseq.cli import main
+from laborseq.datasets import load_wage_panel
+
+
+def test_compare_writes_the_report(tmp_path, capsys):
+    out = tmp_path / "report"
+    code = main(
+        [
+            "compare",
+            "--data",
+            "nlswork",
+            "--models",
+            "marginal,markov1,markov2",
+            "--seed",
+            "0",
+            "--sample-persons",
+            "400",
+            "--n-boot",
+            "50",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["data"] == "nlswork"
+    assert results["split"]["seed"] == 0
+    assert results["split"]["test"]["persons"] == 80
+    assert set(results["models"]) == {"marginal", "markov1", "markov2"}
+    for entry in results["models"].values():
+        assert set(entry) >= {"perplexity", "perplexity_ci", "perplexity_transitions", "n_targets", "fit_seconds"}
+        lo, hi = entry["perplexity_ci"]
+        assert lo <= entry["perplexity"] <= hi
+    assert results["models"]["markov1"]["perplexity"] < results["models"]["marginal"]["perplexity"]
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= 1
+    assert not re.search(r'src="(?!data:)', html), "the HTML must not load external resources"
+    markdown = (out / "report.md").read_text()
+    assert "| markov1" in markdown and "figures/perplexity.png" in markdown
+    assert (out / "figures" / "perplexity.png").stat().st_size > 1000
+    assert "markov1" in capsys.readouterr().out
+
+
+def test_compare_reads_a_parquet_panel(tmp_path):
+    path = load_wage_panel().to_parquet(tmp_path / "wage.parquet")
+    out = tmp_path / "out"
+    assert (
+        main(["compare", "--data", str(path), "--models", "markov1", "--n-boot", "20", "--out", str(out), "--quiet"])
+        == 0
+    )
+    results = json.loads((out / "results.json").read_text())
+    assert results["data"] == "wage_panel"
+    assert results["split"]["test"]["persons"] == 109
+
+
+def test_compare_defaults_to_nlswork(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", "--models", "markov1", "--sample-persons", "100", "--n-boot", "10", "--quiet"]) == 0
+    assert json.loads((tmp_path / "compare-nlswork" / "results.json").read_text())["data"] == "nlswork"
+
+
+def test_unknown_model_and_data_are_clear_errors(tmp_path):
+    with pytest.raises(SystemExit, match="unknown model 'lstm'"):
+        main(["compare", "--models", "lstm", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="neither a bundled panel"):
+        main(["compare", "--data", "nosuchpanel", "--out", str(tmp_path)])
+
+
+def test_describe(capsys):
+    assert main(["describe", "--data", "wage_panel"]) == 0
+    assert "545" in capsys.readouterr().out

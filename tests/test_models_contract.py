@@ -1,0 +1,149 @@
+"""The estimator contract: every model of laborseq passes these tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from laborseq import CareerPanel, OccupationScheme
+from laborseq.models import Marginal, Markov, NotFittedError, SequenceModel, load_model
+from laborseq.models.registry import MODEL_NAMES, make_model
+
+FACTORIES: dict[str, Callable[[], SequenceModel]] = {
+    **{name: (lambda name=name: make_model(name)) for name in MODEL_NAMES},
+    "markov2_no_initial_covariates": lambda: Markov(order=2, initial_by=()),
+    "markov1_heavy_smoothing": lambda: Markov(order=1, smoothing=5.0),
+}
+
+
+@pytest.fixture(params=sorted(FACTORIES), ids=sorted(FACTORIES))
+def factory(request: pytest.FixtureRequest) -> Callable[[], SequenceModel]:
+    return FACTORIES[request.param]
+
+
+@pytest.fixture
+def fitted(factory, toy_split) -> SequenceModel:
+    train, valid, _ = toy_split
+    return factory().fit(train, valid=valid, rng=0)
+
+
+def test_probabilities_sum_to_one_over_classes(fitted, toy_split):
+    test = toy_split[2]
+    proba = fitted.predict_proba(test)
+    assert fitted.classes_ == test.states
+    assert proba.shape == (test.n_targets, len(fitted.classes_))
+    assert np.all(proba >= 0)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+
+
+def test_log_likelihood_agrees_with_predict_proba(fitted, toy_split):
+    test = toy_split[2]
+    proba = fitted.predict_proba(test)
+    observed = [test.states.index(s) for s in test.targets()["occ"]]
+    expected = np.log(proba[np.arange(len(observed)), observed])
+    np.testing.assert_allclose(fitted.log_likelihood(test), expected, rtol=1e-12)
+
+
+def test_score_is_mean_log_likelihood_and_perplexity_its_exp(fitted, toy_split):
+    test = toy_split[2]
+    ll = fitted.log_likelihood(test)
+    assert fitted.score(test) == pytest.approx(ll.mean(), rel=1e-12)
+    assert fitted.perplexity(test) == pytest.approx(np.exp(-ll.mean()), rel=1e-12)
+    assert fitted.perplexity(test) >= 1.0
+    w = np.random.default_rng(0).uniform(0.1, 3.0, len(test))
+    assert fitted.score(test, weights=w) == pytest.approx(np.average(ll, weights=w), rel=1e-12)
+
+
+def test_save_load_round_trip_gives_identical_predictions(fitted, toy_split, tmp_path):
+    test = toy_split[2]
+    path = fitted.save(tmp_path / "model")
+    assert sorted(p.name for p in path.iterdir()) == ["arrays.npz", "config.json"]
+    for loaded in (load_model(path), type(fitted).load(path)):
+        assert type(loaded) is type(fitted)
+        assert loaded.get_params() == fitted.get_params()
+        np.testing.assert_array_equal(loaded.predict_proba(test), fitted.predict_proba(test))
+        assert loaded.classes_ == fitted.classes_
+
+
+def test_save_overwrites_atomically(fitted, toy_split, tmp_path):
+    path = fitted.save(tmp_path / "model")
+    fitted.save(path)
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
+def test_weight_of_two_equals_a_duplicated_person(factory, toy_split):
+    train, _, test = toy_split
+    person = train.persons[3]
+    extra = train.data[train.data["person_id"] == person].assign(person_id=10_000)
+    duplicated = CareerPanel(
+        pd.concat([train.data, extra], ignore_index=True),
+        covariates=list(train.covariates),
+        scheme=train.scheme,
+    )
+    weights = pd.Series(1.0, index=train.persons)
+    weights[person] = 2.0
+    by_weight = factory().fit(train, weights=weights, rng=0).predict_proba(test)
+    by_copy = factory().fit(duplicated, rng=0).predict_proba(test)
+    np.testing.assert_allclose(by_weight, by_copy, rtol=1e-10, atol=1e-12)
+
+
+def test_weights_change_the_fit(factory, toy_split):
+    train, _, test = toy_split
+    w = np.where(train.data["occ"].to_numpy() == "11", 10.0, 1.0)
+    plain = factory().fit(train).predict_proba(test)
+    weighted = factory().fit(train, weights=w).predict_proba(test)
+    assert np.abs(plain - weighted).max() > 1e-3
+
+
+def test_context_rows_condition_but_are_not_scored(factory, toy_panel):
+    model = factory().fit(toy_panel)
+    _, future = toy_panel.split_at_year(1998)
+    full = model.predict_proba(toy_panel)
+    keep = toy_panel.data.set_index(["person_id", "year"]).index.isin(
+        future.targets().set_index(["person_id", "year"]).index
+    )
+    np.testing.assert_allclose(model.predict_proba(future), full[keep], rtol=1e-12)
+
+
+def test_unfitted_model_raises(factory, toy_split):
+    with pytest.raises(NotFittedError):
+        factory().predict_proba(toy_split[2])
+
+
+def test_panel_with_other_states_is_refused(fitted, toy_split):
+    test = toy_split[2]
+    other = CareerPanel(
+        test.data,
+        covariates=list(test.covariates),
+        scheme=OccupationScheme.from_codes([*test.states, "99"], name="bigger"),
+    )
+    with pytest.raises(ValueError, match="harmonize"):
+        fitted.predict_proba(other)
+
+
+def test_get_and_set_params_round_trip(factory):
+    model = factory()
+    params = model.get_params()
+    clone = type(model)(**params)
+    assert clone.get_params() == params
+    with pytest.raises(ValueError, match="no parameter"):
+        model.set_params(not_a_parameter=1)
+
+
+def test_fit_rejects_bad_input(factory, toy_split):
+    with pytest.raises(TypeError, match="CareerPanel"):
+        factory().fit(toy_split[0].data)
+    with pytest.raises(ValueError, match="one value per panel row"):
+        factory().fit(toy_split[0], weights=np.ones(3))
+    with pytest.raises(ValueError, match="non-negative"):
+        factory().fit(toy_split[0], weights=-np.ones(len(toy_split[0])))
+
+
+def test_invalid_hyperparameters_are_refused(toy_panel):
+    with pytest.raises(ValueError, match="order"):
+        Markov(order=3).fit(toy_panel)
+    with pytest.raises(ValueError, match="smoothing"):
+        Marginal(smoothing=-1.0).fit(toy_panel)
