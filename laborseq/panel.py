@@ -43,7 +43,8 @@ class PanelValidationError(ValueError):
     column : str or None
         The offending column.
     rows : list
-        Index labels (of the input DataFrame) of the offending rows, or person ids.
+        Index labels of the offending rows in the input DataFrame (positions when
+        its index is not unique), or person keys.
     """
 
     def __init__(self, message: str, *, column: str | None = None, rows: Sequence[Any] = ()) -> None:
@@ -246,7 +247,8 @@ class CareerPanel:
         frame[OCC] = pd.Categorical(states, categories=list(scheme.states))
         for cov in covariates:
             values = data[cov]
-            frame[cov] = values.astype("category") if values.dtype == object else values
+            is_text = pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)
+            frame[cov] = values.astype("category") if is_text else values
         if weight is not None:
             frame[WEIGHT] = _clean_weight(data[weight], weight)
         target_mask = np.ones(len(frame), dtype=bool) if target is None else _clean_target(data[target], target)
@@ -617,8 +619,13 @@ class CareerPanel:
 
 
 # ---------------------------------------------------------------------- validation helpers
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python scalars, for readable messages."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _preview(labels: Iterable[Any], limit: int = 10) -> str:
-    labels = list(labels)
+    labels = [_plain(x) for x in labels]
     shown = ", ".join(repr(x) if isinstance(x, str) else str(x) for x in labels[:limit])
     more = f" and {len(labels) - limit} more" if len(labels) > limit else ""
     return f"[{shown}{more}]"
@@ -658,7 +665,7 @@ def _clean_year(values: pd.Series, column: str) -> pd.Series:
         raise _fail("missing year", column, values.index[missing])
     bad = numeric.isna() | (numeric != np.floor(numeric))
     if bad.any():
-        raise _fail(f"non-integer year (e.g. {values[bad].iloc[0]!r})", column, values.index[bad])
+        raise _fail(f"non-integer year (e.g. {_plain(values[bad].iloc[0])!r})", column, values.index[bad])
     out_of_range = (numeric < 1000) | (numeric > 3000)
     if out_of_range.any():
         raise _fail(
@@ -673,6 +680,8 @@ def _clean_states(values: pd.Series, column: str) -> pd.Series:
     missing = values.isna()
     if missing.any():
         raise _fail("missing state", column, values.index[missing])
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.astype(str)
     if pd.api.types.is_float_dtype(values) and (values == np.floor(values)).all():
         values = values.astype(np.int64)
     return values.astype(str)
@@ -700,6 +709,9 @@ def _clean_weight(values: pd.Series, column: str) -> pd.Series:
 def _clean_target(values: pd.Series, column: str) -> np.ndarray:
     if not pd.api.types.is_bool_dtype(values):
         raise _fail("target column must be boolean", column, values.index[:1])
+    missing = values.isna()
+    if missing.any():
+        raise _fail("missing target flag", column, values.index[missing])
     return values.to_numpy(dtype=bool)
 
 
@@ -709,7 +721,8 @@ def _check_duplicates(frame: pd.DataFrame, person: str, year: str) -> None:
         first = frame[dup].iloc[0]
         raise PanelValidationError(
             f"CareerPanel: duplicate person-year in columns ({person!r}, {year!r}), e.g. person "
-            f"{first[PERSON]!r} in {first[YEAR]}, at {int(dup.sum())} row(s) {_preview(frame.index[dup])}",
+            f"{_plain(first[PERSON])!r} in {_plain(first[YEAR])}, at {int(dup.sum())} row(s) "
+            f"{_preview(frame.index[dup])}",
             column=year,
             rows=list(frame.index[dup]),
         )

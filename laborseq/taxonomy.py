@@ -91,8 +91,9 @@ class OccupationScheme:
         Parameters
         ----------
         codes : iterable
-            Occupation codes; duplicates are removed. Codes that are status tokens
-            are moved to ``status_tokens``.
+            Occupation codes; duplicates are removed, whole-number floats are
+            written as integers (``3.0`` -> ``"3"``), and any of
+            :data:`STATUS_TOKENS` is moved to ``status_tokens``.
         name : str
             Name of the scheme.
         titles : mapping, optional
@@ -102,8 +103,9 @@ class OccupationScheme:
         **kwargs
             Passed to :class:`OccupationScheme`.
         """
-        tokens = list(dict.fromkeys(str(t) for t in status_tokens))
-        unique = {str(c) for c in codes} - set(tokens)
+        unique = {_code_str(c) for c in codes}
+        tokens = list(dict.fromkeys([*(str(t) for t in status_tokens), *(t for t in STATUS_TOKENS if t in unique)]))
+        unique -= set(tokens)
         ordered = sorted(unique, key=_code_sort_key)
         return cls(
             name=name,
@@ -151,6 +153,39 @@ class OccupationScheme:
             raise KeyError(f"state {state!r} is not in scheme {self.name!r}")
         return self.groups[level].get(state, state if self.is_status(state) else "unassigned")
 
+    def coarsen_map(self, level: str) -> dict[str, str]:
+        """Map every state to its group at ``level``; status tokens map to themselves.
+
+        Codes without a group at ``level`` raise ``ValueError`` (nothing is lumped
+        silently into an "other" group).
+        """
+        if level not in self.groups:
+            raise KeyError(f"scheme {self.name!r} has no group level {level!r}; it has {list(self.groups)}")
+        mapping = self.groups[level]
+        missing = [c for c in self.codes if c not in mapping]
+        if missing:
+            raise ValueError(
+                f"scheme {self.name!r}: {len(missing)} code(s) have no {level!r} group, e.g. {missing[:5]}"
+            )
+        out = {c: mapping[c] for c in self.codes}
+        out.update({t: t for t in self.status_tokens})
+        return out
+
+    def coarsen(self, level: str) -> OccupationScheme:
+        """The coarser scheme whose codes are the groups at ``level`` (status tokens kept).
+
+        Use :meth:`coarsen_map` (or :meth:`CareerPanel.coarsen`) to recode states.
+        """
+        mapping = self.coarsen_map(level)
+        groups = list(dict.fromkeys(mapping[c] for c in self.codes))
+        return OccupationScheme(
+            name=f"{self.name}:{level}",
+            codes=tuple(groups),
+            status_tokens=self.status_tokens,
+            variant=self.variant,
+            source=f"{self.source or self.name}, coarsened to {level}",
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serializable description (inverse of :meth:`from_dict`)."""
         return {
@@ -193,6 +228,15 @@ class OccupationScheme:
             f"OccupationScheme(name={self.name!r}, variant={self.variant!r}, "
             f"codes={len(self.codes)}, status_tokens={list(self.status_tokens)})"
         )
+
+
+def _code_str(code: Any) -> str:
+    """A code as a string; whole-number floats lose their ``.0``."""
+    if isinstance(code, float) and code.is_integer():
+        return str(int(code))
+    if hasattr(code, "item") and callable(code.item):
+        return _code_str(code.item())
+    return str(code)
 
 
 def _code_sort_key(code: str) -> tuple[int, float, str]:

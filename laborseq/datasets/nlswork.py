@@ -42,7 +42,7 @@ Gaps
     Years are made four-digit (1900 + ``year``). Waves are unbalanced and the
     survey skipped calendar years; gaps are kept as observed, never filled:
     a transition links two consecutive observed years whatever the gap
-    (1-year gaps 10,814, 2-year 9,692, 3 or more 3,208 in the raw file).
+    (in the panel: 1-year gaps 10,814, 2-year 9,692, 3 years or more 3,208).
 
 Caveats
     - The occupation labels are uncertain. ``nlswork.dta`` ships no value
