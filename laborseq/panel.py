@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from laborseq.lineage import Lineage
 from laborseq.taxonomy import STATUS_TOKENS, OccupationScheme
 
 PERSON = "person_id"
@@ -329,6 +330,12 @@ class CareerPanel:
         return self._target.copy()
 
     @property
+    def lineage(self) -> Lineage | None:
+        """What happened to the rows of the source, when a reader recorded it (see :mod:`laborseq.lineage`)."""
+        record = self.metadata.get("lineage")
+        return None if record is None else Lineage.from_dict(record)
+
+    @property
     def persons(self) -> np.ndarray:
         """Distinct person keys, sorted."""
         return self._data[PERSON].unique()
@@ -506,6 +513,16 @@ class CareerPanel:
         in_future = self._data[PERSON].isin(later_persons).to_numpy()
         future = self._from_canonical(self, self._data[in_future], (self._target & ~past)[in_future])
         return history, future
+
+    def coarsen(self, level: str) -> CareerPanel:
+        """The panel recoded to the groups of its scheme at ``level`` (see :meth:`OccupationScheme.coarsen`)."""
+        mapping = self._scheme.coarsen_map(level)
+        coarse = self._scheme.coarsen(level)
+        frame = self._data.copy()
+        frame[OCC] = pd.Categorical(frame[OCC].map(mapping).astype(str), categories=list(coarse.states))
+        new = self._from_canonical(self, frame, self._target)
+        new._scheme = coarse
+        return new
 
     # ------------------------------------------------------------------ description
     def describe(self) -> PanelDescription:

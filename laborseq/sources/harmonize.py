@@ -1,0 +1,229 @@
+"""From candidate occupation codes to a harmonised panel, counting every row.
+
+Every reader reduces its raw export to one long table of *candidates*: one row
+per person, year and occupation variable, with the variable's code frame and a
+priority. :func:`harmonize` then applies, in order,
+
+1. blank codes: dropped ("missing value");
+2. the survey's missing-value codes (e.g. NLS -1 to -5): dropped with their label;
+3. special source codes of a frame (e.g. 1970 code 995 "did not work"): recoded
+   to a status token or dropped, as the reader's rules say;
+4. the crosswalk of the candidate's frame to occ1990dd: unmapped codes and
+   "no occupation" targets are dropped (or raise with ``on_unmapped="raise"``);
+5. one state per person-year: where several candidates survive, the one with
+   the lowest priority number is kept and the others are dropped as superseded;
+
+and records each step in a :class:`~laborseq.lineage.Lineage`, so that
+candidates read = person-years kept + counted drops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from laborseq.crosswalk import MAPPED, MISSING_CODE, NO_OCCUPATION, UNMAPPED, OnUnmapped, UnmappedCodeError, crosswalk
+from laborseq.lineage import Lineage
+from laborseq.occ1990dd import Variant, occ1990dd
+from laborseq.panel import CareerPanel
+
+CANDIDATE_COLUMNS = ("person_id", "year", "variable", "frame", "code", "priority")
+"""Columns of the long candidate table every reader builds."""
+
+
+@dataclass(frozen=True)
+class SpecialCode:
+    """What a special source code means.
+
+    Attributes
+    ----------
+    reason : str
+        Label for the lineage (e.g. ``"995 did not work"``).
+    state : str or None
+        Status token to recode to, or ``None`` to drop the candidate.
+    """
+
+    reason: str
+    state: str | None = None
+
+
+def harmonize(
+    candidates: pd.DataFrame,
+    *,
+    source: str,
+    variant: Variant = "dorn2013",
+    missing_codes: Mapping[int, str] | None = None,
+    special_codes: Mapping[tuple[str, int], SpecialCode] | None = None,
+    on_unmapped: OnUnmapped = "drop",
+    covariates: pd.DataFrame | None = None,
+    person_covariates: pd.DataFrame | None = None,
+    weight: str | None = None,
+    name: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    lineage: Lineage | None = None,
+) -> CareerPanel:
+    """Build a panel in occ1990dd from candidate occupation codes.
+
+    Parameters
+    ----------
+    candidates : pandas.DataFrame
+        Columns :data:`CANDIDATE_COLUMNS`: ``person_id``, ``year``, ``variable``
+        (the source variable, for the lineage), ``frame`` (a crosswalk frame such
+        as ``"occ1970"``, or ``"occ1990dd"`` for codes that are already
+        harmonised), ``code`` (numeric, NaN when blank) and ``priority`` (lower
+        wins within a person-year).
+    source : str
+        The input, for the lineage.
+    variant : {"dorn2013", "deming2017"}
+        occ1990dd family of the result.
+    missing_codes : mapping of int to str, optional
+        Survey missing-value codes and their labels (e.g. ``{-4: "valid skip"}``).
+    special_codes : mapping of (frame, code) to SpecialCode, optional
+        Frame-specific codes that are not occupations.
+    on_unmapped : {"drop", "raise"}
+        What to do with codes the crosswalk does not know.
+    covariates : pandas.DataFrame, optional
+        Time-varying covariates indexed by ``(person_id, year)``, joined to the
+        kept person-years (missing where a person-year has none).
+    person_covariates : pandas.DataFrame, optional
+        Static covariates indexed by ``person_id``.
+    weight : str, optional
+        Column of ``covariates`` (or ``person_covariates``) holding survey weights.
+    name, metadata
+        Passed to :class:`~laborseq.panel.CareerPanel`.
+    lineage : Lineage, optional
+        An existing lineage to continue (its ``rows_read`` must equal the number
+        of candidates); by default a new one.
+
+    Returns
+    -------
+    CareerPanel
+        With ``panel.lineage`` describing every drop and recode.
+    """
+    missing_cols = [c for c in CANDIDATE_COLUMNS if c not in candidates.columns]
+    if missing_cols:
+        raise ValueError(f"harmonize: candidate table lacks columns {missing_cols}")
+    scheme = occ1990dd(variant)
+    lineage = lineage or Lineage(source=source, rows_read=len(candidates), unit="candidate occupation")
+    if lineage.rows_read != len(candidates) + lineage.rows_dropped:
+        raise ValueError("harmonize: the given lineage does not account for the candidate rows")
+    codes = pd.to_numeric(candidates["code"], errors="coerce").to_numpy(dtype=float)
+    frames = candidates["frame"].to_numpy()
+    state = np.full(len(codes), -1, dtype=np.int32)
+    alive = np.ones(len(codes), dtype=bool)
+
+    blank = np.isnan(codes)
+    lineage.drop("missing code", "missing value (blank)", int(blank.sum()))
+    alive &= ~blank
+
+    for code, label in sorted((missing_codes or {}).items()):
+        hit = alive & (codes == code)
+        lineage.drop("missing code", f"{code} {label}", int(hit.sum()))
+        alive &= ~hit
+
+    for (frame, code), rule in sorted((special_codes or {}).items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        hit = alive & (frames == frame) & (codes == code)
+        n = int(hit.sum())
+        if rule.state is None:
+            lineage.drop("special code", rule.reason, n, frame=frame, code=code)
+            alive &= ~hit
+        else:
+            state[hit] = scheme.index(rule.state)
+            lineage.recode("special code", f"{rule.reason} -> {rule.state}", n, frame=frame, code=code)
+    done = state >= 0
+
+    for frame in pd.unique(frames[alive & ~done]):
+        rows = np.flatnonzero(alive & ~done & (frames == frame))
+        if frame == "occ1990dd":
+            result_index, outcome, unmapped = _already_harmonised(codes[rows], scheme)
+        else:
+            result = crosswalk(frame, variant).apply(codes[rows], rows=rows)
+            result_index, outcome, unmapped = result.state_index, result.outcome, result.unmapped
+            unmapped = unmapped.assign(rows=[_row_labels(candidates, np.asarray(r)) for r in unmapped["rows"]])
+            if on_unmapped == "raise" and len(unmapped):
+                listing = ", ".join(
+                    f"{c} ({n}x)" for c, n in zip(unmapped["code"][:10], unmapped["count"][:10], strict=True)
+                )
+                raise UnmappedCodeError(
+                    f"{source}: {len(unmapped)} {frame} code(s) do not map to occ1990dd ({variant}): {listing}; "
+                    f"e.g. at {unmapped['rows'].iloc[0][:3]} (person:year:variable)",
+                    unmapped,
+                )
+        state[rows] = np.where(outcome == MAPPED, result_index, -1)
+        lineage.drop("crosswalk", f"no occupation ({frame} code meaning none)", int((outcome == NO_OCCUPATION).sum()))
+        lineage.drop(
+            "crosswalk",
+            f"unmapped {frame} code",
+            int((outcome == UNMAPPED).sum()),
+            codes=dict(zip(unmapped["code"].tolist()[:50], unmapped["count"].tolist()[:50], strict=True)),
+        )
+        lineage.drop("crosswalk", "missing value (blank)", int((outcome == MISSING_CODE).sum()))
+        alive[rows] &= outcome == MAPPED
+
+    kept = pd.DataFrame(
+        {
+            "person_id": candidates["person_id"].to_numpy()[alive],
+            "year": candidates["year"].to_numpy()[alive],
+            "priority": candidates["priority"].to_numpy()[alive],
+            "state": state[alive],
+        }
+    )
+    kept = kept.sort_values(["person_id", "year", "priority"], kind="stable")
+    superseded = kept.duplicated(["person_id", "year"], keep="first")
+    lineage.drop("one per year", "superseded by a higher-priority occupation variable", int(superseded.sum()))
+    kept = kept[~superseded.to_numpy()]
+
+    frame = pd.DataFrame(
+        {
+            "person_id": kept["person_id"].to_numpy(),
+            "year": kept["year"].to_numpy(),
+            "occ": pd.Categorical.from_codes(kept["state"].to_numpy(), categories=list(scheme.states)),
+        }
+    )
+    static: list[str] = []
+    time_varying: list[str] = []
+    if person_covariates is not None and len(person_covariates.columns):
+        frame = frame.join(person_covariates, on="person_id")
+        static = [c for c in person_covariates.columns if c != weight]
+    if covariates is not None and len(covariates.columns):
+        frame = frame.join(covariates, on=["person_id", "year"])
+        time_varying = [c for c in covariates.columns if c != weight]
+    meta = {**(metadata or {}), "lineage": lineage.to_dict(), "occ1990dd_variant": variant}
+    panel = CareerPanel(
+        frame,
+        covariates=static + time_varying,
+        static=static,
+        weight=weight,
+        scheme=scheme,
+        name=name,
+        metadata=meta,
+    )
+    lineage.check(len(panel))
+    return panel
+
+
+def _already_harmonised(codes: np.ndarray, scheme: Any) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Codes that are occ1990dd already: look them up in the scheme (status tokens are not numeric)."""
+    index = np.full(len(codes), -1, dtype=np.int32)
+    outcome = np.full(len(codes), UNMAPPED, dtype=np.int8)
+    lookup = {int(c): i for i, c in enumerate(scheme.codes)}
+    for j, code in enumerate(codes):
+        i = lookup.get(int(code))
+        if i is not None:
+            index[j], outcome[j] = i, MAPPED
+    bad = outcome == UNMAPPED
+    uniq, counts = np.unique(codes[bad], return_counts=True)
+    table = pd.DataFrame({"code": uniq.astype(np.int64), "count": counts, "rows": [[] for _ in uniq]})
+    return index, outcome, table
+
+
+def _row_labels(candidates: pd.DataFrame, rows: np.ndarray) -> list[str]:
+    """Labels ``person_id:year:variable`` of candidate positions (for error messages and lineage)."""
+    pid = candidates["person_id"].to_numpy()[rows]
+    year = candidates["year"].to_numpy()[rows]
+    var = candidates["variable"].to_numpy()[rows]
+    return [f"{p}:{y}:{v}" for p, y, v in zip(pid, year, var, strict=True)]
