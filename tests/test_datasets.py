@@ -130,7 +130,8 @@ def test_wage_panel_size(wage_panel: CareerPanel) -> None:
     assert wage_panel.name == "wage_panel"
     assert wage_panel.n_persons == 545
     assert len(wage_panel) == 4_360
-    assert wage_panel.metadata["lineage"] == {"rows_read": 4_360, "rows_kept": 4_360, "dropped": {}}
+    lineage = wage_panel.metadata["lineage"]
+    assert (lineage["rows_read"], lineage["rows_kept"], lineage["dropped"]) == (4_360, 4_360, {})
 
 
 def test_wage_panel_scheme(wage_panel: CareerPanel) -> None:
