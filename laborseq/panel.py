@@ -236,16 +236,7 @@ class CareerPanel:
             },
             index=data.index,
         )
-        states = _clean_states(data[occ], occ)
-        if scheme is None:
-            observed = states.dropna().unique()
-            scheme = OccupationScheme.from_codes(
-                [s for s in observed if s not in STATUS_TOKENS],
-                name=name or "observed",
-                status_tokens=[t for t in STATUS_TOKENS if t in set(observed)],
-            )
-        _check_states(states, scheme, occ)
-        frame[OCC] = pd.Categorical(states, categories=list(scheme.states))
+        frame[OCC], scheme = _state_categorical(data[occ], occ, scheme, name)
         for cov in covariates:
             values = data[cov]
             is_text = pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)
@@ -255,8 +246,9 @@ class CareerPanel:
         target_mask = np.ones(len(frame), dtype=bool) if target is None else _clean_target(data[target], target)
         frame[TARGET] = target_mask
 
+        frame = frame.sort_values([PERSON, YEAR], kind="stable")
         _check_duplicates(frame, person, year)
-        frame = frame.sort_values([PERSON, YEAR], kind="stable").reset_index(drop=True)
+        frame = frame.reset_index(drop=True)
         static_set = _resolve_static(frame, covariates, static)
 
         self._data = frame.drop(columns=TARGET)
@@ -693,23 +685,40 @@ def _clean_year(values: pd.Series, column: str) -> pd.Series:
     return numeric.astype(np.int16)
 
 
-def _clean_states(values: pd.Series, column: str) -> pd.Series:
+def _state_categorical(
+    values: pd.Series, column: str, scheme: OccupationScheme | None, name: str | None
+) -> tuple[pd.Categorical, OccupationScheme]:
+    """States as a categorical over the scheme's states (the scheme is built from the data if not given).
+
+    Values are factorized first and only the distinct values are converted to
+    strings, so tens of millions of rows cost one hash pass.
+    """
     missing = values.isna()
     if missing.any():
         raise _fail("missing state", column, values.index[missing])
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        return values.astype(str)
-    if pd.api.types.is_float_dtype(values) and (values == np.floor(values)).all():
-        values = values.astype(np.int64)
-    return values.astype(str)
-
-
-def _check_states(states: pd.Series, scheme: OccupationScheme, column: str) -> None:
-    allowed = set(scheme.states)
-    unknown = ~states.isin(allowed)
+    codes, uniques = pd.factorize(values, sort=False)
+    labels = [_state_label(u) for u in np.asarray(uniques, dtype=object)]
+    if scheme is None:
+        scheme = OccupationScheme.from_codes(
+            [u for u in labels if u not in STATUS_TOKENS],
+            name=name or "observed",
+            status_tokens=[t for t in STATUS_TOKENS if t in set(labels)],
+        )
+    lookup = np.array([scheme.index(u) if u in scheme else -1 for u in labels], dtype=np.int32)
+    state_codes = lookup[codes] if len(codes) else np.zeros(0, dtype=np.int32)
+    unknown = state_codes < 0
     if unknown.any():
-        codes = sorted(states[unknown].unique())
-        raise _fail(f"state(s) {_preview(codes)} not in scheme {scheme.name!r}", column, states.index[unknown])
+        bad = sorted({labels[i] for i in np.flatnonzero(lookup < 0)})
+        raise _fail(f"state(s) {_preview(bad)} not in scheme {scheme.name!r}", column, values.index[unknown])
+    return pd.Categorical.from_codes(state_codes, categories=list(scheme.states)), scheme
+
+
+def _state_label(value: Any) -> str:
+    """A state value as the string used in schemes (whole-number floats without ``.0``)."""
+    value = _plain(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _clean_weight(values: pd.Series, column: str) -> pd.Series:
@@ -732,24 +741,44 @@ def _clean_target(values: pd.Series, column: str) -> np.ndarray:
     return values.to_numpy(dtype=bool)
 
 
+def _same_person_as_previous(frame: pd.DataFrame) -> np.ndarray:
+    """For rows sorted by person: whether each row has the same person as the row before."""
+    persons = frame[PERSON].to_numpy()
+    out = np.zeros(len(persons), dtype=bool)
+    out[1:] = persons[1:] == persons[:-1]
+    return out
+
+
 def _check_duplicates(frame: pd.DataFrame, person: str, year: str) -> None:
-    dup = frame.duplicated([PERSON, YEAR], keep=False)
-    if dup.any():
+    """Duplicate person-years in a frame sorted by person and year (adjacent rows)."""
+    years = frame[YEAR].to_numpy()
+    repeat = _same_person_as_previous(frame)
+    repeat[1:] &= years[1:] == years[:-1]
+    if repeat.any():
+        dup = repeat.copy()
+        dup[:-1] |= repeat[1:]
         first = frame[dup].iloc[0]
+        rows = list(frame.index[dup])
         raise PanelValidationError(
             f"CareerPanel: duplicate person-year in columns ({person!r}, {year!r}), e.g. person "
-            f"{_plain(first[PERSON])!r} in {_plain(first[YEAR])}, at {int(dup.sum())} row(s) "
-            f"{_preview(frame.index[dup])}",
+            f"{_plain(first[PERSON])!r} in {_plain(first[YEAR])}, at {len(rows)} row(s) {_preview(rows)}",
             column=year,
-            rows=list(frame.index[dup]),
+            rows=rows,
         )
 
 
 def _resolve_static(frame: pd.DataFrame, covariates: list[str], static: Sequence[str] | None) -> set[str]:
+    """Covariates constant within every person (missing counts as a value); check declared ones."""
     if not covariates:
         return set()
-    counts = frame.groupby(PERSON, sort=False)[covariates].nunique(dropna=False)
-    constant = {c for c in covariates if (counts[c] <= 1).all()}
+    same = _same_person_as_previous(frame)
+    varying_rows = {}
+    for cov in covariates:
+        codes = pd.factorize(frame[cov], use_na_sentinel=False)[0]
+        changes = np.zeros(len(codes), dtype=bool)
+        changes[1:] = codes[1:] != codes[:-1]
+        varying_rows[cov] = changes & same
+    constant = {c for c in covariates if not varying_rows[c].any()}
     if static is None:
         return constant
     unknown = set(static) - set(covariates)
@@ -757,7 +786,7 @@ def _resolve_static(frame: pd.DataFrame, covariates: list[str], static: Sequence
         raise PanelValidationError(f"CareerPanel: static covariate(s) {sorted(unknown)} are not covariates")
     for cov in static:
         if cov not in constant:
-            persons = counts.index[counts[cov] > 1]
+            persons = pd.unique(frame[PERSON].to_numpy()[varying_rows[cov]])
             raise PanelValidationError(
                 f"CareerPanel: static covariate {cov!r} varies within {len(persons)} person(s) {_preview(persons)}",
                 column=cov,
