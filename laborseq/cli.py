@@ -54,6 +54,20 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--sample-persons", type=int, default=None, help="use a random subset of persons (quick runs)")
     cmp_.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    harm = sub.add_parser("harmonize", help="read a survey export or resume spells into an occ1990dd panel")
+    harm.add_argument("source", choices=sorted(READERS), help="kind of input")
+    harm.add_argument("input", help="the export (CSV / DAT / TXT / parquet)")
+    harm.add_argument("--out", required=True, help="output panel (.parquet)")
+    harm.add_argument("--lineage", default=None, help="also write the lineage report here (.json)")
+    harm.add_argument("--layout", default=None, help="PSID setup file (.do, .sps or .sas)")
+    harm.add_argument("--codebook", default=None, help="NLS Investigator codebook (.cdb)")
+    harm.add_argument("--tagset", default=None, help="NLS Investigator tagset (.NLSY79 / .NLSY97)")
+    harm.add_argument("--frame", default=None, help="resumes: code frame of the occupation column (default occ1990dd)")
+    harm.add_argument("--variant", choices=("dorn2013", "deming2017"), default="dorn2013", help="occ1990dd family")
+    harm.add_argument(
+        "--on-unmapped", choices=("drop", "raise"), default="drop", help="unknown codes: count and drop, or fail"
+    )
+
     desc = sub.add_parser("describe", help="summarise a panel")
     desc.add_argument("--data", default="nlswork", help="bundled panel or PANEL.parquet")
     return parser
@@ -105,12 +119,58 @@ def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return 0
 
 
+READERS: dict[str, tuple[str, str]] = {
+    "nlsy79": ("laborseq.sources.nlsy79", "read_nlsy79"),
+    "nlsy97": ("laborseq.sources.nlsy97", "read_nlsy97"),
+    "psid": ("laborseq.sources.psid", "read_psid"),
+    "resumes": ("laborseq.sources.resumes", "read_resumes"),
+}
+"""``laborseq harmonize`` sources: module and reader function."""
+
+
+def run_harmonize(args: argparse.Namespace) -> int:
+    """``laborseq harmonize``: read, harmonise, write the panel and its lineage."""
+    import importlib
+
+    from laborseq._io import write_text_atomic
+
+    module, function = READERS[args.source]
+    reader = getattr(importlib.import_module(module), function)
+    options: dict[str, object] = {"variant": args.variant, "on_unmapped": args.on_unmapped}
+    extra = {"layout": args.layout, "codebook": args.codebook, "tagset": args.tagset, "frame": args.frame}
+    allowed = {"psid": {"layout"}, "nlsy79": {"codebook", "tagset"}, "nlsy97": {"codebook", "tagset"}}
+    allowed["resumes"] = {"frame"}
+    for key, value in extra.items():
+        if value is None:
+            continue
+        if key not in allowed[args.source]:
+            raise SystemExit(f"laborseq harmonize: --{key} does not apply to {args.source}")
+        options[key] = value
+    started = time.perf_counter()
+    panel = reader(args.input, **options)
+    out = panel.to_parquet(args.out)
+    lineage = panel.lineage
+    if args.lineage and lineage is not None:
+        write_text_atomic(args.lineage, lineage.to_json() + "\n")
+    print(panel)
+    if lineage is not None:
+        print(lineage)
+    print(
+        f"\nwrote {out}"
+        + (f" and {args.lineage}" if args.lineage else "")
+        + f" in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``laborseq`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     if args.command == "compare":
         return run_compare(args, argv)
+    if args.command == "harmonize":
+        return run_harmonize(args)
     if args.command == "describe":
         print(load_data(args.data).describe())
         return 0
