@@ -114,9 +114,8 @@ def main() -> None:
         start = time.perf_counter()
         write_export(path, args.persons)
         size_mb = path.stat().st_size / 1e6
-        print(
-            f"wrote {args.persons:,} persons x {len(ROUNDS)} rounds ({size_mb:,.0f} MB) in {time.perf_counter() - start:.1f} s"
-        )
+        elapsed = time.perf_counter() - start
+        print(f"wrote {args.persons:,} persons x {len(ROUNDS)} rounds ({size_mb:,.0f} MB) in {elapsed:.1f} s")
         ref = reference_read(path)
         print(f"reference: pyarrow.csv.read_csv alone            {ref:6.1f} s")
         out = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, check=True)
