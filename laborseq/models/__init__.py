@@ -4,10 +4,12 @@ from laborseq.models.base import NotFittedError, SequenceModel, load_model
 from laborseq.models.heads import two_stage_log_probs
 from laborseq.models.marginal import Marginal
 from laborseq.models.markov import Markov
+from laborseq.models.mnlogit import MNLogit
 from laborseq.models.registry import MODEL_NAMES, make_model
 
 __all__ = [
     "MODEL_NAMES",
+    "MNLogit",
     "Marginal",
     "Markov",
     "NotFittedError",

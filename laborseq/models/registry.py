@@ -7,6 +7,7 @@ from collections.abc import Callable
 from laborseq.models.base import SequenceModel
 from laborseq.models.marginal import Marginal
 from laborseq.models.markov import Markov
+from laborseq.models.mnlogit import MNLogit
 
 _FACTORIES: dict[str, Callable[[], SequenceModel]] = {
     "marginal": lambda: Marginal(),
@@ -14,6 +15,8 @@ _FACTORIES: dict[str, Callable[[], SequenceModel]] = {
     "markov2": lambda: Markov(order=2),
     "markov1_two_stage": lambda: Markov(order=1, two_stage=True),
     "markov2_two_stage": lambda: Markov(order=2, two_stage=True),
+    "mnlogit": lambda: MNLogit(features="full", alpha=1e-4),
+    "mnlogit_two_stage": lambda: MNLogit(features="full", alpha=1e-4, two_stage=True),
 }
 
 MODEL_NAMES: tuple[str, ...] = tuple(_FACTORIES)

@@ -1,0 +1,317 @@
+"""A weighted, optionally penalised multinomial logit in torch, for hundreds of states.
+
+The linear predictor is written with lookup tables instead of a dense dummy
+matrix: each categorical feature contributes one row of its coefficient table
+(the reference level's row is fixed at zero), numeric features a matrix
+product, plus an intercept. This is exactly the dummy-coded multinomial logit
+of statsmodels (same parameters, same likelihood) but costs memory in the
+number of observations times states only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+from laborseq.models.features import EncodedFeatures
+from laborseq.models.heads import two_stage_log_probs
+
+SMALL_PROBLEM = 2_000_000
+"""Below this many logits (rows x outcomes) CPU fits run on one thread."""
+
+
+class LogLinear(nn.Module):
+    """Multinomial logit over ``n_classes`` outcomes with lookup-table features.
+
+    Parameters
+    ----------
+    n_levels : dict of str to int
+        Number of levels of each categorical feature (level 0 is the reference).
+    n_numeric : int
+        Number of numeric features.
+    n_classes : int
+        Number of outcomes.
+    two_stage : bool
+        Add a stay logit and use the shared two-stage head (needs the previous state).
+    base_class : bool
+        Fix the logits of outcome 0 at zero (identification, as in statsmodels);
+        with the two-stage head this applies to the move logits.
+    dtype : torch.dtype
+        Parameter dtype.
+    """
+
+    def __init__(
+        self,
+        n_levels: dict[str, int],
+        n_numeric: int,
+        n_classes: int,
+        *,
+        two_stage: bool = False,
+        base_class: bool = True,
+        dtype: torch.dtype = torch.float64,
+    ) -> None:
+        super().__init__()
+        self.n_classes = n_classes
+        self.two_stage = two_stage
+        self.base_class = base_class
+        width = n_classes - int(base_class) + int(two_stage)
+        self.width = width
+        self.intercept = nn.Parameter(torch.zeros(width, dtype=dtype))
+        self.tables = nn.ParameterDict(
+            {_key(k): nn.Parameter(torch.zeros(max(n - 1, 0), width, dtype=dtype)) for k, n in n_levels.items()}
+        )
+        self.numeric = nn.Parameter(torch.zeros(n_numeric, width, dtype=dtype))
+        self.names = list(n_levels)
+
+    def linear_predictor(self, codes: dict[str, torch.Tensor], numeric: torch.Tensor) -> torch.Tensor:
+        """The free logits, shape ``(n, width)``."""
+        eta = self.intercept.expand(numeric.shape[0], -1) + numeric @ self.numeric
+        for name in self.names:
+            table = self.tables[_key(name)]
+            if table.shape[0] == 0:
+                continue
+            padded = torch.cat([torch.zeros(1, self.width, dtype=table.dtype, device=table.device), table])
+            eta = eta + padded[codes[name]]
+        return eta
+
+    def log_probs(
+        self, codes: dict[str, torch.Tensor], numeric: torch.Tensor, prev: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Log-probabilities over all ``n_classes`` outcomes, shape ``(n, n_classes)``."""
+        eta = self.linear_predictor(codes, numeric)
+        if self.two_stage:
+            move, stay = eta[:, :-1], eta[:, -1:]
+            if self.base_class:
+                move = torch.cat([torch.zeros_like(move[:, :1]), move], dim=1)
+            if prev is None:
+                raise ValueError("the two-stage head needs the previous state")
+            return two_stage_log_probs(torch.cat([move, stay], dim=1), prev)
+        if self.base_class:
+            eta = torch.cat([torch.zeros_like(eta[:, :1]), eta], dim=1)
+        return torch.log_softmax(eta, dim=1)
+
+    def penalty(self) -> torch.Tensor:
+        """Sum of squared coefficients, intercepts excluded."""
+        total = (self.numeric**2).sum()
+        for table in self.tables.values():
+            total = total + (table**2).sum()
+        return total
+
+    def flat_parameters(self) -> np.ndarray:
+        """All parameters as one vector (intercept, tables in feature order, numeric), row-major."""
+        parts = [self.intercept.detach().reshape(1, -1)]
+        parts += [self.tables[_key(n)].detach() for n in self.names]
+        parts.append(self.numeric.detach())
+        return torch.cat(parts, dim=0).cpu().numpy()
+
+
+def _key(name: str) -> str:
+    """ParameterDict keys may not contain dots."""
+    return name.replace(".", "_").replace(":", "__")
+
+
+@dataclass(frozen=True)
+class TorchData:
+    """Encoded features and outcomes as tensors on one device."""
+
+    codes: dict[str, torch.Tensor]
+    numeric: torch.Tensor
+    y: torch.Tensor
+    prev: torch.Tensor | None
+    weights: torch.Tensor
+
+    def __len__(self) -> int:
+        return self.y.shape[0]
+
+    def slice(self, start: int, stop: int) -> TorchData:
+        """Rows ``start:stop``."""
+        return TorchData(
+            {k: v[start:stop] for k, v in self.codes.items()},
+            self.numeric[start:stop],
+            self.y[start:stop],
+            None if self.prev is None else self.prev[start:stop],
+            self.weights[start:stop],
+        )
+
+
+def to_torch(
+    features: EncodedFeatures,
+    y: np.ndarray,
+    prev: np.ndarray | None,
+    weights: np.ndarray | None,
+    *,
+    dtype: torch.dtype,
+    device: torch.device | str,
+) -> TorchData:
+    """Move encoded features, outcomes, previous states and weights to ``device``."""
+    n = len(features)
+    w = np.ones(n) if weights is None else weights
+    return TorchData(
+        {k: torch.as_tensor(v, dtype=torch.long, device=device) for k, v in features.codes.items()},
+        torch.as_tensor(features.numeric, dtype=dtype, device=device),
+        torch.as_tensor(y, dtype=torch.long, device=device),
+        None if prev is None else torch.as_tensor(prev, dtype=torch.long, device=device),
+        torch.as_tensor(w, dtype=dtype, device=device),
+    )
+
+
+def weighted_nll(model: LogLinear, data: TorchData) -> torch.Tensor:
+    """Sum over rows of ``-w_i log p(y_i)``."""
+    logp = model.log_probs(data.codes, data.numeric, data.prev)
+    picked = logp.gather(1, data.y.unsqueeze(1)).squeeze(1)
+    return -(data.weights * picked).sum()
+
+
+def fit_loglinear(
+    model: LogLinear,
+    data: TorchData,
+    *,
+    alpha: float,
+    solver: Literal["lbfgs", "adam"] = "lbfgs",
+    max_iter: int = 500,
+    tol: float = 1e-10,
+    chunk_size: int = 65_536,
+    lr: float = 0.05,
+    epochs: int = 50,
+    batch_size: int = 4096,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Maximise the weighted log-likelihood minus ``alpha / 2`` times the squared coefficients.
+
+    Numeric features are standardised during the fit (better conditioning; the
+    penalty applies to coefficients of standardised features, as in glmnet) and
+    the coefficients are put back on the raw scale afterwards.
+
+    The objective is :math:`\\frac{1}{W}\\sum_i w_i \\log p(y_i) - \\frac{\\alpha}{2}\\lVert\\beta\\rVert^2`
+    (:math:`W` the total weight; intercepts not penalised). ``"lbfgs"`` is full
+    batch (gradients accumulated over chunks of ``chunk_size`` rows, so memory
+    stays bounded); ``"adam"`` uses shuffled minibatches.
+
+    Returns
+    -------
+    dict
+        ``objective`` (final penalised mean NLL), ``iterations``, ``converged``.
+    """
+    total_weight = float(data.weights.sum())
+    if total_weight <= 0:
+        raise ValueError("the training rows have zero total weight")
+    mean, scale = _standardization(data)
+    data = TorchData(data.codes, (data.numeric - mean) / scale, data.y, data.prev, data.weights)
+    threads = torch.get_num_threads()
+    if len(data) * model.width < SMALL_PROBLEM and data.y.device.type == "cpu":
+        torch.set_num_threads(1)  # small problems are latency-bound: threads only add synchronisation
+    try:
+        settings = (alpha, solver, max_iter, tol, chunk_size, lr, epochs, batch_size, seed)
+        return _optimize(model, data, total_weight, *settings)
+    finally:
+        torch.set_num_threads(threads)
+        with torch.no_grad():  # back to the raw scale of the numeric features
+            model.numeric.div_(scale.unsqueeze(1))
+            model.intercept.sub_((mean.unsqueeze(1) * model.numeric).sum(0))
+
+
+def _standardization(data: TorchData) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weighted mean and standard deviation of each numeric feature (1 where it does not vary)."""
+    w = data.weights / data.weights.sum()
+    mean = (w.unsqueeze(1) * data.numeric).sum(0)
+    var = (w.unsqueeze(1) * (data.numeric - mean) ** 2).sum(0)
+    scale = torch.sqrt(var)
+    return mean, torch.where(scale > 0, scale, torch.ones_like(scale))
+
+
+def _optimize(
+    model: LogLinear,
+    data: TorchData,
+    total_weight: float,
+    alpha: float,
+    solver: str,
+    max_iter: int,
+    tol: float,
+    chunk_size: int,
+    lr: float,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+) -> dict[str, float]:
+    """Run the optimiser on standardised features (see :func:`fit_loglinear`)."""
+
+    def objective(backward: bool) -> torch.Tensor:
+        value = torch.zeros((), dtype=model.intercept.dtype, device=model.intercept.device)
+        for start in range(0, len(data), chunk_size):
+            part = weighted_nll(model, data.slice(start, start + chunk_size)) / total_weight
+            if backward:
+                part.backward()
+            value = value + part.detach()
+        reg = 0.5 * alpha * model.penalty()
+        if backward and alpha > 0:
+            reg.backward()
+        return value + reg.detach()
+
+    if solver == "lbfgs":
+        optimizer = torch.optim.LBFGS(
+            model.parameters(),
+            lr=1.0,
+            max_iter=max_iter,
+            tolerance_grad=tol,
+            tolerance_change=tol * 1e-3,
+            history_size=20,
+            line_search_fn="strong_wolfe",
+        )
+
+        def closure() -> torch.Tensor:
+            optimizer.zero_grad()
+            return objective(backward=True)
+
+        optimizer.step(closure)
+        state = optimizer.state[optimizer._params[0]]
+        iterations = int(state.get("n_iter", 0))
+        with torch.no_grad():
+            final = float(objective(backward=False))
+        grad_norm = _grad_max(model, objective)
+        return {"objective": final, "iterations": iterations, "converged": bool(grad_norm <= max(tol * 1e3, 1e-6))}
+    if solver == "adam":
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        gen = torch.Generator(device="cpu").manual_seed(seed)
+        for _ in range(epochs):
+            order = torch.randperm(len(data), generator=gen).to(data.y.device)
+            for start in range(0, len(data), batch_size):
+                idx = order[start : start + batch_size]
+                batch = TorchData(
+                    {k: v[idx] for k, v in data.codes.items()},
+                    data.numeric[idx],
+                    data.y[idx],
+                    None if data.prev is None else data.prev[idx],
+                    data.weights[idx],
+                )
+                optimizer.zero_grad()
+                loss = weighted_nll(model, batch) / float(batch.weights.sum()) + 0.5 * alpha * model.penalty()
+                loss.backward()
+                optimizer.step()
+        with torch.no_grad():
+            final = float(objective(backward=False))
+        return {"objective": final, "iterations": epochs, "converged": True}
+    raise ValueError(f"solver must be 'lbfgs' or 'adam', got {solver!r}")
+
+
+def _grad_max(model: LogLinear, objective) -> float:
+    model.zero_grad()
+    objective(backward=True)
+    grads = [p.grad.abs().max() for p in model.parameters() if p.grad is not None and p.numel()]
+    model.zero_grad()
+    return float(max(grads)) if grads else 0.0
+
+
+def predict_log_probs(model: LogLinear, data: TorchData, chunk_size: int = 65_536) -> np.ndarray:
+    """Log-probabilities over outcomes for every row, computed in chunks."""
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(data), chunk_size):
+            part = data.slice(start, start + chunk_size)
+            out.append(model.log_probs(part.codes, part.numeric, part.prev).cpu().numpy())
+    if not out:
+        return np.zeros((0, model.n_classes))
+    return np.concatenate(out, axis=0).astype(np.float64)

@@ -1,0 +1,268 @@
+"""Multinomial logit of the next state on hand-built features of the history."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from laborseq.models.base import RNGLike, SequenceModel
+from laborseq.models.features import FIRST_YEAR_FEATURES, FULL_FEATURES, EncodedFeatures, FeatureEncoder
+from laborseq.models.loglinear import LogLinear, fit_loglinear, predict_log_probs, to_torch
+from laborseq.panel import CareerPanel
+
+Engine = Literal["torch", "statsmodels"]
+
+
+class MNLogit(SequenceModel):
+    """Multinomial logit of the next state on features of the history and covariates.
+
+    Parameters
+    ----------
+    features : "full" or sequence of str
+        Feature builders (:mod:`laborseq.models.features`); ``"full"`` is the
+        regression baseline of the CAREER paper.
+    engine : {"torch", "statsmodels"}
+        ``"statsmodels"`` wraps :class:`statsmodels.discrete.discrete_model.MNLogit`
+        (unweighted, unpenalised, one-stage; full inference; for a few dozen
+        states at most). ``"torch"`` maximises the same likelihood with survey
+        weights, an optional L2 penalty and the optional two-stage head, on CPU
+        or GPU, for hundreds of states. statsmodels' MNLogit accepts no weights,
+        so weighted fits need the torch engine.
+    alpha : float, default 0.0
+        L2 penalty on the coefficients (intercepts excluded), per unit of mean
+        log-likelihood: the torch engine maximises
+        :math:`\\bar\\ell(\\theta) - \\tfrac{\\alpha}{2}\\lVert\\beta\\rVert^2`.
+    two_stage : bool, default False
+        Stay / move parameterisation through the shared head (torch only).
+    solver : {"lbfgs", "adam"}
+        Torch optimiser: full-batch L-BFGS (default) or minibatch Adam.
+    max_iter : int
+        Iteration limit of the optimiser (L-BFGS iterations or Newton steps).
+    tol : float
+        Gradient tolerance of L-BFGS.
+    first_year_alpha : float, default 1e-3
+        L2 penalty of the first-year model.
+    device : str
+        Torch device (``"cpu"``, ``"cuda"``).
+
+    Notes
+    -----
+    For a target person-year :math:`t` after the first, with dummy-coded
+    features :math:`x_t`,
+
+    .. math::
+
+        P(y_t = j \\mid x_t) = \\frac{\\exp(x_t^\\top \\beta_j)}{\\sum_k \\exp(x_t^\\top \\beta_k)},
+        \\qquad \\beta_{j_0} = 0
+
+    for the base outcome :math:`j_0` (the first state observed as an outcome).
+    Without a penalty, states never observed as an outcome in training have no
+    finite estimate: they are left out of the outcome set and get probability
+    zero (use ``alpha > 0`` to keep every state). The first observed year is
+    predicted by a separate penalised multinomial logit on the covariates
+    (calendar year, education, static covariates) with the torch engine.
+    """
+
+    def __init__(
+        self,
+        features: str | tuple[str, ...] = "full",
+        engine: Engine = "torch",
+        alpha: float = 0.0,
+        two_stage: bool = False,
+        solver: Literal["lbfgs", "adam"] = "lbfgs",
+        max_iter: int = 1000,
+        tol: float = 1e-9,
+        first_year_alpha: float = 1e-3,
+        device: str = "cpu",
+    ) -> None:
+        self.features = features
+        self.engine = engine
+        self.alpha = alpha
+        self.two_stage = two_stage
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.first_year_alpha = first_year_alpha
+        self.device = device
+
+    def _check_params(self) -> None:
+        if self.engine not in ("torch", "statsmodels"):
+            raise ValueError(f"engine must be 'torch' or 'statsmodels', got {self.engine!r}")
+        if self.alpha < 0 or self.first_year_alpha < 0:
+            raise ValueError("alpha and first_year_alpha must be non-negative")
+        if self.engine == "statsmodels" and (self.alpha > 0 or self.two_stage):
+            raise ValueError("engine='statsmodels' fits the unpenalised one-stage model; use engine='torch'")
+
+    @property
+    def _feature_names(self) -> tuple[str, ...]:
+        return FULL_FEATURES if self.features == "full" else tuple(self.features)
+
+    # ------------------------------------------------------------------ fitting
+    def _fit(self, panel: CareerPanel, *, valid: CareerPanel | None, weights: np.ndarray | None, rng: RNGLike) -> None:
+        if self.engine == "statsmodels" and weights is not None:
+            raise ValueError("statsmodels' MNLogit accepts no weights: use engine='torch' for a weighted fit")
+        started = time.perf_counter()
+        first, trans = _rows(panel)
+        if not trans.any():
+            raise ValueError("MNLogit needs at least one transition (a person observed twice) to fit")
+        n_states = panel.scheme.n_states
+        states = panel.state_index()
+
+        self.encoder_ = FeatureEncoder(self._feature_names).fit(panel, trans)
+        x = self.encoder_.transform(panel, trans)
+        y = states[trans]
+        if self.alpha > 0 or self.two_stage:
+            self.outcomes_ = np.arange(n_states)
+        else:
+            self.outcomes_ = np.unique(y)
+        y_out = np.searchsorted(self.outcomes_, y)
+        w = None if weights is None else weights[trans]
+        prev = self._prev_in_outcomes(panel, trans)
+        if self.engine == "statsmodels":
+            self.model_, self.fit_info_ = self._fit_statsmodels(x, y_out)
+        else:
+            self.model_, self.fit_info_ = self._fit_torch(x, y_out, prev, w, self.alpha, self.two_stage)
+
+        self.first_encoder_ = FeatureEncoder(FIRST_YEAR_FEATURES).fit(panel, first)
+        xf = self.first_encoder_.transform(panel, first)
+        wf = None if weights is None else weights[first]
+        self.first_model_, _ = self._fit_torch(
+            xf, states[first], None, wf, self.first_year_alpha, False, all_classes=n_states
+        )
+        self.n_transitions_ = int(trans.sum())
+        self.fit_seconds_ = time.perf_counter() - started
+
+    def _prev_in_outcomes(self, panel: CareerPanel, rows: np.ndarray) -> np.ndarray | None:
+        if not self.two_stage:
+            return None
+        return panel.lagged_states(1)[rows]
+
+    def _new_loglinear(self, x: EncodedFeatures, n_classes: int, two_stage: bool, base_class: bool) -> LogLinear:
+        n_levels = {k: len(v) for k, v in x.levels.items()}
+        return LogLinear(n_levels, x.numeric.shape[1], n_classes, two_stage=two_stage, base_class=base_class).to(
+            self.device
+        )
+
+    def _fit_torch(
+        self,
+        x: EncodedFeatures,
+        y: np.ndarray,
+        prev: np.ndarray | None,
+        weights: np.ndarray | None,
+        alpha: float,
+        two_stage: bool,
+        all_classes: int | None = None,
+    ) -> tuple[LogLinear, dict[str, Any]]:
+        n_classes = all_classes if all_classes is not None else len(self.outcomes_)
+        model = self._new_loglinear(x, n_classes, two_stage, base_class=alpha == 0)
+        data = to_torch(x, y, prev, weights, dtype=torch.float64, device=self.device)
+        info = fit_loglinear(model, data, alpha=alpha, solver=self.solver, max_iter=self.max_iter, tol=self.tol)
+        return model, info
+
+    def _fit_statsmodels(self, x: EncodedFeatures, y: np.ndarray) -> tuple[LogLinear, dict[str, Any]]:
+        from statsmodels.discrete.discrete_model import MNLogit as SMMNLogit
+
+        design = x.design_matrix()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence problems are raised below, with advice
+            result = SMMNLogit(y, design).fit(method="newton", maxiter=min(self.max_iter, 100), disp=False)
+        model = self._new_loglinear(x, len(self.outcomes_), two_stage=False, base_class=True)
+        load_flat_parameters(model, np.asarray(result.params))
+        converged = bool(result.mle_retvals.get("converged", False))
+        if not (converged and np.isfinite(result.llf) and np.all(np.isfinite(result.params))):
+            raise RuntimeError(
+                f"statsmodels MNLogit found no finite maximum in {self.max_iter} Newton steps: some feature "
+                "level probably never occurs with some outcome (perfect separation), so the unpenalised MLE "
+                "does not exist; use fewer features or engine='torch' with alpha > 0"
+            )
+        self.statsmodels_result_ = result
+        return model, {
+            "objective": float(-result.llf / len(y)),
+            "iterations": result.mle_retvals.get("iterations"),
+            "converged": converged,
+        }
+
+    # ------------------------------------------------------------------ prediction
+    def _predict_proba(self, panel: CareerPanel) -> np.ndarray:
+        first, trans = _rows(panel)
+        n_states = len(self.classes_)
+        out = np.zeros((len(panel), n_states))
+        if trans.any():
+            x = self.encoder_.transform(panel, trans)
+            data = to_torch(
+                x,
+                np.zeros(int(trans.sum()), dtype=np.int64),
+                self._prev_in_outcomes(panel, trans),
+                None,
+                dtype=torch.float64,
+                device=self.device,
+            )
+            logp = predict_log_probs(self.model_, data)
+            block = np.zeros((int(trans.sum()), n_states))
+            block[:, self.outcomes_] = np.exp(logp)
+            out[trans] = block
+        if first.any():
+            xf = self.first_encoder_.transform(panel, first)
+            data = to_torch(
+                xf, np.zeros(int(first.sum()), dtype=np.int64), None, None, dtype=torch.float64, device=self.device
+            )
+            out[first] = np.exp(predict_log_probs(self.first_model_, data))
+        return out[panel.target_mask]
+
+    # ------------------------------------------------------------------ persistence
+    def _get_fitted(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        arrays = {f"trans.{k}": v.detach().cpu().numpy() for k, v in self.model_.state_dict().items()}
+        arrays.update({f"first.{k}": v.detach().cpu().numpy() for k, v in self.first_model_.state_dict().items()})
+        arrays["outcomes"] = np.asarray(self.outcomes_)
+        state = {
+            "encoder": self.encoder_.get_state(),
+            "first_encoder": self.first_encoder_.get_state(),
+            "fit_info": self.fit_info_,
+            "n_transitions": self.n_transitions_,
+            "fit_seconds": self.fit_seconds_,
+        }
+        return state, arrays
+
+    def _set_fitted(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.encoder_ = FeatureEncoder.from_state(state["encoder"])
+        self.first_encoder_ = FeatureEncoder.from_state(state["first_encoder"])
+        self.outcomes_ = arrays["outcomes"]
+        self.fit_info_ = state["fit_info"]
+        self.n_transitions_ = state["n_transitions"]
+        self.fit_seconds_ = state["fit_seconds"]
+        self.model_ = _restore(arrays, "trans.", self.encoder_, len(self.outcomes_), self.two_stage, self.alpha == 0)
+        n_states = int(arrays["first.intercept"].shape[0])
+        self.first_model_ = _restore(arrays, "first.", self.first_encoder_, n_states, False, self.first_year_alpha == 0)
+
+
+def _rows(panel: CareerPanel) -> tuple[np.ndarray, np.ndarray]:
+    has_prev = panel.lagged_states(1) >= 0
+    target = panel.target_mask
+    return target & ~has_prev, target & has_prev
+
+
+def load_flat_parameters(model: LogLinear, flat: np.ndarray) -> None:
+    """Fill ``model`` from a dummy-coded parameter matrix (rows: const, dummies by feature, numerics)."""
+    flat = torch.as_tensor(np.asarray(flat), dtype=model.intercept.dtype)
+    with torch.no_grad():
+        model.intercept.copy_(flat[0])
+        row = 1
+        for name in model.names:
+            table = model.tables[name.replace(".", "_").replace(":", "__")]
+            table.copy_(flat[row : row + table.shape[0]])
+            row += table.shape[0]
+        model.numeric.copy_(flat[row : row + model.numeric.shape[0]])
+
+
+def _restore(
+    arrays: dict[str, np.ndarray], prefix: str, encoder: FeatureEncoder, n_classes: int, two_stage: bool, base: bool
+) -> LogLinear:
+    n_levels = {k: len(encoder.levels_[k]) for k in encoder.categorical_}
+    model = LogLinear(n_levels, len(encoder.numeric_), n_classes, two_stage=two_stage, base_class=base)
+    state = {k[len(prefix) :]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith(prefix)}
+    model.load_state_dict(state)
+    return model
