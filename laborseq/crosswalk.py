@@ -20,8 +20,17 @@ import pandas as pd
 from laborseq.occ1990dd import DORN_ALIASES, SPECIAL_TARGETS, Variant, check_variant, occ1990dd, taxonomy_file
 from laborseq.taxonomy import OccupationScheme
 
-Frame = Literal["occ1970", "occ1980", "occ1990", "occ2000", "occ2000_4digit", "occ2005", "occ2010"]
-FRAMES: tuple[str, ...] = ("occ1970", "occ1980", "occ1990", "occ2000", "occ2000_4digit", "occ2005", "occ2010")
+Frame = Literal["occ1970", "occ1980", "occ1990", "occ2000", "occ2000_4digit", "occ2005", "occ2010", "occ1990dd"]
+FRAMES: tuple[str, ...] = (
+    "occ1970",
+    "occ1980",
+    "occ1990",
+    "occ2000",
+    "occ2000_4digit",
+    "occ2005",
+    "occ2010",
+    "occ1990dd",
+)
 
 OnUnmapped = Literal["drop", "raise"]
 
@@ -238,7 +247,9 @@ def crosswalk(frame: Frame, variant: Variant = "dorn2013") -> Crosswalk:
         ``"occ1970"``, ``"occ1980"``, ``"occ1990"``, ``"occ2000"`` (3-digit),
         ``"occ2000_4digit"`` (the NLSY's 2000-based 4-digit codes: the 3-digit
         code times ten, with 9840 Armed Forces, 9950 not in the labor force,
-        9990 uncodeable), ``"occ2005"`` (ACS 2005-2009) or ``"occ2010"``.
+        9990 uncodeable), ``"occ2005"`` (ACS 2005-2009), ``"occ2010"``, or
+        ``"occ1990dd"`` for codes that are already occ1990dd (the identity on
+        the family's codes, with its special codes and aliases).
     variant : {"dorn2013", "deming2017"}
         Target family.
 
@@ -256,6 +267,13 @@ def crosswalk(frame: Frame, variant: Variant = "dorn2013") -> Crosswalk:
         raise ValueError(f"unknown occupation frame {frame!r}; choose from {FRAMES}")
     variant = check_variant(variant)
     scheme = occ1990dd(variant)
+    if frame == "occ1990dd":
+        identity: dict[int, str | None] = {int(c): c for c in scheme.codes}
+        identity.update(SPECIAL_TARGETS)
+        if variant == "dorn2013":
+            identity.update({a: str(t) for a, t in DORN_ALIASES.items()})
+        notes = ("identity on the occ1990dd codes, with 905 military, 991 unemployed, 999 no occupation",)
+        return Crosswalk(frame, scheme, identity, notes)
     if frame == "occ2000_4digit":
         base = crosswalk("occ2000", variant)
         notes = (*base.notes, "4-digit codes: the first three digits are looked up in the occ2000 crosswalk")

@@ -4,21 +4,39 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
 
-from laborseq.models.base import RNGLike, SequenceModel
+from laborseq.models.base import RNGLike, SequenceModel, WeightsLike, resolve_weights
 from laborseq.models.features import FIRST_YEAR_FEATURES, FULL_FEATURES, EncodedFeatures, FeatureEncoder
 from laborseq.models.loglinear import LogLinear, fit_loglinear, predict_log_probs, to_torch
 from laborseq.panel import CareerPanel
+
+if TYPE_CHECKING:
+    from laborseq.models.results import CovType, MNLogitResults, Summary
 
 Engine = Literal["torch", "statsmodels"]
 
 
 class MNLogit(SequenceModel):
     """Multinomial logit of the next state on features of the history and covariates.
+
+    Results. After :meth:`fit`, ``results(cov_type="cluster")`` (or its cached default
+    ``results_``) returns an immutable
+    :class:`~laborseq.models.results.MNLogitResults` of the transition model in the
+    style of linearmodels: ``params`` (design terms x outcome states),
+    ``std_errors``, ``zstats``, ``pvalues``, ``conf_int()``, ``cov``, ``loglik``,
+    ``pseudo_rsquared``, ``perplexity``, ``summary()`` (text, HTML, LaTeX) and
+    ``tidy()``; :func:`~laborseq.models.results.compare` sets results side by side.
+    Standard errors are analytic (score and Hessian in closed form), clustered by
+    person by default, for up to
+    :data:`~laborseq.models.results.MAX_ANALYTIC_PARAMS` parameters; beyond that,
+    and for the two-stage head, use the person bootstrap
+    ``results_.bootstrap_se(n_boot, rng=...)``. Penalised (``alpha > 0``) standard
+    errors are approximate. The model keeps a reference to its training panel for
+    this; a loaded model needs ``results(panel=train)``.
 
     Parameters
     ----------
@@ -135,6 +153,8 @@ class MNLogit(SequenceModel):
         )
         self.n_transitions_ = int(trans.sum())
         self.fit_seconds_ = time.perf_counter() - started
+        self._training = (panel, weights)  # for results(): the training panel and resolved row weights
+        self._results_cache: dict[str, MNLogitResults] = {}
 
     def _prev_in_outcomes(self, panel: CareerPanel, rows: np.ndarray) -> np.ndarray | None:
         if not self.two_stage:
@@ -185,6 +205,53 @@ class MNLogit(SequenceModel):
             "iterations": result.mle_retvals.get("iterations"),
             "converged": converged,
         }
+
+    # ------------------------------------------------------------------ results (laborseq.models.results)
+    def results(
+        self, cov_type: CovType = "cluster", *, panel: CareerPanel | None = None, weights: WeightsLike = None
+    ) -> MNLogitResults:
+        """Estimates, standard errors and fit statistics of the transition model.
+
+        Parameters
+        ----------
+        cov_type : {"cluster", "robust", "nonrobust"}
+            Covariance: clustered by person (default), heteroskedasticity-robust
+            sandwich (statsmodels' ``HC0``) or the inverse information matrix.
+        panel : CareerPanel, optional
+            The panel the model was fitted on; only needed for a model loaded from
+            disk (the training data are not saved). Computed on the training panel
+            of the last :meth:`fit` otherwise, and cached per ``cov_type``.
+        weights : str, array or Series, optional
+            The weights of that fit, with ``panel``.
+
+        Returns
+        -------
+        MNLogitResults
+            See :mod:`laborseq.models.results`.
+        """
+        from laborseq.models.results import mnlogit_results
+
+        self._check_fitted()
+        if panel is not None:
+            self._check_panel(panel)
+            return mnlogit_results(self, panel, resolve_weights(panel, weights), cov_type)
+        if getattr(self, "_training", None) is None:
+            raise ValueError(
+                "this model has no training data (it was loaded from disk, and the data are not saved): "
+                "pass panel=<the training panel> (and weights=... if it was fitted with weights)"
+            )
+        if cov_type not in self._results_cache:
+            self._results_cache[cov_type] = mnlogit_results(self, *self._training, cov_type)
+        return self._results_cache[cov_type]
+
+    @property
+    def results_(self) -> MNLogitResults:
+        """Results with the default (person-clustered) covariance: ``results()``, computed on first access."""
+        return self.results()
+
+    def summary(self, **kwargs: Any) -> Summary:
+        """``results_.summary(**kwargs)``: header and coefficient tables (text, HTML, LaTeX)."""
+        return self.results_.summary(**kwargs)
 
     # ------------------------------------------------------------------ prediction
     def _predict_proba(self, panel: CareerPanel) -> np.ndarray:

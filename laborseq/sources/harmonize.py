@@ -111,7 +111,7 @@ def harmonize(
     lineage = lineage or Lineage(source=source, rows_read=len(candidates), unit="candidate occupation")
     if lineage.rows_read != len(candidates) + lineage.rows_dropped:
         raise ValueError("harmonize: the given lineage does not account for the candidate rows")
-    codes = pd.to_numeric(candidates["code"], errors="coerce").to_numpy(dtype=float)
+    codes = _numeric_codes(candidates, source)
     frames = candidates["frame"].to_numpy()
     state = np.full(len(codes), -1, dtype=np.int32)
     alive = np.ones(len(codes), dtype=bool)
@@ -138,21 +138,18 @@ def harmonize(
 
     for frame in pd.unique(frames[alive & ~done]):
         rows = np.flatnonzero(alive & ~done & (frames == frame))
-        if frame == "occ1990dd":
-            result_index, outcome, unmapped = _already_harmonised(codes[rows], scheme)
-        else:
-            result = crosswalk(frame, variant).apply(codes[rows], rows=rows)
-            result_index, outcome, unmapped = result.state_index, result.outcome, result.unmapped
-            unmapped = unmapped.assign(rows=[_row_labels(candidates, np.asarray(r)) for r in unmapped["rows"]])
-            if on_unmapped == "raise" and len(unmapped):
-                listing = ", ".join(
-                    f"{c} ({n}x)" for c, n in zip(unmapped["code"][:10], unmapped["count"][:10], strict=True)
-                )
-                raise UnmappedCodeError(
-                    f"{source}: {len(unmapped)} {frame} code(s) do not map to occ1990dd ({variant}): {listing}; "
-                    f"e.g. at {unmapped['rows'].iloc[0][:3]} (person:year:variable)",
-                    unmapped,
-                )
+        result = crosswalk(frame, variant).apply(codes[rows], rows=rows)
+        result_index, outcome, unmapped = result.state_index, result.outcome, result.unmapped
+        unmapped = unmapped.assign(rows=[_row_labels(candidates, np.asarray(r)) for r in unmapped["rows"]])
+        if on_unmapped == "raise" and len(unmapped):
+            listing = ", ".join(
+                f"{c} ({n}x)" for c, n in zip(unmapped["code"][:10], unmapped["count"][:10], strict=True)
+            )
+            raise UnmappedCodeError(
+                f"{source}: {len(unmapped)} {frame} code(s) do not map to occ1990dd ({variant}): {listing}; "
+                f"e.g. at {unmapped['rows'].iloc[0][:3]} (person:year:variable)",
+                unmapped,
+            )
         state[rows] = np.where(outcome == MAPPED, result_index, -1)
         lineage.drop("crosswalk", f"no occupation ({frame} code meaning none)", int((outcome == NO_OCCUPATION).sum()))
         lineage.drop(
@@ -206,19 +203,19 @@ def harmonize(
     return panel
 
 
-def _already_harmonised(codes: np.ndarray, scheme: Any) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-    """Codes that are occ1990dd already: look them up in the scheme (status tokens are not numeric)."""
-    index = np.full(len(codes), -1, dtype=np.int32)
-    outcome = np.full(len(codes), UNMAPPED, dtype=np.int8)
-    lookup = {int(c): i for i, c in enumerate(scheme.codes)}
-    for j, code in enumerate(codes):
-        i = lookup.get(int(code))
-        if i is not None:
-            index[j], outcome[j] = i, MAPPED
-    bad = outcome == UNMAPPED
-    uniq, counts = np.unique(codes[bad], return_counts=True)
-    table = pd.DataFrame({"code": uniq.astype(np.int64), "count": counts, "rows": [[] for _ in uniq]})
-    return index, outcome, table
+def _numeric_codes(candidates: pd.DataFrame, source: str) -> np.ndarray:
+    """Codes as floats (NaN for blanks); non-numeric, non-blank codes raise with their rows."""
+    raw = candidates["code"]
+    codes = pd.to_numeric(raw, errors="coerce")
+    bad = (codes.isna() & raw.notna() & (raw.astype(str).str.strip() != "")).to_numpy()
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        labels = _row_labels(candidates, rows[:5])
+        examples = raw.to_numpy()[rows[:5]].tolist()
+        raise ValueError(
+            f"{source}: {len(rows)} non-numeric occupation code(s), e.g. {examples} at {labels} (person:year:variable)"
+        )
+    return codes.to_numpy(dtype=float)
 
 
 def _row_labels(candidates: pd.DataFrame, rows: np.ndarray) -> list[str]:
