@@ -127,3 +127,30 @@ def test_constant_numeric_features_are_left_out(toy_split):
     balanced = load_wage_panel()
     enc = FeatureEncoder(("gap", "years_observed")).fit(balanced, np.ones(len(balanced), dtype=bool))
     assert enc.constant_ == ["gap"] and enc.numeric_ == ["years_observed"]
+
+
+# ---------------------------------------------------------------------- formula covariates
+def test_formula_terms_are_encoded_as_in_training(tmp_path):
+    panel = load_wage_panel()
+    train, _, test = panel.split_persons((0.7, 0.1, 0.2), rng=0)
+    model = MNLogit(features=("previous_state",), formula="race + birth_year", alpha=1e-3).fit(train)
+    names = model.encoder_.transform(test, test.lagged_states(1) >= 0).numeric_names
+    assert names == ["formula:race[T.hispanic]", "formula:race[T.other]", "formula:birth_year"]
+    loaded = MNLogit.load(model.save(tmp_path / "m"))
+    np.testing.assert_allclose(loaded.predict_proba(test), model.predict_proba(test))
+    # a panel restricted to one race level is encoded with the training levels, not re-derived
+    only_black = test.select_persons(test.data.loc[test.data["race"] == "black", "person_id"].unique())
+    x = model.encoder_.transform(only_black, only_black.lagged_states(1) >= 0)
+    assert x.numeric[:, :2].sum() == 0
+
+
+def test_formula_unseen_level_and_missing_values_raise():
+    panel = load_wage_panel()
+    model = MNLogit(features=("previous_state",), formula="race", alpha=1e-3).fit(panel)
+    data = panel.data
+    data["race"] = data["race"].astype(str).replace({"other": "martian"})
+    changed = CareerPanel(data, covariates=list(panel.covariates), scheme=panel.scheme)
+    with pytest.raises(ValueError, match=r"'race' has level\(s\) \['martian'\] not seen in training"):
+        model.predict_proba(changed)
+    with pytest.raises(ValueError, match="not a column"):
+        MNLogit(features=(), formula="wage_rate", alpha=1e-3).fit(panel)

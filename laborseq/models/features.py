@@ -144,6 +144,13 @@ class FeatureEncoder:
         panel cannot provide (``education`` without an education covariate) and
         numeric features that do not vary in training (``gap`` in a balanced
         annual panel) are left out (listed in ``constant_``).
+    formula : str, optional
+        Extra covariate terms as a Wilkinson formula right-hand side evaluated
+        with formulaic on the panel's covariates (e.g. ``"race + birth_year"``
+        or ``"C(region):education"``); the intercept is dropped (the model has
+        its own). The categorical levels seen in training are saved, so new
+        panels are encoded identically; an unseen level or a missing value in
+        a formula variable raises an error naming the variable.
     unseen : {"reference", "raise"}
         What to do with a level not seen in training: use the reference level
         (the feature then adds nothing, as for the base category) and warn, or
@@ -153,10 +160,18 @@ class FeatureEncoder:
 
     features: Sequence[str]
     unseen: Literal["reference", "raise"] = "reference"
+    formula: str | None = None
     levels_: dict[str, list[str]] = field(default_factory=dict)
     numeric_: list[str] = field(default_factory=list)
     categorical_: list[str] = field(default_factory=list)
     constant_: list[str] = field(default_factory=list)
+    formula_levels_: dict[str, list[str] | None] = field(default_factory=dict)
+    formula_columns_: list[str] = field(default_factory=list)
+
+    @property
+    def n_numeric(self) -> int:
+        """Number of numeric design columns (builder numerics and formula columns)."""
+        return len(self.numeric_) + len(self.formula_columns_)
 
     def fit(self, panel: CareerPanel, rows: np.ndarray) -> FeatureEncoder:
         """Learn levels from the rows (boolean mask) of ``panel``."""
@@ -175,7 +190,56 @@ class FeatureEncoder:
                 self.numeric_.append(name)
             else:
                 self.constant_.append(name)  # no variation in training: not identified, left out
+        if self.formula:
+            self._fit_formula(panel, rows)
         return self
+
+    # ------------------------------------------------------------------ formula terms
+    def _formula_frame(self, panel: CareerPanel, rows: np.ndarray, levels: dict[str, list[str] | None]) -> pd.DataFrame:
+        data = panel.data[rows]
+        frame = {}
+        for var, cats in levels.items():
+            if var not in data.columns:
+                raise ValueError(f"formula variable {var!r} is not a column of the panel ({list(panel.covariates)})")
+            values = data[var]
+            missing = values.isna().to_numpy()
+            if missing.any():
+                raise ValueError(
+                    f"formula variable {var!r} is missing in {int(missing.sum())} row(s); fill or drop them"
+                )
+            if cats is None:
+                frame[var] = values.to_numpy(dtype=float)
+                continue
+            strings = values.astype(str).to_numpy()
+            unseen = sorted(set(strings.tolist()) - set(cats))
+            if unseen:
+                raise ValueError(
+                    f"formula variable {var!r} has level(s) {unseen[:10]} not seen in training {cats[:10]}"
+                )
+            frame[var] = pd.Categorical(strings, categories=cats)
+        return pd.DataFrame(frame, index=np.arange(int(rows.sum())))
+
+    def _fit_formula(self, panel: CareerPanel, rows: np.ndarray) -> None:
+        import formulaic
+
+        variables = sorted(formulaic.Formula(self.formula).required_variables)
+        levels: dict[str, list[str] | None] = {}
+        for var in variables:
+            if var not in panel.data.columns:
+                raise ValueError(f"formula variable {var!r} is not a column of the panel ({list(panel.covariates)})")
+            values = panel.data.loc[rows, var]
+            numeric = pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype)
+            levels[var] = None if numeric else _sorted_levels(values.dropna().astype(str).to_numpy())
+        self.formula_levels_ = levels
+        matrix = self._formula_matrix(panel, rows)
+        self.formula_columns_ = list(matrix.columns)
+
+    def _formula_matrix(self, panel: CareerPanel, rows: np.ndarray) -> pd.DataFrame:
+        import formulaic
+
+        frame = self._formula_frame(panel, rows, self.formula_levels_)
+        matrix = formulaic.model_matrix(self.formula, frame, na_action="raise", output="pandas")
+        return pd.DataFrame(matrix).drop(columns=["Intercept"], errors="ignore")
 
     def _expanded(self, panel: CareerPanel) -> list[str]:
         names: list[str] = []
@@ -207,10 +271,16 @@ class FeatureEncoder:
         for name in self.categorical_:
             values = self._compute(panel, name)[rows]
             codes[name] = self._encode(name, values)
-        numeric = np.column_stack([self._compute(panel, n)[rows] for n in self.numeric_]) if self.numeric_ else None
-        if numeric is None:
-            numeric = np.zeros((int(rows.sum()), 0))
-        return EncodedFeatures(codes, {n: self.levels_[n] for n in self.categorical_}, list(self.numeric_), numeric)
+        blocks = [self._compute(panel, n)[rows][:, None] for n in self.numeric_]
+        names = list(self.numeric_)
+        if self.formula:
+            matrix = self._formula_matrix(panel, rows)
+            if list(matrix.columns) != self.formula_columns_:
+                raise ValueError(f"formula columns {list(matrix.columns)} differ from training {self.formula_columns_}")
+            blocks.append(matrix.to_numpy(dtype=float))
+            names += [f"formula:{c}" for c in matrix.columns]
+        numeric = np.hstack(blocks) if blocks else np.zeros((int(rows.sum()), 0))
+        return EncodedFeatures(codes, {n: self.levels_[n] for n in self.categorical_}, names, numeric)
 
     def _encode(self, name: str, values: np.ndarray) -> np.ndarray:
         levels = self.levels_[name]
@@ -244,12 +314,17 @@ class FeatureEncoder:
             "numeric": self.numeric_,
             "categorical": self.categorical_,
             "constant": self.constant_,
+            "formula": self.formula,
+            "formula_levels": self.formula_levels_,
+            "formula_columns": self.formula_columns_,
         }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> FeatureEncoder:
         """Rebuild from :meth:`get_state`."""
-        enc = cls(state["features"], state["unseen"])
+        enc = cls(state["features"], state["unseen"], state.get("formula"))
+        enc.formula_levels_ = dict(state.get("formula_levels", {}))
+        enc.formula_columns_ = list(state.get("formula_columns", []))
         enc.levels_ = {k: list(v) for k, v in state["levels"].items()}
         enc.numeric_ = list(state["numeric"])
         enc.categorical_ = list(state["categorical"])

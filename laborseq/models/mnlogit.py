@@ -43,6 +43,10 @@ class MNLogit(SequenceModel):
     features : "full" or sequence of str
         Feature builders (:mod:`laborseq.models.features`); ``"full"`` is the
         regression baseline of the CAREER paper.
+    formula : str, optional
+        Extra covariate terms as a formula right-hand side (formulaic), e.g.
+        ``"race * education"``; the encoding learned in training is saved and
+        reused on new panels, and unseen levels raise an error.
     engine : {"torch", "statsmodels"}
         ``"statsmodels"`` wraps :class:`statsmodels.discrete.discrete_model.MNLogit`
         (unweighted, unpenalised, one-stage; full inference; for a few dozen
@@ -88,6 +92,7 @@ class MNLogit(SequenceModel):
     def __init__(
         self,
         features: str | tuple[str, ...] = "full",
+        formula: str | None = None,
         engine: Engine = "torch",
         alpha: float = 0.0,
         two_stage: bool = False,
@@ -98,6 +103,7 @@ class MNLogit(SequenceModel):
         device: str = "cpu",
     ) -> None:
         self.features = features
+        self.formula = formula
         self.engine = engine
         self.alpha = alpha
         self.two_stage = two_stage
@@ -130,7 +136,7 @@ class MNLogit(SequenceModel):
         n_states = panel.scheme.n_states
         states = panel.state_index()
 
-        self.encoder_ = FeatureEncoder(self._feature_names).fit(panel, trans)
+        self.encoder_ = FeatureEncoder(self._feature_names, formula=self.formula).fit(panel, trans)
         x = self.encoder_.transform(panel, trans)
         y = states[trans]
         if self.alpha > 0 or self.two_stage:
@@ -329,7 +335,7 @@ def _restore(
     arrays: dict[str, np.ndarray], prefix: str, encoder: FeatureEncoder, n_classes: int, two_stage: bool, base: bool
 ) -> LogLinear:
     n_levels = {k: len(encoder.levels_[k]) for k in encoder.categorical_}
-    model = LogLinear(n_levels, len(encoder.numeric_), n_classes, two_stage=two_stage, base_class=base)
+    model = LogLinear(n_levels, encoder.n_numeric, n_classes, two_stage=two_stage, base_class=base)
     state = {k[len(prefix) :]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith(prefix)}
     model.load_state_dict(state)
     return model
