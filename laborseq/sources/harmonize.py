@@ -206,8 +206,12 @@ def harmonize(
 def _numeric_codes(candidates: pd.DataFrame, source: str) -> np.ndarray:
     """Codes as floats (NaN for blanks); non-numeric, non-blank codes raise with their rows."""
     raw = candidates["code"]
+    if pd.api.types.is_numeric_dtype(raw) and not isinstance(raw.dtype, pd.CategoricalDtype):
+        return raw.to_numpy(dtype=float)
     codes = pd.to_numeric(raw, errors="coerce")
-    bad = (codes.isna() & raw.notna() & (raw.astype(str).str.strip() != "")).to_numpy()
+    suspect = np.flatnonzero((codes.isna() & raw.notna()).to_numpy())  # only these can be non-numeric text
+    bad = np.zeros(len(raw), dtype=bool)
+    bad[suspect] = raw.iloc[suspect].astype(str).str.strip().to_numpy() != ""
     if bad.any():
         rows = np.flatnonzero(bad)
         labels = _row_labels(candidates, rows[:5])
