@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from laborseq import CareerPanel, OccupationScheme
-from laborseq.models import Marginal, Markov, MNLogit, NotFittedError, SequenceModel, load_model
+from laborseq.models import BagOfJobs, Marginal, Markov, MNLogit, NotFittedError, SequenceModel, load_model
 from laborseq.models.registry import MODEL_NAMES, make_model
 
 FACTORIES: dict[str, Callable[[], SequenceModel]] = {
@@ -17,6 +17,7 @@ FACTORIES: dict[str, Callable[[], SequenceModel]] = {
     "markov2_no_initial_covariates": lambda: Markov(order=2, initial_by=()),
     "markov1_heavy_smoothing": lambda: Markov(order=1, smoothing=5.0),
     "mnlogit_small_features": lambda: MNLogit(features=("previous_state", "years_in_state", "gap"), alpha=1e-3),
+    "bag_of_jobs_small_one_stage": lambda: BagOfJobs(embed_dim=8, two_stage=False, max_epochs=100, patience=10),
 }
 
 
@@ -90,7 +91,7 @@ def test_weight_of_two_equals_a_duplicated_person(factory, toy_split):
     by_weight = model.fit(train, weights=weights, rng=0).predict_proba(test)
     by_copy = factory().fit(duplicated, rng=0).predict_proba(test)
     # closed-form estimators agree exactly; iterative ones to their optimiser's tolerance
-    atol = 1e-5 if isinstance(model, MNLogit) else 1e-12
+    atol = 1e-5 if isinstance(model, MNLogit | BagOfJobs) else 1e-12
     np.testing.assert_allclose(by_weight, by_copy, rtol=0, atol=atol)
 
 

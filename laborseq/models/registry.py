@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from laborseq.models.bag_of_jobs import BagOfJobs
 from laborseq.models.base import SequenceModel
 from laborseq.models.marginal import Marginal
 from laborseq.models.markov import Markov
@@ -17,6 +18,7 @@ _FACTORIES: dict[str, Callable[[], SequenceModel]] = {
     "markov2_two_stage": lambda: Markov(order=2, two_stage=True),
     "mnlogit": lambda: MNLogit(features="full", alpha=1e-4),
     "mnlogit_two_stage": lambda: MNLogit(features="full", alpha=1e-4, two_stage=True),
+    "bag_of_jobs": lambda: BagOfJobs(),
 }
 
 MODEL_NAMES: tuple[str, ...] = tuple(_FACTORIES)
