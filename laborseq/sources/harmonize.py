@@ -170,9 +170,11 @@ def harmonize(
         }
     )
     kept = kept.sort_values(["person_id", "year", "priority"], kind="stable")
-    superseded = kept.duplicated(["person_id", "year"], keep="first")
+    pid, yr = kept["person_id"].to_numpy(), kept["year"].to_numpy()
+    superseded = np.zeros(len(kept), dtype=bool)  # sorted: a repeat of the row before loses
+    superseded[1:] = (pid[1:] == pid[:-1]) & (yr[1:] == yr[:-1])
     lineage.drop("one per year", "superseded by a higher-priority occupation variable", int(superseded.sum()))
-    kept = kept[~superseded.to_numpy()]
+    kept = kept[~superseded]
 
     frame = pd.DataFrame(
         {
@@ -224,7 +226,6 @@ def _numeric_codes(candidates: pd.DataFrame, source: str) -> np.ndarray:
 
 def _row_labels(candidates: pd.DataFrame, rows: np.ndarray) -> list[str]:
     """Labels ``person_id:year:variable`` of candidate positions (for error messages and lineage)."""
-    pid = candidates["person_id"].to_numpy()[rows]
-    year = candidates["year"].to_numpy()[rows]
-    var = candidates["variable"].to_numpy()[rows]
+    picked = candidates.iloc[np.asarray(rows, dtype=np.int64)]  # a handful of rows: no whole-column copy
+    pid, year, var = (picked[c].to_numpy() for c in ("person_id", "year", "variable"))
     return [f"{p}:{y}:{v}" for p, y, v in zip(pid, year, var, strict=True)]
