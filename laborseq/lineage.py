@@ -142,7 +142,9 @@ class Lineage:
         steps = [LineageStep(**s) for s in data.get("steps", [])]
         if not steps and data.get("dropped"):  # compact form: reasons only
             steps = [LineageStep("read", r, "dropped", int(c)) for r, c in data["dropped"].items()]
-        return cls(source=data["source"], rows_read=int(data["rows_read"]), unit=data.get("unit", "row"), steps=steps)
+        return cls(
+            source=data["source"], rows_read=int(data["rows_read"]), unit=data.get("unit", "person-year"), steps=steps
+        )
 
     def to_json(self, indent: int | None = 2) -> str:
         """The lineage as JSON."""

@@ -66,6 +66,15 @@ def test_text_blanks_and_none_are_missing_values() -> None:
     assert panel.lineage.dropped_by_reason() == {"missing value (blank)": 2}
 
 
+@pytest.mark.parametrize("dtype", ["Int64", "Float64", "float64", "object"])
+def test_code_column_dtypes(dtype: str) -> None:
+    table = candidates([(1, 2000, "occ", "occ2010", 10, 0), (1, 2001, "occ", "occ2010", None, 0)])
+    table["code"] = pd.Series([10, None], dtype=dtype)
+    panel = harmonize(table, source="t")
+    assert states(panel) == {(1, 2000): "4"}
+    assert panel.lineage.dropped_by_reason() == {"missing value (blank)": 1}
+
+
 def test_special_codes_recode_to_a_token_or_drop() -> None:
     table = candidates(
         [
@@ -324,12 +333,9 @@ def test_non_numeric_codes_raise() -> None:
 # ---------------------------------------------------------------------- property: no row is lost silently
 
 PROPERTY_FRAMES = ("occ1970", "occ1990", "occ2010", "occ2000_4digit", "occ1990dd")
-OCC1990DD_SPECIAL = {874, 905, 991, 999}  # left out of occ1990dd draws: see the xfail test above
 
 
 def known_codes(frame: str) -> list[int]:
-    if frame == "occ1990dd":
-        return [int(c) for c in occ1990dd("dorn2013").codes]
     cw = crosswalk(frame)
     return sorted(c * cw.divisor for c in cw.mapping) + sorted(cw.special)
 
@@ -338,12 +344,9 @@ KNOWN = {frame: known_codes(frame) for frame in PROPERTY_FRAMES}
 
 
 def code_strategy(frame: str) -> st.SearchStrategy[float]:
-    unknown = st.integers(0, 20_000)
-    if frame == "occ1990dd":
-        unknown = unknown.filter(lambda c: c not in OCC1990DD_SPECIAL)
     return st.one_of(
         st.sampled_from(KNOWN[frame]),
-        unknown,
+        st.integers(0, 20_000),
         st.integers(-9, -1),
         st.just(math.nan),
     ).map(float)
@@ -363,18 +366,14 @@ row_strategy = st.sampled_from(PROPERTY_FRAMES).flatmap(
 
 def expected_states(table: pd.DataFrame, missing: dict[int, str]) -> dict[tuple, str]:
     """Reference: per person-year, the state of the lowest-priority candidate (first row on ties) that maps."""
-    scheme = occ1990dd("dorn2013")
     out: dict[tuple, tuple[int, int, str]] = {}
     for pos, (person, year, _, frame, code, priority) in enumerate(table.itertuples(index=False)):
         if math.isnan(code) or int(code) in missing:
             continue
-        if frame == "occ1990dd":
-            state = str(int(code)) if str(int(code)) in scheme.codes else None
-        else:
-            result = crosswalk(frame).apply([code])
-            state = result.states[0] if result.outcome[0] == MAPPED else None
-        if state is None:
+        result = crosswalk(frame).apply([code])
+        if result.outcome[0] != MAPPED:
             continue
+        state = result.states[0]
         key = (person, year)
         if key not in out or (priority, pos) < out[key][:2]:
             out[key] = (priority, pos, state)

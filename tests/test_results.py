@@ -14,7 +14,7 @@ from laborseq import CareerPanel
 from laborseq.datasets import load_wage_panel
 from laborseq.models import MNLogit, load_model
 from laborseq.models import results as results_module
-from laborseq.models.mnlogit import _rows
+from laborseq.models.first_year import split_targets
 from laborseq.models.results import CovarianceUnavailableError, MNLogitResults, compare
 
 FEATURES = ("years_in_state", "years_observed", "static")
@@ -38,7 +38,7 @@ def fitted(wage_train) -> dict[str, MNLogit]:
 @pytest.fixture(scope="module")
 def design(wage_train, fitted) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     model = fitted["statsmodels"]
-    _, trans = _rows(wage_train)
+    _, trans = split_targets(wage_train)
     x = model.encoder_.transform(wage_train, trans).design_matrix()
     y = np.searchsorted(model.outcomes_, wage_train.state_index()[trans])
     persons = pd.factorize(wage_train.data["person_id"].to_numpy()[trans])[0]

@@ -19,8 +19,9 @@ from torch import nn
 
 from laborseq.models.base import RNGLike, SequenceModel
 from laborseq.models.features import FIRST_YEAR_FEATURES, EncodedFeatures, FeatureEncoder
+from laborseq.models.first_year import FirstYearLogit, split_targets
 from laborseq.models.heads import two_stage_log_probs
-from laborseq.models.loglinear import SMALL_PROBLEM, LogLinear, fit_loglinear, predict_log_probs, to_torch
+from laborseq.models.loglinear import SMALL_PROBLEM, LogLinear
 from laborseq.panel import OCC, PERSON, CareerPanel
 
 COVARIATE_FEATURES: tuple[str, ...] = FIRST_YEAR_FEATURES
@@ -177,7 +178,7 @@ class BagOfJobs(SequenceModel):
         started = time.perf_counter()
         gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         init_seed, split_seed, order_seed = (int(s) for s in gen.integers(0, 2**62, size=3))
-        first, trans = _rows(panel)
+        first, trans = split_targets(panel)
         if not trans.any():
             raise ValueError("BagOfJobs needs at least one transition (a person observed twice) to fit")
         if valid is not None and tuple(valid.states) != tuple(panel.states):
@@ -188,7 +189,7 @@ class BagOfJobs(SequenceModel):
         self.encoder_ = FeatureEncoder(COVARIATE_FEATURES).fit(panel, trans)
         if valid is not None:
             train_rows, valid_source = trans, "valid"
-            valid_data = valid, _rows(valid)[1], None
+            valid_data = valid, split_targets(valid)[1], None
         else:
             held = holdout_rows(panel, HOLDOUT_FRACTION, split_seed)
             train_rows, valid_source = trans & ~held, "holdout"
@@ -220,8 +221,7 @@ class BagOfJobs(SequenceModel):
         info["valid_source"] = valid_source
         self.fit_info_ = info
 
-        self.first_encoder_ = FeatureEncoder(FIRST_YEAR_FEATURES).fit(panel, first)
-        self.first_model_ = self._fit_first_year(panel, first, w, n_states)
+        self.first_year_ = FirstYearLogit(self.first_year_alpha, self.device).fit(panel, first, w)
         self.n_transitions_ = int(train_rows.sum())
         self.fit_seconds_ = time.perf_counter() - started
 
@@ -287,20 +287,9 @@ class BagOfJobs(SequenceModel):
             "valid_curve": valid_curve,
         }
 
-    def _fit_first_year(self, panel: CareerPanel, first: np.ndarray, w: np.ndarray, n_states: int) -> LogLinear:
-        xf = self.first_encoder_.transform(panel, first)
-        n_levels = {k: len(v) for k, v in xf.levels.items()}
-        model = LogLinear(n_levels, 0, n_states, two_stage=False, base_class=self.first_year_alpha == 0)
-        model = model.to(self.device)
-        if first.any() and w[first].sum() > 0:
-            states = panel.state_index()[first]
-            data = to_torch(xf, states, None, w[first], dtype=torch.float64, device=self.device)
-            fit_loglinear(model, data, alpha=self.first_year_alpha, solver="lbfgs", max_iter=1000, tol=1e-9)
-        return model  # without first-year targets: the uniform distribution
-
     # ------------------------------------------------------------------ prediction
     def _predict_proba(self, panel: CareerPanel) -> np.ndarray:
-        first, trans = _rows(panel)
+        first, trans = split_targets(panel)
         n_states = len(self.classes_)
         out = np.zeros((len(panel), n_states))
         if trans.any():
@@ -308,19 +297,17 @@ class BagOfJobs(SequenceModel):
             with torch.no_grad():
                 out[trans] = self.net_.log_probs(batch).exp().cpu().numpy().astype(np.float64)
         if first.any():
-            xf = self.first_encoder_.transform(panel, first)
-            zeros = np.zeros(int(first.sum()), dtype=np.int64)
-            data = to_torch(xf, zeros, None, None, dtype=torch.float64, device=self.device)
-            out[first] = np.exp(predict_log_probs(self.first_model_, data))
+            out[first] = self.first_year_.predict_proba(panel, first)
         return out[panel.target_mask]
 
     # ------------------------------------------------------------------ persistence
     def _get_fitted(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         arrays = {f"trans.{k}": v.detach().cpu().numpy() for k, v in self.net_.state_dict().items()}
-        arrays.update({f"first.{k}": v.detach().cpu().numpy() for k, v in self.first_model_.state_dict().items()})
+        first_state, first_arrays = self.first_year_.get_state()
+        arrays.update(first_arrays)
         state = {
             "encoder": self.encoder_.get_state(),
-            "first_encoder": self.first_encoder_.get_state(),
+            "first_year": first_state,
             "n_states": self.net_.n_states,
             "fit_info": self.fit_info_,
             "n_transitions": self.n_transitions_,
@@ -330,7 +317,6 @@ class BagOfJobs(SequenceModel):
 
     def _set_fitted(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.encoder_ = FeatureEncoder.from_state(state["encoder"])
-        self.first_encoder_ = FeatureEncoder.from_state(state["first_encoder"])
         self.fit_info_ = state["fit_info"]
         self.n_transitions_ = state["n_transitions"]
         self.fit_seconds_ = state["fit_seconds"]
@@ -339,10 +325,7 @@ class BagOfJobs(SequenceModel):
         self.net_ = BagNet(n_states, self.embed_dim, n_levels, self.two_stage, self._torch_dtype)
         self.net_.load_state_dict(_prefixed(arrays, "trans."))
         self.net_.to(self.device)
-        first_levels = {k: len(self.first_encoder_.levels_[k]) for k in self.first_encoder_.categorical_}
-        self.first_model_ = LogLinear(first_levels, 0, n_states, two_stage=False, base_class=self.first_year_alpha == 0)
-        self.first_model_.load_state_dict(_prefixed(arrays, "first."))
-        self.first_model_.to(self.device)
+        self.first_year_ = FirstYearLogit.from_state(state["first_year"], arrays, self.first_year_alpha, self.device)
 
 
 # ---------------------------------------------------------------------- the network
@@ -579,7 +562,7 @@ def context_shares(panel: CareerPanel) -> np.ndarray:
     aligned with ``panel.targets()``; a target with fewer than two earlier
     observations gets a row of zeros.
     """
-    _, trans = _rows(panel)
+    _, trans = split_targets(panel)
     out = np.zeros((len(panel), panel.scheme.n_states))
     if trans.any():
         shares, _ = context_shares_matrix(panel, trans)
@@ -606,13 +589,6 @@ def holdout_rows(panel: CareerPanel, fraction: float, seed: int) -> np.ndarray:
     mixed = pd.util.hash_array(person_hash ^ np.uint64(seed % 2**64), categorize=False)
     held = mixed.astype(np.float64) / 2.0**64 < fraction
     return np.repeat(held, seqs.lengths)
-
-
-def _rows(panel: CareerPanel) -> tuple[np.ndarray, np.ndarray]:
-    """Target rows without and with a previous observation."""
-    has_prev = panel.lagged_states(1) >= 0
-    target = panel.target_mask
-    return target & ~has_prev, target & has_prev
 
 
 def _prefixed(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, torch.Tensor]:

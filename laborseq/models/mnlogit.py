@@ -10,7 +10,8 @@ import numpy as np
 import torch
 
 from laborseq.models.base import RNGLike, SequenceModel, WeightsLike, resolve_weights
-from laborseq.models.features import FIRST_YEAR_FEATURES, FULL_FEATURES, EncodedFeatures, FeatureEncoder
+from laborseq.models.features import FULL_FEATURES, EncodedFeatures, FeatureEncoder
+from laborseq.models.first_year import FirstYearLogit, split_targets
 from laborseq.models.loglinear import LogLinear, fit_loglinear, predict_log_probs, to_torch
 from laborseq.panel import CareerPanel
 
@@ -130,7 +131,7 @@ class MNLogit(SequenceModel):
         if self.engine == "statsmodels" and weights is not None:
             raise ValueError("statsmodels' MNLogit accepts no weights: use engine='torch' for a weighted fit")
         started = time.perf_counter()
-        first, trans = _rows(panel)
+        first, trans = split_targets(panel)
         if not trans.any():
             raise ValueError("MNLogit needs at least one transition (a person observed twice) to fit")
         n_states = panel.scheme.n_states
@@ -151,12 +152,7 @@ class MNLogit(SequenceModel):
         else:
             self.model_, self.fit_info_ = self._fit_torch(x, y_out, prev, w, self.alpha, self.two_stage)
 
-        self.first_encoder_ = FeatureEncoder(FIRST_YEAR_FEATURES).fit(panel, first)
-        xf = self.first_encoder_.transform(panel, first)
-        wf = None if weights is None else weights[first]
-        self.first_model_, _ = self._fit_torch(
-            xf, states[first], None, wf, self.first_year_alpha, False, all_classes=n_states
-        )
+        self.first_year_ = FirstYearLogit(self.first_year_alpha, self.device).fit(panel, first, weights)
         self.n_transitions_ = int(trans.sum())
         self.fit_seconds_ = time.perf_counter() - started
         self._training = (panel, weights)  # for results(): the training panel and resolved row weights
@@ -181,10 +177,8 @@ class MNLogit(SequenceModel):
         weights: np.ndarray | None,
         alpha: float,
         two_stage: bool,
-        all_classes: int | None = None,
     ) -> tuple[LogLinear, dict[str, Any]]:
-        n_classes = all_classes if all_classes is not None else len(self.outcomes_)
-        model = self._new_loglinear(x, n_classes, two_stage, base_class=alpha == 0)
+        model = self._new_loglinear(x, len(self.outcomes_), two_stage, base_class=alpha == 0)
         data = to_torch(x, y, prev, weights, dtype=torch.float64, device=self.device)
         info = fit_loglinear(model, data, alpha=alpha, solver=self.solver, max_iter=self.max_iter, tol=self.tol)
         return model, info
@@ -261,7 +255,7 @@ class MNLogit(SequenceModel):
 
     # ------------------------------------------------------------------ prediction
     def _predict_proba(self, panel: CareerPanel) -> np.ndarray:
-        first, trans = _rows(panel)
+        first, trans = split_targets(panel)
         n_states = len(self.classes_)
         out = np.zeros((len(panel), n_states))
         if trans.any():
@@ -279,21 +273,18 @@ class MNLogit(SequenceModel):
             block[:, self.outcomes_] = np.exp(logp)
             out[trans] = block
         if first.any():
-            xf = self.first_encoder_.transform(panel, first)
-            data = to_torch(
-                xf, np.zeros(int(first.sum()), dtype=np.int64), None, None, dtype=torch.float64, device=self.device
-            )
-            out[first] = np.exp(predict_log_probs(self.first_model_, data))
+            out[first] = self.first_year_.predict_proba(panel, first)
         return out[panel.target_mask]
 
     # ------------------------------------------------------------------ persistence
     def _get_fitted(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         arrays = {f"trans.{k}": v.detach().cpu().numpy() for k, v in self.model_.state_dict().items()}
-        arrays.update({f"first.{k}": v.detach().cpu().numpy() for k, v in self.first_model_.state_dict().items()})
+        first_state, first_arrays = self.first_year_.get_state()
+        arrays.update(first_arrays)
         arrays["outcomes"] = np.asarray(self.outcomes_)
         state = {
             "encoder": self.encoder_.get_state(),
-            "first_encoder": self.first_encoder_.get_state(),
+            "first_year": first_state,
             "fit_info": self.fit_info_,
             "n_transitions": self.n_transitions_,
             "fit_seconds": self.fit_seconds_,
@@ -302,20 +293,12 @@ class MNLogit(SequenceModel):
 
     def _set_fitted(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.encoder_ = FeatureEncoder.from_state(state["encoder"])
-        self.first_encoder_ = FeatureEncoder.from_state(state["first_encoder"])
         self.outcomes_ = arrays["outcomes"]
         self.fit_info_ = state["fit_info"]
         self.n_transitions_ = state["n_transitions"]
         self.fit_seconds_ = state["fit_seconds"]
         self.model_ = _restore(arrays, "trans.", self.encoder_, len(self.outcomes_), self.two_stage, self.alpha == 0)
-        n_states = int(arrays["first.intercept"].shape[0])
-        self.first_model_ = _restore(arrays, "first.", self.first_encoder_, n_states, False, self.first_year_alpha == 0)
-
-
-def _rows(panel: CareerPanel) -> tuple[np.ndarray, np.ndarray]:
-    has_prev = panel.lagged_states(1) >= 0
-    target = panel.target_mask
-    return target & ~has_prev, target & has_prev
+        self.first_year_ = FirstYearLogit.from_state(state["first_year"], arrays, self.first_year_alpha, self.device)
 
 
 def load_flat_parameters(model: LogLinear, flat: np.ndarray) -> None:

@@ -106,9 +106,9 @@ def _transitions(model: MNLogit, panel: CareerPanel, weights: np.ndarray | None)
     ValueError
         When the panel has no transitions or an outcome the model has no parameters for.
     """
-    from laborseq.models.mnlogit import _rows
+    from laborseq.models.first_year import split_targets
 
-    _, trans = _rows(panel)
+    _, trans = split_targets(panel)
     if not trans.any():
         raise ValueError("the panel has no transitions (persons observed twice) to compute results on")
     states = panel.state_index()[trans]

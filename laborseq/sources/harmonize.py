@@ -97,7 +97,7 @@ def harmonize(
         Passed to :class:`~laborseq.panel.CareerPanel`.
     lineage : Lineage, optional
         An existing lineage to continue (its ``rows_read`` must equal the number
-        of candidates); by default a new one.
+        of candidates plus the rows it has already dropped); by default a new one.
 
     Returns
     -------

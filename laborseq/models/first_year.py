@@ -1,0 +1,92 @@
+"""The first-year model of the log-linear baselines: a penalised logit on covariates.
+
+A person's first observed year has no history, so every model predicts it from
+covariates alone. :class:`MNLogit` and :class:`BagOfJobs` share this one: a
+multinomial logit of the first state on calendar-year, education and static
+covariate effects (:data:`~laborseq.models.features.FIRST_YEAR_FEATURES`),
+with an L2 penalty so that every state keeps a finite probability.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from laborseq.models.features import FIRST_YEAR_FEATURES, FeatureEncoder
+from laborseq.models.loglinear import LogLinear, fit_loglinear, predict_log_probs, to_torch
+from laborseq.panel import CareerPanel
+
+
+def split_targets(panel: CareerPanel) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks over rows: first-year targets and transition targets."""
+    has_prev = panel.lagged_states(1) >= 0
+    target = panel.target_mask
+    return target & ~has_prev, target & has_prev
+
+
+class FirstYearLogit:
+    """Penalised multinomial logit of the first observed state.
+
+    Parameters
+    ----------
+    alpha : float
+        L2 penalty (see :func:`~laborseq.models.loglinear.fit_loglinear`).
+    device : str
+        Torch device.
+
+    Notes
+    -----
+    With no first-year rows in training (or zero total weight) the model stays
+    at its initial parameters: the uniform distribution over states.
+    """
+
+    def __init__(self, alpha: float, device: str = "cpu") -> None:
+        self.alpha = alpha
+        self.device = device
+
+    def fit(self, panel: CareerPanel, rows: np.ndarray, weights: np.ndarray | None) -> FirstYearLogit:
+        """Fit on the first-year rows (boolean mask) of ``panel``."""
+        self.encoder_ = FeatureEncoder(FIRST_YEAR_FEATURES).fit(panel, rows)
+        self.model_ = self._new_model(panel.scheme.n_states)
+        w = np.ones(len(panel)) if weights is None else weights
+        if rows.any() and w[rows].sum() > 0:
+            x = self.encoder_.transform(panel, rows)
+            data = to_torch(x, panel.state_index()[rows], None, w[rows], dtype=torch.float64, device=self.device)
+            fit_loglinear(self.model_, data, alpha=self.alpha, solver="lbfgs", max_iter=1000, tol=1e-9)
+        return self
+
+    def _new_model(self, n_states: int) -> LogLinear:
+        n_levels = {k: len(self.encoder_.levels_[k]) for k in self.encoder_.categorical_}
+        model = LogLinear(n_levels, self.encoder_.n_numeric, n_states, two_stage=False, base_class=self.alpha == 0)
+        return model.to(self.device)
+
+    def predict_proba(self, panel: CareerPanel, rows: np.ndarray) -> np.ndarray:
+        """First-state distributions of the rows (boolean mask) of ``panel``."""
+        x = self.encoder_.transform(panel, rows)
+        n = int(rows.sum())
+        data = to_torch(x, np.zeros(n, dtype=np.int64), None, None, dtype=torch.float64, device=self.device)
+        return np.exp(predict_log_probs(self.model_, data))
+
+    def get_state(self, prefix: str = "first.") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """JSON state and arrays (keys prefixed) for saving."""
+        arrays = {f"{prefix}{k}": v.detach().cpu().numpy() for k, v in self.model_.state_dict().items()}
+        return {"encoder": self.encoder_.get_state(), "n_states": self.model_.n_classes}, arrays
+
+    @classmethod
+    def from_state(
+        cls,
+        state: dict[str, Any],
+        arrays: dict[str, np.ndarray],
+        alpha: float,
+        device: str = "cpu",
+        prefix: str = "first.",
+    ) -> FirstYearLogit:
+        """Rebuild from :meth:`get_state` output."""
+        model = cls(alpha, device)
+        model.encoder_ = FeatureEncoder.from_state(state["encoder"])
+        model.model_ = model._new_model(int(state["n_states"]))
+        tensors = {k[len(prefix) :]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith(prefix)}
+        model.model_.load_state_dict(tensors)
+        return model
