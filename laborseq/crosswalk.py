@@ -165,8 +165,12 @@ class Crosswalk:
         if values.dtype.kind == "O" or values.dtype.kind in "US":
             values = pd.to_numeric(pd.Series(values), errors="raise").to_numpy()
         missing = pd.isna(values) if values.dtype.kind == "f" else np.zeros(len(values), dtype=bool)
-        ints = np.where(missing, -1, values).astype(np.int64)
-        fractional = ~missing & (ints != values) if values.dtype.kind == "f" else missing & False
+        if values.dtype.kind == "f":
+            finite = np.isfinite(values)
+            fractional = ~missing & (~finite | (values != np.floor(np.where(finite, values, 0))))
+        else:
+            fractional = np.zeros(len(values), dtype=bool)
+        ints = np.where(missing | fractional, -1, values).astype(np.int64)
         if fractional.any():
             raise ValueError(f"{self.frame} codes must be integers; got e.g. {values[fractional][0]}")
         table = self._lookup  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
         ("nlsy79", FIXTURES / "nlsy79" / "investigator.csv", []),
         ("nlsy97", FIXTURES / "nlsy97" / "nlsy97.csv", []),
         ("psid", FIXTURES / "psid" / "J100002.txt", ["--layout", str(FIXTURES / "psid" / "J100002.do")]),
+        ("resumes", FIXTURES / "resumes" / "spells.parquet", ["--frame", "occ2010"]),
     ],
 )
 def test_harmonize_writes_panel_and_lineage(source, path, options, tmp_path, capsys):
