@@ -31,7 +31,7 @@ from laborseq import CareerPanel
 from laborseq.occ1990dd import occ1990dd
 
 
-def synthetic_panel(n_persons: int, n_obs: int = 10, seed: int = 0) -> CareerPanel:
+def synthetic_panel(n_persons: int, n_obs: int = 9, seed: int = 0) -> CareerPanel:
     """Careers over 330 occ1990dd codes: stay with p=0.75, else move to a nearby code or anywhere."""
     rng = np.random.default_rng(seed)
     scheme = occ1990dd("dorn2013")
@@ -74,7 +74,7 @@ sys.path.insert(0, "analyses")
 from bench_mnlogit import synthetic_panel
 from laborseq.models import MNLogit
 panel = synthetic_panel(int(sys.argv[1]))
-model = MNLogit(features="full", alpha=1e-4, solver=sys.argv[2], max_iter=int(sys.argv[3]), tol=1e-6)
+model = MNLogit(features="full", alpha=1e-4, solver=sys.argv[2], max_iter=int(sys.argv[3]), tol=1e-6, dtype="float32")
 start = time.perf_counter()
 model.fit(panel)
 seconds = time.perf_counter() - start

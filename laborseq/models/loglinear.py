@@ -15,6 +15,7 @@ from typing import Literal
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from laborseq.models.features import EncodedFeatures
@@ -68,15 +69,24 @@ class LogLinear(nn.Module):
         self.names = list(n_levels)
 
     def linear_predictor(self, codes: dict[str, torch.Tensor], numeric: torch.Tensor) -> torch.Tensor:
-        """The free logits, shape ``(n, width)``."""
-        eta = self.intercept.expand(numeric.shape[0], -1) + numeric @ self.numeric
-        for name in self.names:
-            table = self.tables[_key(name)]
-            if table.shape[0] == 0:
-                continue
-            padded = torch.cat([torch.zeros(1, self.width, dtype=table.dtype, device=table.device), table])
-            eta = eta + padded[codes[name]]
-        return eta
+        """The free logits, shape ``(n, width)``.
+
+        All categorical effects are summed by one ``embedding_bag`` over the
+        stacked coefficient tables (a shared zero row stands for every reference
+        level), which avoids one ``(n, width)`` temporary per feature.
+        """
+        eta = torch.addmm(self.intercept.expand(numeric.shape[0], -1), numeric, self.numeric)
+        tables = [self.tables[_key(name)] for name in self.names]
+        if not tables or sum(t.shape[0] for t in tables) == 0:
+            return eta
+        zero = torch.zeros(1, self.width, dtype=eta.dtype, device=eta.device)
+        weight = torch.cat([zero, *tables])
+        columns, base = [], 1
+        for name, table in zip(self.names, tables, strict=True):
+            code = codes[name]
+            columns.append(torch.where(code > 0, code - 1 + base, 0))
+            base += table.shape[0]
+        return eta + F.embedding_bag(torch.stack(columns, dim=1), weight, mode="sum")
 
     def log_probs(
         self, codes: dict[str, torch.Tensor], numeric: torch.Tensor, prev: torch.Tensor | None
@@ -161,9 +171,13 @@ def to_torch(
 
 def weighted_nll(model: LogLinear, data: TorchData) -> torch.Tensor:
     """Sum over rows of ``-w_i log p(y_i)``."""
-    logp = model.log_probs(data.codes, data.numeric, data.prev)
-    picked = logp.gather(1, data.y.unsqueeze(1)).squeeze(1)
-    return -(data.weights * picked).sum()
+    if model.two_stage:
+        logp = model.log_probs(data.codes, data.numeric, data.prev)
+        return -(data.weights * logp.gather(1, data.y.unsqueeze(1)).squeeze(1)).sum()
+    eta = model.linear_predictor(data.codes, data.numeric)
+    if model.base_class:
+        eta = torch.cat([torch.zeros_like(eta[:, :1]), eta], dim=1)
+    return (data.weights * F.cross_entropy(eta, data.y, reduction="none")).sum()
 
 
 def fit_loglinear(

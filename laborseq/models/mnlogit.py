@@ -69,6 +69,9 @@ class MNLogit(SequenceModel):
         Gradient tolerance of L-BFGS.
     first_year_alpha : float, default 1e-3
         L2 penalty of the first-year model.
+    dtype : {"float64", "float32"}
+        Precision of the torch optimisation; ``"float32"`` halves memory traffic
+        for hundreds of states (the fitted model is kept in float64).
     device : str
         Torch device (``"cpu"``, ``"cuda"``).
 
@@ -101,6 +104,7 @@ class MNLogit(SequenceModel):
         max_iter: int = 1000,
         tol: float = 1e-9,
         first_year_alpha: float = 1e-3,
+        dtype: Literal["float64", "float32"] = "float64",
         device: str = "cpu",
     ) -> None:
         self.features = features
@@ -112,6 +116,7 @@ class MNLogit(SequenceModel):
         self.max_iter = max_iter
         self.tol = tol
         self.first_year_alpha = first_year_alpha
+        self.dtype = dtype
         self.device = device
 
     def _check_params(self) -> None:
@@ -119,6 +124,8 @@ class MNLogit(SequenceModel):
             raise ValueError(f"engine must be 'torch' or 'statsmodels', got {self.engine!r}")
         if self.alpha < 0 or self.first_year_alpha < 0:
             raise ValueError("alpha and first_year_alpha must be non-negative")
+        if self.dtype not in ("float64", "float32"):
+            raise ValueError(f"dtype must be 'float64' or 'float32', got {self.dtype!r}")
         if self.engine == "statsmodels" and (self.alpha > 0 or self.two_stage):
             raise ValueError("engine='statsmodels' fits the unpenalised one-stage model; use engine='torch'")
 
@@ -178,10 +185,11 @@ class MNLogit(SequenceModel):
         alpha: float,
         two_stage: bool,
     ) -> tuple[LogLinear, dict[str, Any]]:
-        model = self._new_loglinear(x, len(self.outcomes_), two_stage, base_class=alpha == 0)
-        data = to_torch(x, y, prev, weights, dtype=torch.float64, device=self.device)
+        dtype = getattr(torch, self.dtype)
+        model = self._new_loglinear(x, len(self.outcomes_), two_stage, base_class=alpha == 0).to(dtype)
+        data = to_torch(x, y, prev, weights, dtype=dtype, device=self.device)
         info = fit_loglinear(model, data, alpha=alpha, solver=self.solver, max_iter=self.max_iter, tol=self.tol)
-        return model, info
+        return model.double(), info
 
     def _fit_statsmodels(self, x: EncodedFeatures, y: np.ndarray) -> tuple[LogLinear, dict[str, Any]]:
         from statsmodels.discrete.discrete_model import MNLogit as SMMNLogit
