@@ -54,7 +54,7 @@ class FirstYearLogit:
         if rows.any() and w[rows].sum() > 0:
             x = self.encoder_.transform(panel, rows)
             data = to_torch(x, panel.state_index()[rows], None, w[rows], dtype=torch.float64, device=self.device)
-            fit_loglinear(self.model_, data, alpha=self.alpha, solver="lbfgs", max_iter=1000, tol=1e-9)
+            fit_loglinear(self.model_, data, alpha=self.alpha, solver="lbfgs", max_iter=300, tol=1e-6)
         return self
 
     def _new_model(self, n_states: int) -> LogLinear:
