@@ -5,7 +5,9 @@ A synthetic panel over the occ1990dd codes (Dorn 2013, 330 occupations):
 neighbourhood-biased moves and covariates (education, race, gender, birth
 year). Run from the repository root::
 
-    .venv/bin/python analyses/bench_mnlogit.py [--persons 25000] [--solver lbfgs] [--max-iter 100]
+    .venv/bin/python analyses/bench_mnlogit.py [--persons 25000] [--solver lbfgs|adam] [--max-iter 100]
+
+(``--max-iter`` counts L-BFGS iterations or Adam epochs.)
 
 Each engine runs in a fresh process; the script prints wall time and peak
 resident memory of the torch engine's fit (aim: under 2 minutes and 4 GB on
@@ -23,6 +25,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -97,7 +100,8 @@ rows = panel.lagged_states(1) >= 0
 x = FeatureEncoder(FULL_FEATURES).fit(panel, rows).transform(panel, rows)
 n, p = len(x), len(x.column_names)
 k = len(np.unique(panel.state_index()[rows]))
-out = {"design_gb": n * p * 8 / 1e9, "hessian_tb": (p * (k - 1)) ** 2 * 8 / 1e12, "n_params": p * (k - 1)}
+out = {"design_gb": n * p * 8 / 1e9, "hessian_gb": (p * (k - 1)) ** 2 * 8 / 1e9, "n_params": p * (k - 1)}
+print(json.dumps(out), flush=True)
 start = time.perf_counter()
 try:
     design = x.design_matrix()
@@ -112,14 +116,39 @@ print(json.dumps(out))
 
 
 def run_child(code: str, *args: str, timeout: float = 1800) -> dict:
+    """Run ``code`` in a fresh interpreter; on timeout, stop it and report its peak memory so far."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
-        done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout)
+        out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        return {"outcome": f"still running after {timeout:.0f} s: stopped", "seconds": timeout}
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if not lines:
-        return {"outcome": f"process failed (exit {done.returncode}): {done.stderr.strip()[-300:]}"}
-    return json.loads(lines[-1])
+        peak = _peak_rss_gb(proc.pid)
+        proc.kill()
+        out, _ = proc.communicate()
+        result = _last_json(out)
+        result.update({"outcome": f"still running after {timeout:.0f} s: stopped", "seconds": timeout, "peak_gb": peak})
+        return result
+    result = _last_json(out)
+    if not result:
+        return {"outcome": f"process failed (exit {proc.returncode}): {err.strip()[-300:]}"}
+    return result
+
+
+def _last_json(text: str) -> dict:
+    lines = [line for line in text.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1]) if lines else {}
+
+
+def _peak_rss_gb(pid: int) -> float:
+    """Peak resident memory of a running process (Linux ``VmHWM``)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1e6
+    except OSError:
+        pass
+    return float("nan")
 
 
 def main() -> None:
@@ -128,6 +157,7 @@ def main() -> None:
     parser.add_argument("--solver", default="lbfgs", choices=("lbfgs", "adam"))
     parser.add_argument("--max-iter", type=int, default=100)
     parser.add_argument("--statsmodels-timeout", type=float, default=300.0)
+    parser.add_argument("--skip-statsmodels", action="store_true")
     args = parser.parse_args()
 
     from laborseq.models import Markov
@@ -147,10 +177,12 @@ def main() -> None:
         f"{torch_run['n_params']:,} parameters, training perplexity {torch_run['train_perplexity']:.2f}",
         flush=True,
     )
+    if args.skip_statsmodels:
+        return
     sm_run = run_child(STATSMODELS_CHILD, str(args.persons), timeout=args.statsmodels_timeout)
     print(
         f"statsmodels MNLogit: dense design {sm_run.get('design_gb', float('nan')):.1f} GB, "
-        f"{sm_run.get('n_params', 0):,} parameters, Newton Hessian {sm_run.get('hessian_tb', float('nan')):,.0f} TB; "
+        f"{sm_run.get('n_params', 0):,} parameters, Newton Hessian {sm_run.get('hessian_gb', float('nan')):,.0f} GB; "
         f"outcome after {sm_run.get('seconds', float('nan')):.1f} s: {sm_run['outcome']} "
         f"(peak RSS {sm_run.get('peak_gb', float('nan')):.2f} GB)"
     )

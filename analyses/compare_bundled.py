@@ -17,7 +17,7 @@ import time
 
 from laborseq.cli import main
 
-MODELS = "marginal,markov1,markov2,markov2_two_stage,mnlogit,bag_of_jobs"
+MODELS = "marginal,markov1,markov2,mnlogit,bag_of_jobs"
 
 if __name__ == "__main__":
     for data in ("nlswork", "wage_panel"):

@@ -64,7 +64,8 @@ class MNLogit(SequenceModel):
     solver : {"lbfgs", "adam"}
         Torch optimiser: full-batch L-BFGS (default) or minibatch Adam.
     max_iter : int
-        Iteration limit of the optimiser (L-BFGS iterations or Newton steps).
+        Iteration limit of the optimiser: L-BFGS iterations, Adam epochs, or
+        statsmodels Newton steps (at most 100).
     tol : float
         Gradient tolerance of L-BFGS.
     first_year_alpha : float, default 1e-3
@@ -188,7 +189,9 @@ class MNLogit(SequenceModel):
         dtype = getattr(torch, self.dtype)
         model = self._new_loglinear(x, len(self.outcomes_), two_stage, base_class=alpha == 0).to(dtype)
         data = to_torch(x, y, prev, weights, dtype=dtype, device=self.device)
-        info = fit_loglinear(model, data, alpha=alpha, solver=self.solver, max_iter=self.max_iter, tol=self.tol)
+        info = fit_loglinear(
+            model, data, alpha=alpha, solver=self.solver, max_iter=self.max_iter, tol=self.tol, epochs=self.max_iter
+        )
         return model.double(), info
 
     def _fit_statsmodels(self, x: EncodedFeatures, y: np.ndarray) -> tuple[LogLinear, dict[str, Any]]:
