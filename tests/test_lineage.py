@@ -115,7 +115,7 @@ def test_from_compact_dict_with_reasons_only() -> None:
         ("read", "a", "dropped", 2),
         ("read", "b", "dropped", 3),
     ]
-    assert lineage.unit == "row"
+    assert lineage.unit == "person-year"
 
 
 def test_str_is_a_table() -> None:
