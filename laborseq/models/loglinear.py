@@ -118,6 +118,22 @@ class LogLinear(nn.Module):
         parts.append(self.numeric.detach())
         return torch.cat(parts, dim=0).cpu().numpy()
 
+    def load_flat_parameters(self, flat: np.ndarray) -> None:
+        """Fill the parameters from a matrix laid out as :meth:`flat_parameters` returns it.
+
+        Rows: intercept, the non-reference levels of each categorical feature in
+        order, then the numeric features (the dummy-coded design of statsmodels).
+        """
+        flat_tensor = torch.as_tensor(np.asarray(flat), dtype=self.intercept.dtype, device=self.intercept.device)
+        with torch.no_grad():
+            self.intercept.copy_(flat_tensor[0])
+            row = 1
+            for name in self.names:
+                table = self.tables[_key(name)]
+                table.copy_(flat_tensor[row : row + table.shape[0]])
+                row += table.shape[0]
+            self.numeric.copy_(flat_tensor[row : row + self.numeric.shape[0]])
+
 
 def _key(name: str) -> str:
     """ParameterDict keys may not contain dots."""

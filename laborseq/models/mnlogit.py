@@ -202,7 +202,7 @@ class MNLogit(SequenceModel):
             warnings.simplefilter("ignore")  # convergence problems are raised below, with advice
             result = SMMNLogit(y, design).fit(method="newton", maxiter=min(self.max_iter, 100), disp=False)
         model = self._new_loglinear(x, len(self.outcomes_), two_stage=False, base_class=True)
-        load_flat_parameters(model, np.asarray(result.params))
+        model.load_flat_parameters(np.asarray(result.params))
         converged = bool(result.mle_retvals.get("converged", False))
         if not (converged and np.isfinite(result.llf) and np.all(np.isfinite(result.params))):
             raise RuntimeError(
@@ -310,19 +310,6 @@ class MNLogit(SequenceModel):
         self.fit_seconds_ = state["fit_seconds"]
         self.model_ = _restore(arrays, "trans.", self.encoder_, len(self.outcomes_), self.two_stage, self.alpha == 0)
         self.first_year_ = FirstYearLogit.from_state(state["first_year"], arrays, self.first_year_alpha, self.device)
-
-
-def load_flat_parameters(model: LogLinear, flat: np.ndarray) -> None:
-    """Fill ``model`` from a dummy-coded parameter matrix (rows: const, dummies by feature, numerics)."""
-    flat = torch.as_tensor(np.asarray(flat), dtype=model.intercept.dtype)
-    with torch.no_grad():
-        model.intercept.copy_(flat[0])
-        row = 1
-        for name in model.names:
-            table = model.tables[name.replace(".", "_").replace(":", "__")]
-            table.copy_(flat[row : row + table.shape[0]])
-            row += table.shape[0]
-        model.numeric.copy_(flat[row : row + model.numeric.shape[0]])
 
 
 def _restore(
