@@ -8,8 +8,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from laborseq.panel import CareerPanel
+
+if TYPE_CHECKING:
+    from laborseq.models import CAREER
 
 
 def load_data(spec: str) -> CareerPanel:
@@ -36,6 +40,7 @@ def _fractions(text: str) -> tuple[float, ...]:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of all sub-commands."""
     from laborseq.models import MODEL_NAMES
+    from laborseq.models.career import PRESETS as CAREER_PRESETS
 
     parser = argparse.ArgumentParser(prog="laborseq", description="Careers as sequences of occupations.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -53,6 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--n-boot", type=int, default=1000, help="person-bootstrap draws for intervals")
     cmp_.add_argument("--sample-persons", type=int, default=None, help="use a random subset of persons (quick runs)")
     cmp_.add_argument("--quiet", action="store_true", help="no progress bar")
+    career = cmp_.add_argument_group("CAREER options")
+    career.add_argument("--career-preset", choices=sorted(CAREER_PRESETS), default="small", help="model configuration")
+    career.add_argument(
+        "--career-pretrain", default=None, metavar="PANEL.parquet", help="pretrain on this resume panel, then fine-tune"
+    )
+    career.add_argument(
+        "--career-pretrained", default=None, metavar="DIR", help="fine-tune a saved (pretrained) CAREER model"
+    )
+    career.add_argument("--career-max-steps", type=int, default=None, help="cap on training updates")
+    career.add_argument("--career-device", default="auto", help="torch device (auto: CUDA when available)")
 
     harm = sub.add_parser("harmonize", help="read a survey export or resume spells into an occ1990dd panel")
     harm.add_argument("source", choices=sorted(READERS), help="kind of input")
@@ -86,6 +101,8 @@ def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         models = {name: make_model(name) for name in names}
     except ValueError as err:
         raise SystemExit(f"laborseq: {err}") from None
+    if "career" in models:
+        models["career"] = _career_model(args)
     if len(args.fractions) != 3:
         raise SystemExit("laborseq: --fractions needs three shares: train,valid,test")
     started = time.perf_counter()
@@ -117,6 +134,25 @@ def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         f"\nwrote {paths['html']}, {paths['markdown']} and {paths['results']} in {time.perf_counter() - started:.1f} s"
     )
     return 0
+
+
+def _career_model(args: argparse.Namespace) -> CAREER:
+    """The CAREER model of ``laborseq compare``, pretrained first when asked."""
+    from laborseq.models import CAREER
+
+    options: dict[str, object] = {"device": args.career_device, "progress": not args.quiet}
+    if args.career_pretrained:
+        options["pretrained"] = args.career_pretrained
+    if args.career_max_steps is not None:
+        options["max_steps"] = options["finetune_max_steps"] = args.career_max_steps
+    model = CAREER.preset(args.career_preset, **options)
+    if args.career_pretrain:
+        if args.career_pretrained:
+            raise SystemExit("laborseq: give --career-pretrain or --career-pretrained, not both")
+        resumes = load_data(args.career_pretrain)
+        print(f"pretraining CAREER on {resumes}")
+        model.pretrain(resumes, rng=args.seed)
+    return model
 
 
 READERS: dict[str, tuple[str, str]] = {

@@ -9,8 +9,21 @@ import pandas as pd
 import pytest
 
 from laborseq import CareerPanel, OccupationScheme
-from laborseq.models import BagOfJobs, Marginal, Markov, MNLogit, NotFittedError, SequenceModel, load_model
+from laborseq.models import CAREER, BagOfJobs, Marginal, Markov, MNLogit, NotFittedError, SequenceModel, load_model
 from laborseq.models.registry import MODEL_NAMES, make_model
+
+TINY_CAREER = {
+    "n_layers": 1,
+    "d_model": 16,
+    "n_heads": 2,
+    "d_ff": 32,
+    "dropout": 0.0,
+    "attn_dropout": 0.0,
+    "lr": 1e-2,
+    "warmup_steps": 5,
+    "max_steps": 40,
+    "max_tokens": 100_000,
+}
 
 FACTORIES: dict[str, Callable[[], SequenceModel]] = {
     **{name: (lambda name=name: make_model(name)) for name in MODEL_NAMES},
@@ -18,6 +31,9 @@ FACTORIES: dict[str, Callable[[], SequenceModel]] = {
     "markov1_heavy_smoothing": lambda: Markov(order=1, smoothing=5.0),
     "mnlogit_small_features": lambda: MNLogit(features=("previous_state", "years_in_state", "gap"), alpha=1e-3),
     "bag_of_jobs_small_one_stage": lambda: BagOfJobs(embed_dim=8, two_stage=False, max_epochs=100, patience=10),
+    # the registry's CAREER is too big for contract tests: a tiny, dropout-free, full-batch one
+    "career": lambda: CAREER(**TINY_CAREER),
+    "career_one_stage": lambda: CAREER(**TINY_CAREER, two_stage=False, gap_input=False, covariates=("education",)),
 }
 
 
@@ -91,7 +107,7 @@ def test_weight_of_two_equals_a_duplicated_person(factory, toy_split):
     by_weight = model.fit(train, weights=weights, rng=0).predict_proba(test)
     by_copy = factory().fit(duplicated, rng=0).predict_proba(test)
     # closed-form estimators agree exactly; iterative ones to their optimiser's tolerance
-    atol = 1e-5 if isinstance(model, MNLogit | BagOfJobs) else 1e-12
+    atol = 1e-5 if isinstance(model, MNLogit | BagOfJobs | CAREER) else 1e-12
     np.testing.assert_allclose(by_weight, by_copy, rtol=0, atol=atol)
 
 

@@ -20,8 +20,8 @@ from torch import nn
 from laborseq.models.base import RNGLike, SequenceModel
 from laborseq.models.features import FIRST_YEAR_FEATURES, EncodedFeatures, FeatureEncoder
 from laborseq.models.first_year import FirstYearLogit, split_targets
-from laborseq.models.heads import two_stage_log_probs
 from laborseq.models.loglinear import SMALL_PROBLEM, LogLinear
+from laborseq.nn.heads import two_stage_log_probs
 from laborseq.panel import OCC, PERSON, CareerPanel
 
 COVARIATE_FEATURES: tuple[str, ...] = FIRST_YEAR_FEATURES
@@ -46,7 +46,7 @@ class BagOfJobs(SequenceModel):
         :math:`E_{cur}, E_{ctx}` (1024 in the reference).
     two_stage : bool, default True
         Stay / move parameterisation through the shared head
-        (:func:`~laborseq.models.heads.two_stage_log_probs`), as in the reference.
+        (:func:`~laborseq.nn.heads.two_stage_log_probs`), as in the reference.
     alpha : float, default 1e-4
         L2 penalty per unit of mean log-likelihood on every parameter except the
         intercepts (embeddings, projections, covariate effects).

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from laborseq.models.features import EncodedFeatures
-from laborseq.models.heads import two_stage_log_probs
+from laborseq.nn.heads import two_stage_log_probs
 
 SMALL_PROBLEM = 2_000_000
 """Below this many logits (rows x outcomes) CPU fits run on one thread."""

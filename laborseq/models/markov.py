@@ -8,8 +8,8 @@ import numpy as np
 
 from laborseq.models.base import RNGLike
 from laborseq.models.counting import CountModel
-from laborseq.models.heads import two_stage_proba
 from laborseq.models.smoothing import backoff, beta_backoff, weighted_counts
+from laborseq.nn.heads import two_stage_proba
 from laborseq.panel import CareerPanel
 
 
@@ -28,7 +28,7 @@ class Markov(CountModel):
     two_stage : bool, default False
         Estimate the probability of staying and the distribution of moves
         separately and combine them with the shared two-stage head
-        (:func:`~laborseq.models.heads.two_stage_log_probs`).
+        (:func:`~laborseq.nn.heads.two_stage_log_probs`).
     initial_by : sequence of str, optional
         Covariates the first-year distribution conditions on; default: all
         covariates of the training panel.

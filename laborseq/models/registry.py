@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from laborseq.models.bag_of_jobs import BagOfJobs
 from laborseq.models.base import SequenceModel
+from laborseq.models.career import CAREER
 from laborseq.models.marginal import Marginal
 from laborseq.models.markov import Markov
 from laborseq.models.mnlogit import MNLogit
@@ -19,6 +20,7 @@ _FACTORIES: dict[str, Callable[[], SequenceModel]] = {
     "mnlogit": lambda: MNLogit(features="full", alpha=1e-4),
     "mnlogit_two_stage": lambda: MNLogit(features="full", alpha=1e-4, two_stage=True),
     "bag_of_jobs": lambda: BagOfJobs(),
+    "career": lambda: CAREER.preset("small"),
 }
 
 MODEL_NAMES: tuple[str, ...] = tuple(_FACTORIES)

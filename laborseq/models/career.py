@@ -1,0 +1,360 @@
+"""CAREER: a transformer foundation model of careers (Vafa et al., TMLR 2024).
+
+A causal transformer reads a person's earlier states together with the
+covariates of the year being predicted and outputs the distribution of the
+next state through the two-stage (stay / move) head. It can be trained on a
+survey panel from scratch, or pretrained on a large resume corpus and then
+fine-tuned on the survey: states and covariate levels shared by the two
+panels keep their pretrained embeddings, new ones start fresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any, Self
+
+import numpy as np
+import torch
+
+from laborseq.models.bag_of_jobs import HOLDOUT_FRACTION, holdout_rows
+from laborseq.models.base import RNGLike, SequenceModel, WeightsLike, load_model
+from laborseq.nn.batching import token_budget_batches
+from laborseq.nn.career_net import CareerNet, CareerNetConfig, aligned_state_dict, career_loss
+from laborseq.nn.encoding import CareerVocabulary, EncodedPanel
+from laborseq.nn.train import TrainConfig, TrainResult, train
+from laborseq.nn.transformer import DecoderConfig
+from laborseq.panel import PERSON, CareerPanel
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "paper": {},
+    "small": {
+        "n_layers": 2,
+        "d_model": 64,
+        "n_heads": 2,
+        "d_ff": 256,
+        "dropout": 0.1,
+        "attn_dropout": 0.1,
+        "lr": 1e-3,
+        "warmup_steps": 200,
+        "max_steps": 20_000,
+        "max_tokens": 4_000,
+        "patience": 10,
+    },
+}
+"""Named configurations. ``paper``: the architecture and pretraining schedule of the
+reference (12 layers, width 192, 3 heads, FFN 768; AdamW 5e-4 with 4,000 warmup
+updates, batches of 16,000 tokens). ``small``: 2 layers of width 64 with a faster
+schedule and smaller batches, for survey-sized panels and CPU runs."""
+
+
+class CAREER(SequenceModel):
+    """Transformer model of the next state given the whole career and covariates.
+
+    Parameters
+    ----------
+    n_layers, d_model, n_heads, d_ff : int
+        Transformer shape (default: the reference, 12 x 192 with 3 heads, FFN 768).
+    dropout, attn_dropout : float
+        Dropout on embeddings and residuals, and on attention weights.
+    two_stage : bool, default True
+        Stay / move head (:func:`~laborseq.nn.heads.two_stage_log_probs`).
+    covariates : tuple of str, optional
+        Panel covariates to embed (default: all). The calendar year is always an input.
+    gap_input : bool, default True
+        Embed the years since the previous observation (1, 2, ..., 5+), so
+        calendar gaps in biennial surveys are visible beyond the year itself.
+    lr, warmup_steps, max_steps, max_epochs : float, int, int, int or None
+        Schedule of training from scratch and of :meth:`pretrain`: AdamW with
+        linear warmup to ``lr`` then inverse-square-root decay, for at most
+        ``max_steps`` updates or ``max_epochs`` passes.
+    finetune_lr, finetune_warmup_steps, finetune_max_steps : float, int, int
+        Schedule of :meth:`fit` after :meth:`pretrain` (or with ``pretrained``):
+        the reference fine-tunes with 500 warmup updates to 1e-4, for at most 5,000.
+    max_tokens : int, default 16000
+        Token budget per batch (sequences are batched by length).
+    weight_decay : float, default 0.01
+        Decoupled weight decay.
+    clip_norm : float or None, default 1.0
+        Gradient-norm clipping (the reference clips nothing).
+    patience : int or None, default 10
+        Stop after this many evaluations (once per epoch by default) without a
+        lower validation loss; the best weights are kept.
+    eval_every : int or None
+        Evaluate every this many updates instead of once per epoch.
+    device : str, default "auto"
+        ``"auto"``: CUDA when available, else CPU.
+    precision : {"auto", "bf16", "fp32"}
+        ``"auto"``: bf16 autocast on CUDA, fp32 on CPU.
+    pretrained : str, optional
+        Directory of a saved CAREER model to fine-tune from in :meth:`fit`.
+    checkpoint_dir : str, optional
+        Where training writes resumable checkpoints (``last/``, ``best/``); a run
+        killed mid-way resumes from ``last/`` when fitted again with the same directory.
+    progress : bool, default False
+        Show a progress bar with the loss and tokens per second.
+
+    Notes
+    -----
+    The network (:class:`~laborseq.nn.career_net.CareerNet`) adds, at position
+    ``t``, the embedding of the previous state (a start token at ``t = 0``,
+    scaled by :math:`\\sqrt{d}`), a sinusoidal position encoding and the
+    embeddings of the covariates *of year t*: the calendar year, the years
+    since the previous observation and the panel's covariates (numeric ones in
+    categories: birth cohorts of 5 years, or deciles). The first observed year
+    is therefore predicted from covariates alone, as in the reference, and the
+    stay logit is ignored there (no mass is wasted on an end token).
+    Years outside the training range use the nearest trained year; levels
+    not seen in training get a zero embedding (with a warning).
+
+    Training minimises the weighted mean negative log-likelihood over target
+    person-years with AdamW (:func:`~laborseq.nn.train.train`): bf16 autocast
+    on CUDA, fp32 on CPU, data-parallel under ``torchrun``. Without a
+    validation panel, 10% of the training persons are held out for early
+    stopping (as in :class:`~laborseq.models.BagOfJobs`).
+    """
+
+    def __init__(
+        self,
+        n_layers: int = 12,
+        d_model: int = 192,
+        n_heads: int = 3,
+        d_ff: int = 768,
+        dropout: float = 0.1,
+        attn_dropout: float = 0.1,
+        two_stage: bool = True,
+        covariates: tuple[str, ...] | None = None,
+        gap_input: bool = True,
+        lr: float = 5e-4,
+        warmup_steps: int = 4_000,
+        max_steps: int | None = 85_000,
+        max_epochs: int | None = None,
+        finetune_lr: float = 1e-4,
+        finetune_warmup_steps: int = 500,
+        finetune_max_steps: int | None = 5_000,
+        max_tokens: int = 16_000,
+        weight_decay: float = 0.01,
+        clip_norm: float | None = 1.0,
+        patience: int | None = 10,
+        eval_every: int | None = None,
+        device: str = "auto",
+        precision: str = "auto",
+        pretrained: str | None = None,
+        checkpoint_dir: str | None = None,
+        progress: bool = False,
+    ) -> None:
+        self.n_layers = n_layers
+        self.d_model = d_model
+        self.n_heads = n_heads
+        self.d_ff = d_ff
+        self.dropout = dropout
+        self.attn_dropout = attn_dropout
+        self.two_stage = two_stage
+        self.covariates = covariates
+        self.gap_input = gap_input
+        self.lr = lr
+        self.warmup_steps = warmup_steps
+        self.max_steps = max_steps
+        self.max_epochs = max_epochs
+        self.finetune_lr = finetune_lr
+        self.finetune_warmup_steps = finetune_warmup_steps
+        self.finetune_max_steps = finetune_max_steps
+        self.max_tokens = max_tokens
+        self.weight_decay = weight_decay
+        self.clip_norm = clip_norm
+        self.patience = patience
+        self.eval_every = eval_every
+        self.device = device
+        self.precision = precision
+        self.pretrained = pretrained
+        self.checkpoint_dir = checkpoint_dir
+        self.progress = progress
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> CAREER:
+        """A model with the named configuration (see :data:`PRESETS`) and any overrides."""
+        if name not in PRESETS:
+            raise ValueError(f"unknown CAREER preset {name!r}; choose from {', '.join(PRESETS)}")
+        return cls(**{**PRESETS[name], **overrides})
+
+    def _check_params(self) -> None:
+        DecoderConfig(**self._decoder_params())  # validates the shape
+        if self.precision not in ("auto", "bf16", "fp32"):
+            raise ValueError(f"precision must be 'auto', 'bf16' or 'fp32', got {self.precision!r}")
+
+    def _decoder_params(self) -> dict[str, Any]:
+        names = ("n_layers", "d_model", "n_heads", "d_ff", "dropout", "attn_dropout")
+        return {name: getattr(self, name) for name in names}
+
+    # ------------------------------------------------------------------ training
+    def pretrain(
+        self,
+        panel: CareerPanel,
+        *,
+        valid: CareerPanel | None = None,
+        weights: WeightsLike = None,
+        rng: RNGLike = None,
+    ) -> Self:
+        """Train from scratch on a (large) panel, typically resumes, to fine-tune later with :meth:`fit`.
+
+        Uses the ``lr`` / ``warmup_steps`` / ``max_steps`` schedule. The model is
+        then usable on panels of the same scheme; the next :meth:`fit` starts from
+        these weights with the fine-tuning schedule.
+        """
+        self._pretrained_state = None
+        SequenceModel.fit(self, panel, valid=valid, weights=weights, rng=rng)
+        self._pretrained_state = (self._net_arrays(), self.vocabulary_)
+        return self
+
+    def _fit(self, panel: CareerPanel, *, valid: CareerPanel | None, weights: np.ndarray | None, rng: RNGLike) -> None:
+        seed = _seed(rng)
+        base = self._base_weights()
+        vocab = CareerVocabulary.fit(panel, self.covariates, gap=self.gap_input)
+        torch.manual_seed(seed)
+        net = CareerNet(
+            CareerNetConfig(
+                n_states=len(vocab.states),
+                input_sizes=tuple(v.size for v in vocab.inputs),
+                decoder=DecoderConfig(**self._decoder_params()),
+                two_stage=self.two_stage,
+            )
+        )
+        alignment: dict[str, Any] | None = None
+        if base is not None:
+            state, alignment = aligned_state_dict(base[0], base[1], net, vocab)
+            net.load_state_dict(state)
+
+        train_panel, train_weights = panel, weights
+        if valid is None:
+            held = holdout_rows(panel, HOLDOUT_FRACTION, seed)
+            persons = panel.data[PERSON]
+            valid = panel.select_persons(persons[held].unique())
+            train_panel = panel.select_persons(persons[~held].unique())
+            train_weights = None if weights is None else weights[~held]
+        finetune = base is not None
+        config = TrainConfig(
+            lr=self.finetune_lr if finetune else self.lr,
+            warmup_steps=self.finetune_warmup_steps if finetune else self.warmup_steps,
+            max_steps=self.finetune_max_steps if finetune else self.max_steps,
+            max_epochs=self.max_epochs,
+            max_tokens=self.max_tokens,
+            weight_decay=self.weight_decay,
+            clip_norm=self.clip_norm,
+            eval_every=self.eval_every,
+            patience=self.patience,
+            precision=self.precision,
+            device=self.device,
+            seed=seed,
+            progress=self.progress,
+        )
+        result = train(
+            net,
+            career_loss,
+            vocab.encode(train_panel, train_weights),
+            config,
+            valid_data=vocab.encode(valid),
+            checkpoint_dir=self.checkpoint_dir,
+            metadata={"model": "CAREER", "params": self.get_params(), "vocabulary": vocab.to_dict()},
+        )
+        self.net_ = net.cpu().eval()
+        self.vocabulary_ = vocab
+        self.training_ = _training_summary(result, config, finetune, alignment)
+
+    def _base_weights(self) -> tuple[dict[str, np.ndarray], CareerVocabulary] | None:
+        """Weights and vocabulary to start from: :meth:`pretrain` in memory, or ``pretrained``."""
+        in_memory = getattr(self, "_pretrained_state", None)
+        if in_memory is not None:
+            return in_memory
+        if self.pretrained is None:
+            return None
+        base = load_model(self.pretrained)
+        if not isinstance(base, CAREER):
+            raise TypeError(f"pretrained={self.pretrained!r} holds a {type(base).__name__}, not a CAREER model")
+        if base._decoder_params() != self._decoder_params():
+            raise ValueError(
+                f"pretrained={self.pretrained!r} has shape {base._decoder_params()}, this model "
+                f"{self._decoder_params()}; use the same n_layers, d_model, n_heads, d_ff"
+            )
+        return base._net_arrays(), base.vocabulary_
+
+    # ------------------------------------------------------------------ prediction
+    def _predict_proba(self, panel: CareerPanel) -> np.ndarray:
+        out = np.zeros((panel.n_targets, len(self.classes_)))
+        order = np.cumsum(panel.target_mask) - 1
+        for rows, log_probs in self._batched_log_probs(self.vocabulary_.encode(panel)):
+            keep = rows >= 0
+            keep[keep] = panel.target_mask[rows[keep]]
+            out[order[rows[keep]]] = log_probs[keep].exp().double().numpy()
+        return out / out.sum(axis=1, keepdims=True)
+
+    def _batched_log_probs(self, data: EncodedPanel, max_tokens: int = 8_192):
+        """Yield ``(rows, log_probs)`` of padded batches: panel rows (B, T) and log-distributions (B, T, K)."""
+        device = _device(self.device)
+        net = self.net_.to(device).eval()
+        use_bf16 = device.type == "cuda" and self.precision in ("auto", "bf16")
+        batches = token_budget_batches(data.lengths(), max_tokens, shuffle=False, rng=None)
+        with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+            for index in batches:
+                batch = data.collate(index, device)
+                yield batch["rows"].cpu().numpy(), net.log_probs(batch).float().cpu()
+        self.net_ = net.cpu()
+
+    # ------------------------------------------------------------------ persistence
+    def _net_arrays(self) -> dict[str, np.ndarray]:
+        return {k: v.detach().cpu().float().numpy() for k, v in self.net_.state_dict().items()}
+
+    def _get_fitted(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        state = {
+            "vocabulary": self.vocabulary_.to_dict(),
+            "net_config": self.net_.config.to_dict(),
+            "training": self.training_,
+        }
+        return state, self._net_arrays()
+
+    def _set_fitted(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.vocabulary_ = CareerVocabulary.from_dict(state["vocabulary"])
+        self.net_ = CareerNet(CareerNetConfig.from_dict(state["net_config"]))
+        self.net_.load_state_dict({k: torch.from_numpy(v) for k, v in arrays.items()})
+        self.net_.eval()
+        self.training_ = state["training"]
+
+    @property
+    def n_parameters(self) -> int:
+        """Number of trained parameters."""
+        self._check_fitted()
+        return sum(p.numel() for p in self.net_.parameters())
+
+
+def _seed(rng: RNGLike) -> int:
+    if rng is None:
+        return 0
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(2**31 - 1))
+    return int(rng)
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _training_summary(
+    result: TrainResult, config: TrainConfig, finetune: bool, alignment: dict[str, Any] | None
+) -> dict[str, Any]:
+    summary = {
+        "stage": "fine-tune" if finetune else "from scratch",
+        "steps": result.steps,
+        "epochs": result.epochs,
+        "tokens": result.tokens,
+        "seconds": result.seconds,
+        "tokens_per_second": result.tokens_per_second,
+        "peak_memory_bytes": result.peak_memory_bytes,
+        "best_step": result.best_step,
+        "best_valid_loss": result.best_valid_loss,
+        "stopped": result.stopped,
+        "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(config).items()},
+        "history": result.history,
+    }
+    if alignment is not None:
+        summary["alignment"] = alignment
+    return summary

@@ -1,0 +1,1 @@
+"""Neural sequence models of careers: the CAREER transformer and a plain-torch training loop."""

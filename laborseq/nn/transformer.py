@@ -1,0 +1,131 @@
+"""A causal pre-LayerNorm transformer decoder, the backbone of CAREER.
+
+Small modules in the style of nanoGPT: multi-head self-attention through
+:func:`torch.nn.functional.scaled_dot_product_attention` (flash or
+memory-efficient kernels on GPU), a GELU feed-forward block, pre-LayerNorm
+residual blocks and a final LayerNorm.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class DecoderConfig:
+    """Shape of the decoder.
+
+    The defaults are the CAREER architecture (``--arch career`` of the reference):
+    12 layers of width 192 with 3 heads of 64 dimensions, a feed-forward inner
+    width of 768, GELU, dropout 0.1 on residuals, embeddings and attention
+    weights, and no dropout inside the feed-forward block.
+    """
+
+    n_layers: int = 12
+    d_model: int = 192
+    n_heads: int = 3
+    d_ff: int = 768
+    dropout: float = 0.1
+    attn_dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.d_model % self.n_heads:
+            raise ValueError(f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})")
+        for name in ("n_layers", "d_model", "n_heads", "d_ff"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("dropout", "attn_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+
+
+class CausalSelfAttention(nn.Module):
+    """Multi-head self-attention in which position ``t`` sees positions ``<= t``.
+
+    Right-padded batches need no key-padding mask: a padded key always comes
+    after every real query of its sequence, so the causal mask already hides it.
+    """
+
+    def __init__(self, config: DecoderConfig) -> None:
+        super().__init__()
+        self.n_heads = config.n_heads
+        self.qkv = nn.Linear(config.d_model, 3 * config.d_model)
+        self.out = nn.Linear(config.d_model, config.d_model)
+        self.attn_dropout = config.attn_dropout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, length, width = x.shape
+        q, k, v = self.qkv(x).split(width, dim=-1)
+        shape = (batch, length, self.n_heads, width // self.n_heads)
+        q, k, v = (t.view(shape).transpose(1, 2) for t in (q, k, v))
+        dropout = self.attn_dropout if self.training else 0.0
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, is_causal=True)
+        return self.out(y.transpose(1, 2).reshape(batch, length, width))
+
+
+class FeedForward(nn.Module):
+    """Position-wise ``Linear -> GELU -> Linear``."""
+
+    def __init__(self, config: DecoderConfig) -> None:
+        super().__init__()
+        self.up = nn.Linear(config.d_model, config.d_ff)
+        self.down = nn.Linear(config.d_ff, config.d_model)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down(F.gelu(self.up(x)))
+
+
+class Block(nn.Module):
+    """Pre-LayerNorm residual block: ``x + drop(attn(ln(x)))``, then ``x + drop(ffn(ln(x)))``."""
+
+    def __init__(self, config: DecoderConfig) -> None:
+        super().__init__()
+        self.ln_attn = nn.LayerNorm(config.d_model)
+        self.attn = CausalSelfAttention(config)
+        self.ln_ffn = nn.LayerNorm(config.d_model)
+        self.ffn = FeedForward(config)
+        self.drop = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.drop(self.attn(self.ln_attn(x)))
+        return x + self.drop(self.ffn(self.ln_ffn(x)))
+
+
+class Decoder(nn.Module):
+    """A stack of :class:`Block` followed by a final LayerNorm."""
+
+    def __init__(self, config: DecoderConfig) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
+        self.ln_final = nn.LayerNorm(config.d_model)
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.xavier_uniform_(module.weight)
+                nn.init.zeros_(module.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.blocks:
+            x = block(x)
+        return self.ln_final(x)
+
+
+def sinusoidal_positions(length: int, width: int, *, device: torch.device | None = None) -> torch.Tensor:
+    """Fixed sinusoidal position encodings, shape ``(length, width)``.
+
+    The first half of the channels are sines and the second half cosines of
+    ``position / 10000^(2i / width)``, as in the reference implementation.
+    """
+    half = width // 2
+    frequencies = torch.exp(
+        -math.log(10_000.0) * torch.arange(half, device=device, dtype=torch.float32) / max(half - 1, 1)
+    )
+    angles = torch.arange(length, device=device, dtype=torch.float32)[:, None] * frequencies[None, :]
+    encoding = torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
+    if width % 2:
+        encoding = F.pad(encoding, (0, 1))
+    return encoding

@@ -1,0 +1,38 @@
+"""Worker of ``test_career_ddp.py``: fit CAREER under ``torchrun`` and write each rank's predictions."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+from conftest import make_panel
+
+from laborseq.models import CAREER
+
+TINY_DDP = {
+    "n_layers": 1,
+    "d_model": 16,
+    "n_heads": 2,
+    "d_ff": 32,
+    "dropout": 0.1,
+    "lr": 1e-2,
+    "warmup_steps": 2,
+    "max_steps": 8,
+    "max_tokens": 200,
+    "device": "cpu",
+}
+
+
+def main(out: Path) -> None:
+    rank = int(os.environ["RANK"])
+    train, valid, test = make_panel(200, seed=3).split_persons((0.6, 0.2, 0.2), rng=0)
+    model = CAREER(**TINY_DDP, checkpoint_dir=str(out / "ckpt")).fit(train, valid=valid, rng=0)
+    np.save(out / f"rank{rank}.npy", model.predict_proba(test))
+    if rank == 0:
+        model.save(out / "model")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

@@ -1,0 +1,171 @@
+"""CAREER as an estimator: learning a known process, pretraining then fine-tuning, checkpoints, presets."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from conftest import make_panel
+
+from laborseq import CareerPanel, OccupationScheme
+from laborseq.models import CAREER, Marginal, Markov, load_model
+from laborseq.models import career as career_module
+from laborseq.models.career import PRESETS
+
+TINY = {
+    "n_layers": 1,
+    "d_model": 16,
+    "n_heads": 2,
+    "d_ff": 32,
+    "dropout": 0.0,
+    "attn_dropout": 0.0,
+    "lr": 1e-2,
+    "warmup_steps": 10,
+    "max_tokens": 100_000,
+}
+
+
+@pytest.fixture(scope="module")
+def markov_split() -> tuple[CareerPanel, CareerPanel, CareerPanel]:
+    return make_panel(900, seed=11).split_persons((0.6, 0.2, 0.2), rng=2)
+
+
+def test_learns_a_markov_process(markov_split) -> None:
+    train, valid, test = markov_split
+    model = CAREER(**TINY, max_steps=400, patience=20).fit(train, valid=valid, rng=0)
+    markov = Markov(order=1).fit(train).perplexity(test)
+    # the data come from a first-order chain (first state by education): CAREER must get
+    # close to the chain fitted by counting, and far below the marginal distribution
+    assert model.perplexity(test) < 1.04 * markov
+    assert model.perplexity(test) < 0.7 * Marginal().fit(train).perplexity(test)
+    assert model.training_["stage"] == "from scratch"
+    # the model keeps the weights of its best validation loss
+    assert model.training_["best_valid_loss"] == pytest.approx(-model.score(valid), rel=1e-4)
+
+
+def _relabelled(panel: CareerPanel) -> CareerPanel:
+    """The panel with state 44 renamed 55 and a gender covariate (a 'survey' with other states and covariates)."""
+    frame = panel.data.copy()
+    frame["occ"] = frame["occ"].astype(str).replace({"44": "55"})
+    frame["gender"] = np.where(frame["person_id"] % 2 == 0, "female", "male")
+    scheme = OccupationScheme(name="survey", codes=("11", "22", "33", "55"), status_tokens=("unemployed",))
+    return CareerPanel(frame, covariates=["education", "race", "gender"], scheme=scheme)
+
+
+def test_fine_tuning_starts_from_the_pretrained_weights(monkeypatch, markov_split) -> None:
+    train, valid, _ = markov_split
+    model = CAREER(**TINY, max_steps=30).pretrain(train, valid=valid, rng=0)
+    assert model.classes_ == train.states
+    pretrained = {k: v.clone() for k, v in model.net_.state_dict().items()}
+    survey = _relabelled(make_panel(120, seed=5))
+
+    started_from = {}
+    real_train = career_module.train
+
+    def spy(net, *args, **kwargs):
+        started_from.update({k: v.clone() for k, v in net.state_dict().items()})
+        config = args[2]
+        started_from["lr"], started_from["warmup"] = config.lr, config.warmup_steps
+        return real_train(net, *args, **kwargs)
+
+    monkeypatch.setattr(career_module, "train", spy)
+    model.set_params(finetune_max_steps=5, finetune_lr=3e-4, finetune_warmup_steps=2).fit(survey, rng=0)
+    assert (started_from["lr"], started_from["warmup"]) == (3e-4, 2)
+    assert model.classes_ == survey.states
+    assert model.training_["stage"] == "fine-tune"
+    assert model.training_["alignment"]["states"] == {"shared": 4, "new": 1, "dropped": 1}
+    assert model.training_["alignment"]["gender"] == {"shared": 0, "new": 2}
+    old, new = list(train.states), list(survey.states)
+    i, j = old.index("33"), new.index("33")
+    torch.testing.assert_close(started_from["job_embedding.weight"][j], pretrained["job_embedding.weight"][i])
+    torch.testing.assert_close(started_from["head.weight"][j], pretrained["head.weight"][i])
+    key = "decoder.blocks.0.ffn.up.weight"
+    torch.testing.assert_close(started_from[key], pretrained[key])
+    # fitting again starts from the pretrained weights again, not from the fine-tuned ones
+    model.fit(survey, rng=0)
+    torch.testing.assert_close(started_from[key], pretrained[key])
+
+
+def test_pretrained_directory_equals_pretraining_in_memory(tmp_path, markov_split) -> None:
+    train, valid, _ = markov_split
+    survey = _relabelled(make_panel(120, seed=5))
+    params = {**TINY, "max_steps": 20, "finetune_max_steps": 10}
+    in_memory = CAREER(**params).pretrain(train, valid=valid, rng=0)
+    path = in_memory.save(tmp_path / "pretrained")
+    in_memory.fit(survey, rng=1)
+    from_disk = CAREER(**params, pretrained=str(path)).fit(survey, rng=1)
+    np.testing.assert_allclose(from_disk.predict_proba(survey), in_memory.predict_proba(survey), atol=1e-6)
+    with pytest.raises(ValueError, match="shape"):
+        CAREER(**{**params, "d_model": 8}, pretrained=str(path)).fit(survey)
+    Markov(order=1).fit(train).save(tmp_path / "markov")
+    with pytest.raises(TypeError, match="not a CAREER"):
+        CAREER(**params, pretrained=str(tmp_path / "markov")).fit(survey)
+
+
+def test_checkpoints_are_written_and_resumed(tmp_path, markov_split) -> None:
+    train, valid, test = markov_split
+    directory = tmp_path / "run"
+    model = CAREER(**TINY, max_steps=12, checkpoint_dir=str(directory)).fit(train, valid=valid, rng=0)
+    for sub in ("last", "best"):
+        files = {p.suffix for p in (directory / sub).iterdir()}
+        assert files <= {".json", ".safetensors"}, files
+    config = json.loads((directory / "last" / "config.json").read_text())
+    assert config["metadata"]["model"] == "CAREER"
+    assert config["metadata"]["vocabulary"]["states"] == list(train.states)
+    # a second fit with the same directory resumes the finished run: no further steps
+    again = CAREER(**TINY, max_steps=12, checkpoint_dir=str(directory)).fit(train, valid=valid, rng=0)
+    assert again.training_["steps"] == model.training_["steps"] == 12
+    np.testing.assert_allclose(again.predict_proba(test), model.predict_proba(test), atol=1e-6)
+
+
+def test_covariates_are_used(markov_split) -> None:
+    """Education decides the first state in the data: with it the first years are predicted better."""
+    train, valid, test = markov_split
+    first = test.lagged_states(1)[test.target_mask] < 0
+    with_edu = CAREER(**TINY, max_steps=200).fit(train, valid=valid, rng=0)
+    without = CAREER(**TINY, max_steps=200, covariates=()).fit(train, valid=valid, rng=0)
+    assert with_edu.log_likelihood(test)[first].mean() > without.log_likelihood(test)[first].mean() + 0.1
+
+
+def test_presets_and_bad_parameters(toy_panel) -> None:
+    paper = CAREER.preset("paper")
+    assert (paper.n_layers, paper.d_model, paper.n_heads, paper.d_ff) == (12, 192, 3, 768)
+    assert (paper.lr, paper.warmup_steps, paper.max_tokens) == (5e-4, 4_000, 16_000)
+    small = CAREER.preset("small", max_steps=3)
+    assert small.max_steps == 3 and small.d_model == PRESETS["small"]["d_model"]
+    with pytest.raises(ValueError, match="unknown CAREER preset"):
+        CAREER.preset("huge")
+    with pytest.raises(ValueError, match="divisible"):
+        CAREER(d_model=10, n_heads=3).fit(toy_panel)
+    with pytest.raises(ValueError, match="precision"):
+        CAREER(**TINY, precision="fp16").fit(toy_panel)
+
+
+def test_paper_configuration_parameter_count() -> None:
+    """5,338,368 transformer parameters (444,864 per layer) plus final LayerNorm, as computed in the reference."""
+    from laborseq.nn.career_net import CareerNet, CareerNetConfig
+
+    net = CareerNet(CareerNetConfig(n_states=468, input_sizes=()))
+    per_layer = sum(p.numel() for p in net.decoder.blocks[0].parameters())
+    assert per_layer == 444_864
+    assert sum(p.numel() for p in net.decoder.parameters()) == 12 * 444_864 + 384
+    # job embedding (468 states + start) and output layer (468 moves + stay), no bias
+    assert net.job_embedding.weight.numel() == net.head.weight.numel() == 469 * 192
+
+
+def test_saved_model_holds_vocabulary_and_training_record(tmp_path, toy_split) -> None:
+    train, valid, test = toy_split
+    model = CAREER(**TINY, max_steps=5).fit(train, valid=valid)
+    path = model.save(tmp_path / "m")
+    config = json.loads((path / "config.json").read_text())
+    assert config["fitted"]["vocabulary"]["states"] == list(train.states)
+    assert config["fitted"]["training"]["steps"] == 5
+    loaded = load_model(path)
+    assert loaded.n_parameters == model.n_parameters
+    frame = test.data.assign(race=pd.Categorical(["other"] * len(test)))
+    shifted = CareerPanel(frame, covariates=list(test.covariates), scheme=test.scheme)
+    with pytest.warns(UserWarning, match="race"):
+        loaded.predict_proba(shifted)

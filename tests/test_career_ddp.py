@@ -1,0 +1,36 @@
+"""CAREER trained data-parallel: two CPU processes (gloo) under torchrun."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from laborseq.models import load_model
+from laborseq.nn.checkpoint import load_checkpoint
+
+WORKER = Path(__file__).with_name("career_ddp_worker.py")
+
+
+def test_two_processes_train_one_model(tmp_path) -> None:
+    if not torch.distributed.is_available() or not torch.distributed.is_gloo_available():
+        pytest.skip("torch.distributed with gloo is not available")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(WORKER.parent)}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", str(WORKER)]
+    proc = subprocess.run([*cmd, str(tmp_path)], env=env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, f"torchrun failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    rank0, rank1 = np.load(tmp_path / "rank0.npy"), np.load(tmp_path / "rank1.npy")
+    np.testing.assert_array_equal(rank0, rank1)  # both ranks hold the same (best) weights
+    np.testing.assert_allclose(rank0.sum(axis=1), 1.0, atol=1e-12)
+    last = load_checkpoint(tmp_path / "ckpt" / "last")
+    assert last.config["trainer"]["step"] == 8
+    assert last.config["metadata"]["model"] == "CAREER"
+    assert not any(key.startswith("module.") for key in last.model)
+    model = load_model(tmp_path / "model")
+    history = model.training_["history"]
+    assert history[-1]["valid_loss"] < history[0]["train_loss"]
