@@ -558,6 +558,20 @@ class CareerPanel:
             "metadata": self.metadata,
         }
 
+    def to_arrow(self) -> pa.Table:
+        """The panel as an Arrow table, with the scheme, covariate roles, name and metadata in its schema.
+
+        This is what :meth:`to_parquet` writes (and :meth:`read_parquet` reads);
+        writers that stream chunks of one panel into a file use it too.
+        """
+        frame = self._data
+        if not self._target.all():
+            frame = frame.assign(**{TARGET: self._target})
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        meta = dict(table.schema.metadata or {})
+        meta[_METADATA_KEY] = json.dumps(self._schema_metadata(), default=_json_default).encode()
+        return table.replace_schema_metadata(meta)
+
     def to_parquet(self, path: str | os.PathLike[str]) -> Path:
         """Write the panel to a parquet file, atomically.
 
@@ -569,13 +583,7 @@ class CareerPanel:
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        frame = self._data
-        if not self._target.all():
-            frame = frame.assign(**{TARGET: self._target})
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        meta = dict(table.schema.metadata or {})
-        meta[_METADATA_KEY] = json.dumps(self._schema_metadata(), default=_json_default).encode()
-        table = table.replace_schema_metadata(meta)
+        table = self.to_arrow()
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
         try:

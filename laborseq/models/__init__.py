@@ -6,6 +6,7 @@ from laborseq.models.career import CAREER
 from laborseq.models.marginal import Marginal
 from laborseq.models.markov import Markov
 from laborseq.models.mnlogit import MNLogit
+from laborseq.models.oracle import TrueProcessModel
 from laborseq.models.registry import MODEL_NAMES, make_model
 from laborseq.models.results import MNLogitResults
 from laborseq.models.results import compare as compare_results
@@ -21,6 +22,7 @@ __all__ = [
     "Markov",
     "NotFittedError",
     "SequenceModel",
+    "TrueProcessModel",
     "compare_results",
     "load_model",
     "make_model",
