@@ -4,8 +4,8 @@ Run from the repository root::
 
     .venv/bin/python analyses/compare_bundled.py
 
-It runs ``laborseq compare`` with the count models, the multinomial logit and
-bag-of-jobs on ``nlswork`` and ``wage_panel`` (seed 0, 70/10/20 person split,
+It runs ``laborseq compare`` with the count models, the multinomial logit,
+bag-of-jobs and CAREER (``small`` preset, trained from scratch) on ``nlswork`` and ``wage_panel`` (seed 0, 70/10/20 person split,
 1,000 bootstrap draws) and writes ``reports/<panel>/``. It prints the wall time
 of each run (see the closing figures in the README for the times measured on
 the 2-core CPU development machine).
@@ -17,7 +17,7 @@ import time
 
 from laborseq.cli import main
 
-MODELS = "marginal,markov1,markov2,mnlogit,bag_of_jobs"
+MODELS = "marginal,markov1,markov2,mnlogit,bag_of_jobs,career"
 
 if __name__ == "__main__":
     for data in ("nlswork", "wage_panel"):

@@ -5,8 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from laborseq import CareerPanel, OccupationScheme
+
+# The suite's torch models are tiny: one thread is faster than several competing for a busy CI machine.
+torch.set_num_threads(1)
 
 STATES = ("11", "22", "33", "44", "unemployed")
 

@@ -140,7 +140,7 @@ def test_loss_is_weighted_nll_of_two_stage_head() -> None:
             expected -= weights[row] * float(log_p[panel.state_index()[row]])
             denom += weights[row]
     assert float(norm) == pytest.approx(denom, rel=1e-6)
-    assert float(total) == pytest.approx(expected, rel=1e-5)
+    assert float(total.detach()) == pytest.approx(expected, rel=1e-5)
 
 
 def test_sinusoidal_positions_shape_and_values() -> None:

@@ -79,3 +79,22 @@ def test_unknown_model_and_data_are_clear_errors(tmp_path):
 def test_describe(capsys):
     assert main(["describe", "--data", "wage_panel"]) == 0
     assert "545" in capsys.readouterr().out
+
+
+def test_compare_with_career_pretrained_on_a_resume_panel(tmp_path, capsys):
+    from laborseq.sources import SyntheticCareers
+
+    process = SyntheticCareers(seed=0, n_occupations=20)
+    resumes = process.write_parquet(tmp_path / "resumes.parquet", 150, population="resume", rng=1)
+    survey = process.sample(120, population="survey", rng=2).to_parquet(tmp_path / "survey.parquet")
+    out = tmp_path / "out"
+    argv = ["compare", "--data", str(survey), "--models", "markov1,career", "--career-max-steps", "3"]
+    argv += ["--career-pretrain", str(resumes), "--n-boot", "20", "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    results = json.loads((out / "results.json").read_text())
+    career = results["models"]["career"]
+    assert career["params"]["d_model"] == 64  # the small preset
+    assert career["params"]["max_steps"] == career["params"]["finetune_max_steps"] == 3
+    assert "pretraining CAREER" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="not both"):
+        main([*argv, "--career-pretrained", str(tmp_path)])
