@@ -169,3 +169,37 @@ def test_saved_model_holds_vocabulary_and_training_record(tmp_path, toy_split) -
     shifted = CareerPanel(frame, covariates=list(test.covariates), scheme=test.scheme)
     with pytest.warns(UserWarning, match="race"):
         loaded.predict_proba(shifted)
+
+
+def test_an_interrupted_run_resumes_to_the_same_model(tmp_path, monkeypatch, toy_split) -> None:
+    """Kill training after its checkpoint at update 6; fitting again with the same directory finishes the run."""
+    train, valid, test = toy_split
+    params = {**TINY, "dropout": 0.1, "max_tokens": 300, "max_steps": 12, "eval_every": 3}
+    straight = CAREER(**params).fit(train, valid=valid, rng=0)
+
+    real_train = career_module.train
+
+    class Killed(Exception):
+        pass
+
+    def killed_after_six(*args, **kwargs):
+        def kill(state):
+            if state.step == 6:
+                raise Killed
+
+        return real_train(*args, **kwargs, callback=kill)
+
+    monkeypatch.setattr(career_module, "train", killed_after_six)
+    directory = str(tmp_path / "run")
+    with pytest.raises(Killed):
+        CAREER(**params, checkpoint_dir=directory).fit(train, valid=valid, rng=0)
+    steps_run = []
+
+    def counted(*args, **kwargs):
+        return real_train(*args, **kwargs, callback=lambda state: steps_run.append(state.step))
+
+    monkeypatch.setattr(career_module, "train", counted)
+    resumed = CAREER(**params, checkpoint_dir=directory).fit(train, valid=valid, rng=0)
+    assert steps_run == [7, 8, 9, 10, 11, 12]  # continued from the checkpoint, not from scratch
+    assert resumed.training_["steps"] == 12
+    np.testing.assert_allclose(resumed.predict_proba(test), straight.predict_proba(test), rtol=0, atol=1e-6)
