@@ -5,10 +5,10 @@ Run from the repository root::
     .venv/bin/python analyses/compare_bundled.py
 
 It runs ``laborseq compare`` with the count models, the multinomial logit,
-bag-of-jobs and CAREER (``small`` preset, trained from scratch) on ``nlswork`` and ``wage_panel`` (seed 0, 70/10/20 person split,
-1,000 bootstrap draws) and writes ``reports/<panel>/``. It prints the wall time
-of each run (see the closing figures in the README for the times measured on
-the 2-core CPU development machine).
+bag-of-jobs and CAREER (``small`` preset, trained from scratch) on ``nlswork``
+and ``wage_panel`` (seed 0, 70/10/20 person split, 1,000 bootstrap draws) and
+writes ``reports/<panel>/``. It prints the wall time of each run (the README
+gives the times measured on the 2-core CPU development machine).
 """
 
 from __future__ import annotations
