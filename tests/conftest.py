@@ -12,6 +12,18 @@ from laborseq import CareerPanel, OccupationScheme
 # The suite's torch models are tiny: one thread is faster than several competing for a busy CI machine.
 torch.set_num_threads(1)
 
+TINY_CAREER = {
+    "n_layers": 1,
+    "d_model": 16,
+    "n_heads": 2,
+    "d_ff": 32,
+    "dropout": 0.0,
+    "attn_dropout": 0.0,
+    "lr": 1e-2,
+    "max_tokens": 100_000,
+}
+"""A CAREER small enough for tests: one layer of width 16, no dropout, full-batch updates."""
+
 STATES = ("11", "22", "33", "44", "unemployed")
 
 

@@ -8,24 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import make_panel
+from conftest import TINY_CAREER, make_panel
 
 from laborseq import CareerPanel, OccupationScheme
 from laborseq.models import CAREER, Marginal, Markov, load_model
 from laborseq.models import career as career_module
 from laborseq.models.career import PRESETS
 
-TINY = {
-    "n_layers": 1,
-    "d_model": 16,
-    "n_heads": 2,
-    "d_ff": 32,
-    "dropout": 0.0,
-    "attn_dropout": 0.0,
-    "lr": 1e-2,
-    "warmup_steps": 10,
-    "max_tokens": 100_000,
-}
+TINY = {**TINY_CAREER, "warmup_steps": 10}
 
 
 @pytest.fixture(scope="module")

@@ -7,23 +7,13 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import TINY_CAREER
 
 from laborseq import CareerPanel, OccupationScheme
 from laborseq.models import CAREER, BagOfJobs, Marginal, Markov, MNLogit, NotFittedError, SequenceModel, load_model
 from laborseq.models.registry import MODEL_NAMES, make_model
 
-TINY_CAREER = {
-    "n_layers": 1,
-    "d_model": 16,
-    "n_heads": 2,
-    "d_ff": 32,
-    "dropout": 0.0,
-    "attn_dropout": 0.0,
-    "lr": 1e-2,
-    "warmup_steps": 5,
-    "max_steps": 40,
-    "max_tokens": 100_000,
-}
+CONTRACT_CAREER = {**TINY_CAREER, "warmup_steps": 5, "max_steps": 40}
 
 FACTORIES: dict[str, Callable[[], SequenceModel]] = {
     **{name: (lambda name=name: make_model(name)) for name in MODEL_NAMES},
@@ -32,8 +22,8 @@ FACTORIES: dict[str, Callable[[], SequenceModel]] = {
     "mnlogit_small_features": lambda: MNLogit(features=("previous_state", "years_in_state", "gap"), alpha=1e-3),
     "bag_of_jobs_small_one_stage": lambda: BagOfJobs(embed_dim=8, two_stage=False, max_epochs=100, patience=10),
     # the registry's CAREER is too big for contract tests: a tiny, dropout-free, full-batch one
-    "career": lambda: CAREER(**TINY_CAREER),
-    "career_one_stage": lambda: CAREER(**TINY_CAREER, two_stage=False, gap_input=False, covariates=("education",)),
+    "career": lambda: CAREER(**CONTRACT_CAREER),
+    "career_one_stage": lambda: CAREER(**CONTRACT_CAREER, two_stage=False, gap_input=False, covariates=("education",)),
 }
 
 
