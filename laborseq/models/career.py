@@ -20,6 +20,7 @@ from laborseq.models.bag_of_jobs import HOLDOUT_FRACTION, holdout_rows
 from laborseq.models.base import RNGLike, SequenceModel, WeightsLike, load_model
 from laborseq.nn.batching import token_budget_batches
 from laborseq.nn.career_net import CareerNet, CareerNetConfig, aligned_state_dict, career_loss
+from laborseq.nn.decoding import CareerStepper
 from laborseq.nn.encoding import CareerVocabulary, EncodedPanel
 from laborseq.nn.train import TrainConfig, TrainResult, train
 from laborseq.nn.transformer import DecoderConfig
@@ -297,6 +298,11 @@ class CAREER(SequenceModel):
                 batch = data.collate(index, device)
                 yield batch["rows"].cpu().numpy(), net.log_probs(batch).float().cpu()
         self.net_ = net.cpu()
+
+    def _stepper(self, history: CareerPanel, n_samples: int) -> CareerStepper:
+        """Incremental forecast stepper: the history runs once per person, each simulated year is one token."""
+        self._check_panel(history)
+        return CareerStepper(self.net_, self.vocabulary_, history, n_samples, _device(self.device))
 
     # ------------------------------------------------------------------ persistence
     def _net_arrays(self) -> dict[str, np.ndarray]:

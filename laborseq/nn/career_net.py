@@ -85,13 +85,33 @@ class CareerNet(nn.Module):
             with torch.no_grad():
                 table.weight[0].zero_()
 
+    def embed(
+        self, inputs: torch.Tensor, covariates: torch.Tensor, positions: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Input vectors: scaled job embedding + position encoding + covariate embeddings.
+
+        Parameters
+        ----------
+        inputs : torch.Tensor
+            Previous-state tokens, shape ``(..., T)``.
+        covariates : torch.Tensor
+            Input codes, shape ``(..., T, C)``.
+        positions : torch.Tensor, optional
+            Position of every token (default ``0..T-1`` along the last axis).
+        """
+        x = self.job_embedding(inputs) * self.job_scale
+        if positions is None:
+            x = x + sinusoidal_positions(inputs.shape[-1], x.shape[-1], device=x.device)
+        else:
+            table = sinusoidal_positions(int(positions.max()) + 1, x.shape[-1], device=x.device)
+            x = x + table[positions]
+        for i, embedding in enumerate(self.input_embeddings):
+            x = x + embedding(covariates[..., i])
+        return x
+
     def hidden(self, inputs: torch.Tensor, covariates: torch.Tensor) -> torch.Tensor:
         """Final-layer representation of every position, shape ``(B, T, d)``."""
-        x = self.job_embedding(inputs) * self.job_scale
-        x = x + sinusoidal_positions(inputs.shape[1], x.shape[-1], device=x.device)
-        for i, table in enumerate(self.input_embeddings):
-            x = x + table(covariates[..., i])
-        return self.decoder(self.drop(x))
+        return self.decoder(self.drop(self.embed(inputs, covariates)))
 
     def forward(self, inputs: torch.Tensor, covariates: torch.Tensor) -> torch.Tensor:
         """Output logits, shape ``(B, T, K + 1)`` (two-stage) or ``(B, T, K)``."""

@@ -101,16 +101,27 @@ class CovariateVocab:
         """The gap input: 1, 2, ..., :data:`MAX_GAP` or more years since the previous observation."""
         return cls(GAP_INPUT, "gap", [str(g) for g in range(1, MAX_GAP + 1)])
 
-    def labels(self, panel: CareerPanel) -> np.ndarray:
-        """The level label of every row of ``panel`` (before lookup)."""
+    def labels(self, covariates: pd.DataFrame, years: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+        """The level label of every row (before lookup).
+
+        Parameters
+        ----------
+        covariates : pandas.DataFrame
+            Covariate columns, one row per person-year.
+        years : numpy.ndarray
+            Calendar year of every row.
+        gaps : numpy.ndarray
+            Years since the person's previous observation (0 at a first observation).
+        """
         if self.kind == "year":
             first, last = int(self.levels[0]), int(self.levels[-1])
-            return np.clip(panel.data[YEAR].to_numpy(dtype=np.int64), first, last).astype(str).astype(object)
+            return np.clip(np.asarray(years, dtype=np.int64), first, last).astype(str).astype(object)
         if self.kind == "gap":
-            return _gap_labels(panel)
-        if self.name not in panel.data.columns:
+            gaps = np.minimum(np.asarray(gaps, dtype=np.int64), MAX_GAP)
+            return np.where(gaps > 0, gaps.astype(str), "").astype(object)
+        if self.name not in covariates.columns:
             raise ValueError(f"the panel has no covariate {self.name!r}, which the model was trained with")
-        values = panel.data[self.name]
+        values = covariates[self.name]
         if self.kind == "cohort":
             return _cohort_labels(values)
         if self.kind == "binned":
@@ -119,9 +130,9 @@ class CovariateVocab:
             return np.where(np.isnan(numbers), MISSING, labels)
         return _as_strings(values)
 
-    def encode(self, panel: CareerPanel) -> np.ndarray:
-        """Embedding index of every row of ``panel`` (0 for a gap at a first observation or an unseen level)."""
-        labels = self.labels(panel)
+    def encode(self, covariates: pd.DataFrame, years: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+        """Embedding index of every row (0 for a gap at a first observation or an unseen level); see :meth:`labels`."""
+        labels = self.labels(covariates, years, gaps)
         index = pd.Index(self.levels).get_indexer(labels) + 1
         if self.kind == "gap":
             return index.astype(np.int64)  # first observations map to 0 by construction
@@ -193,7 +204,7 @@ class CareerVocabulary:
         seqs = panel.sequences()
         row_weight = np.ones(len(panel)) if weights is None else np.asarray(weights, dtype=float)
         row_weight = np.where(panel.target_mask, row_weight, 0.0)
-        codes = np.stack([v.encode(panel) for v in self.inputs], axis=1) if self.inputs else np.zeros((len(panel), 0))
+        codes = self.encode_rows(panel.data, panel.data[YEAR].to_numpy(), _gaps(panel))
         return EncodedPanel(
             offsets=seqs.offsets.astype(np.int64),
             states=seqs.states.astype(np.int64),
@@ -201,6 +212,12 @@ class CareerVocabulary:
             weight=row_weight.astype(np.float32),
             n_states=len(self.states),
         )
+
+    def encode_rows(self, covariates: pd.DataFrame, years: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+        """Input codes, shape ``(n_rows, n_inputs)``, of rows given by their covariates, years and gaps."""
+        if not self.inputs:
+            return np.zeros((len(years), 0), dtype=np.int64)
+        return np.stack([v.encode(covariates, years, gaps) for v in self.inputs], axis=1).astype(np.int64)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable form."""
@@ -288,14 +305,14 @@ def _cohort_labels(values: pd.Series) -> np.ndarray:
     return np.where(missing, MISSING, cohorts.astype(str)).astype(object)
 
 
-def _gap_labels(panel: CareerPanel) -> np.ndarray:
+def _gaps(panel: CareerPanel) -> np.ndarray:
+    """Years since each row's previous observation of the same person (0 at a first observation)."""
     years = panel.data[YEAR].to_numpy(dtype=np.int64)
     persons = panel.data[PERSON].to_numpy()
     gap = np.zeros(len(years), dtype=np.int64)
     if len(years) > 1:
-        same = persons[1:] == persons[:-1]
-        gap[1:] = np.where(same, np.minimum(years[1:] - years[:-1], MAX_GAP), 0)
-    return np.where(gap > 0, gap.astype(str), "").astype(object)
+        gap[1:] = np.where(persons[1:] == persons[:-1], years[1:] - years[:-1], 0)
+    return gap
 
 
 def _sorted_unique(labels: np.ndarray) -> list[str]:

@@ -1,0 +1,183 @@
+"""Incremental decoding of CAREER for forecasts: each simulated year costs one step, not a rerun of the history.
+
+A forecast simulates ``S`` careers (samples) for each of ``P`` persons. The
+observed history of a person is the same for all of their samples, so it is
+run through the network once per person (:func:`prefill`), keeping every
+layer's attention keys and values. Each simulated year then adds one token per
+path (:meth:`CareerStepper.step`): its query attends to the person's shared
+history keys and to the path's own earlier simulated keys, with no copy of
+the history per sample (the attention scores broadcast over samples).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from laborseq.nn.career_net import CareerNet
+from laborseq.nn.encoding import CareerVocabulary
+from laborseq.nn.heads import two_stage_log_probs
+from laborseq.panel import CareerPanel
+
+
+@dataclass
+class HistoryCache:
+    """Keys and values of every layer for the persons' observed histories.
+
+    Attributes
+    ----------
+    keys, values : list of torch.Tensor
+        One ``(P, H, L, d_head)`` tensor per layer (histories right-padded to ``L``).
+    lengths : torch.Tensor
+        History length (tokens) of every person, shape ``(P,)``.
+    """
+
+    keys: list[torch.Tensor]
+    values: list[torch.Tensor]
+    lengths: torch.Tensor
+
+
+def _heads(x: torch.Tensor, n_heads: int) -> torch.Tensor:
+    """``(..., T, d)`` to ``(..., H, T, d / H)``."""
+    *lead, length, width = x.shape
+    return x.view(*lead, length, n_heads, width // n_heads).transpose(-3, -2)
+
+
+@torch.no_grad()
+def prefill(net: CareerNet, inputs: torch.Tensor, covariates: torch.Tensor, lengths: torch.Tensor) -> HistoryCache:
+    """Run the histories through the network and keep every layer's keys and values.
+
+    Parameters
+    ----------
+    net : CareerNet
+        The network (in eval mode).
+    inputs, covariates : torch.Tensor
+        Right-padded history batch: ``(P, L)`` tokens and ``(P, L, C)`` input codes.
+    lengths : torch.Tensor
+        Real length of every history.
+    """
+    x = net.embed(inputs, covariates)
+    keys, values = [], []
+    for block in net.decoder.blocks:
+        attn = block.attn
+        q, k, v = attn.qkv(block.ln_attn(x)).split(x.shape[-1], dim=-1)
+        q, k, v = (_heads(t, attn.n_heads) for t in (q, k, v))
+        keys.append(k)
+        values.append(v)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        x = x + attn.out(y.transpose(1, 2).reshape(x.shape))
+        x = x + block.ffn(block.ln_ffn(x))
+    return HistoryCache(keys, values, lengths)
+
+
+@torch.no_grad()
+def decode_step(net: CareerNet, cache: HistoryCache, own: list[list[torch.Tensor]], x: torch.Tensor) -> torch.Tensor:
+    """One new token for every path; returns the output logits, shape ``(P, S, K + 1)``.
+
+    Parameters
+    ----------
+    net : CareerNet
+        The network (in eval mode).
+    cache : HistoryCache
+        Keys and values of the persons' histories.
+    own : list of [keys, values]
+        Per layer, the paths' own earlier simulated keys and values, each
+        ``(P, S, H, h, d_head)`` (``h = 0`` at the first step); extended in place.
+    x : torch.Tensor
+        Input vectors of the new tokens, ``(P, S, d)``.
+    """
+    n_persons, n_samples, width = x.shape
+    history_mask = torch.arange(cache.keys[0].shape[2], device=x.device)[None, :] >= cache.lengths[:, None]
+    for layer, block in enumerate(net.decoder.blocks):
+        attn = block.attn
+        n_heads = attn.n_heads
+        q, k, v = attn.qkv(block.ln_attn(x)).split(width, dim=-1)
+        q, k, v = (t.view(n_persons, n_samples, n_heads, width // n_heads) for t in (q, k, v))
+        own_keys = torch.cat([own[layer][0], k.unsqueeze(3)], dim=3)
+        own_values = torch.cat([own[layer][1], v.unsqueeze(3)], dim=3)
+        own[layer] = [own_keys, own_values]
+        scale = q.shape[-1] ** -0.5
+        scores_history = torch.einsum("pshd,phld->pshl", q, cache.keys[layer]) * scale
+        scores_history = scores_history.masked_fill(history_mask[:, None, None, :], float("-inf"))
+        scores_own = torch.einsum("pshd,pshkd->pshk", q, own_keys) * scale
+        weights = torch.softmax(torch.cat([scores_history, scores_own], dim=-1), dim=-1)
+        w_history, w_own = weights.split([scores_history.shape[-1], scores_own.shape[-1]], dim=-1)
+        y = torch.einsum("pshl,phld->pshd", w_history, cache.values[layer])
+        y = y + torch.einsum("pshk,pshkd->pshd", w_own, own_values)
+        x = x + attn.out(y.reshape(n_persons, n_samples, width))
+        x = x + block.ffn(block.ln_ffn(x))
+    return net.head(net.decoder.ln_final(x))
+
+
+class CareerStepper:
+    """Forecast stepper of a CAREER network (see :class:`laborseq.forecast.stepper.Stepper`).
+
+    Parameters
+    ----------
+    net : CareerNet
+        The fitted network.
+    vocabulary : CareerVocabulary
+        Its vocabulary.
+    history : CareerPanel
+        The observed rows of the persons to forecast (all rows are history).
+    n_samples : int
+        Paths per person; paths are person-major.
+    device : torch.device
+        Where to compute.
+    """
+
+    def __init__(
+        self, net: CareerNet, vocabulary: CareerVocabulary, history: CareerPanel, n_samples: int, device: torch.device
+    ) -> None:
+        self.net = net.to(device).eval()
+        self.vocabulary = vocabulary
+        self.n_samples = n_samples
+        self.device = device
+        data = vocabulary.encode(history)
+        lengths = data.lengths()
+        self.n_persons = len(lengths)
+        batch = data.collate(np.arange(self.n_persons), device)
+        self.cache = prefill(self.net, batch["inputs"], batch["covariates"], torch.as_tensor(lengths, device=device))
+        last_rows = data.offsets[1:] - 1
+        self.last_state = torch.as_tensor(data.states[last_rows], device=device).repeat_interleave(n_samples)
+        self.last_year = np.repeat(history.data["year"].to_numpy(dtype=np.int64)[last_rows], n_samples)
+        self.position = torch.as_tensor(lengths, device=device).repeat_interleave(n_samples)
+        d_head = net.config.decoder.d_model // net.config.decoder.n_heads
+        shape = (self.n_persons, n_samples, net.config.decoder.n_heads, 0, d_head)
+        self.own = [[torch.zeros(shape, device=device), torch.zeros(shape, device=device)] for _ in self.cache.keys]
+        self._pending_year: int | None = None
+
+    @torch.no_grad()
+    def step(self, year: int, covariates: pd.DataFrame) -> np.ndarray:
+        """Distribution of every path's state in ``year`` given the covariates of that year (one row per path)."""
+        n_paths = self.n_persons * self.n_samples
+        if self._pending_year is not None:
+            raise RuntimeError(f"step: the paths of {self._pending_year} were not appended yet")
+        if len(covariates) != n_paths:
+            raise ValueError(f"step: {len(covariates)} covariate rows for {n_paths} paths")
+        years = np.full(n_paths, year, dtype=np.int64)
+        codes = self.vocabulary.encode_rows(covariates.reset_index(drop=True), years, years - self.last_year)
+        codes = torch.as_tensor(codes, device=self.device)
+        x = self.net.embed(self.last_state, codes, positions=self.position)
+        logits = decode_step(self.net, self.cache, self.own, x.view(self.n_persons, self.n_samples, -1))
+        logits = logits.reshape(n_paths, -1).float()
+        if self.net.config.two_stage:
+            log_probs = two_stage_log_probs(logits, self.last_state)
+        else:
+            log_probs = torch.log_softmax(logits, dim=-1)
+        self._pending_year = year
+        proba = log_probs.exp().double().cpu().numpy()
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def append(self, states: np.ndarray) -> None:
+        """Extend every path with its state in the year of the last :meth:`step`."""
+        if self._pending_year is None:
+            raise RuntimeError("append: call step(year, covariates) first")
+        self.last_state = torch.as_tensor(np.asarray(states, dtype=np.int64), device=self.device)
+        self.last_year = np.full_like(self.last_year, self._pending_year)
+        self.position = self.position + 1
+        self._pending_year = None
