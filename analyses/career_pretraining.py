@@ -28,11 +28,11 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from career_oracle import oracle_ratios
+from career_oracle import baseline, oracle_ratios
 
 from laborseq import CareerPanel
 from laborseq.evaluate import compare
-from laborseq.models import CAREER, make_model
+from laborseq.models import CAREER
 from laborseq.models.career import PRESETS
 from laborseq.sources import SyntheticCareers
 
@@ -95,7 +95,7 @@ def main() -> None:
         "career_pretrained_only": pretrained_only,
     }
     for name in ("markov1", "markov2", "mnlogit"):
-        models[name] = make_model(name).fit(survey_train, valid=survey_valid, rng=0)
+        models[name] = baseline(name, max_iter=300).fit(survey_train, valid=survey_valid, rng=0)
     result = compare(models, survey_train, survey_test, refit=False, rng=0, n_boot=args.n_boot)
     table = result.table()[["perplexity", "ci_low", "ci_high", "perplexity_transitions"]]
     table = table.join(oracle_ratios(result, "oracle", n_boot=args.n_boot))
