@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from laborseq.panel import CareerPanel
 
 if TYPE_CHECKING:
-    from laborseq.models import CAREER
+    from laborseq.models import CAREER, SequenceModel
 
 
 def load_data(spec: str) -> CareerPanel:
@@ -58,16 +58,27 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--n-boot", type=int, default=1000, help="person-bootstrap draws for intervals")
     cmp_.add_argument("--sample-persons", type=int, default=None, help="use a random subset of persons (quick runs)")
     cmp_.add_argument("--quiet", action="store_true", help="no progress bar")
-    career = cmp_.add_argument_group("CAREER options")
-    career.add_argument("--career-preset", choices=sorted(CAREER_PRESETS), default="small", help="model configuration")
-    career.add_argument(
-        "--career-pretrain", default=None, metavar="PANEL.parquet", help="pretrain on this resume panel, then fine-tune"
+    _add_career_options(cmp_, CAREER_PRESETS)
+
+    fc = sub.add_parser("forecast", help="fit up to a cut-off year, forecast later years, score against what happened")
+    fc.add_argument("--data", default="nlswork", help="bundled panel (nlswork, wage_panel) or PANEL.parquet")
+    fc.add_argument("--cutoff", type=int, required=True, help="last year of history (the forecast origin)")
+    fc.add_argument("--horizon", type=int, default=5, help="forecast up to cutoff + horizon")
+    fc.add_argument("--models", default="markov1,markov2", help=f"comma-separated names from: {', '.join(MODEL_NAMES)}")
+    fc.add_argument(
+        "--years", choices=("waves", "annual"), default="waves", help="forecast the survey's wave years or every year"
     )
-    career.add_argument(
-        "--career-pretrained", default=None, metavar="DIR", help="fine-tune a saved (pretrained) CAREER model"
+    fc.add_argument("--n-samples", type=int, default=1_000, help="simulated careers per person")
+    fc.add_argument(
+        "--covariates",
+        choices=("hold", "observed"),
+        default="hold",
+        help="future covariates: last value at the cut-off, or the observed ones (leaks the future)",
     )
-    career.add_argument("--career-max-steps", type=int, default=None, help="cap on training updates")
-    career.add_argument("--career-device", default="auto", help="torch device (auto: CUDA when available)")
+    fc.add_argument("--seed", type=int, default=0, help="seed of the split, the fits and the simulations")
+    fc.add_argument("--out", default=None, help="output directory (default: forecast-<data>-<cutoff>)")
+    fc.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_career_options(fc, CAREER_PRESETS)
 
     harm = sub.add_parser("harmonize", help="read a survey export or resume spells into an occ1990dd panel")
     harm.add_argument("source", choices=sorted(READERS), help="kind of input")
@@ -88,13 +99,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``laborseq compare``: split, fit, score, write the report."""
-    from tqdm.auto import tqdm
+def _add_career_options(parser: argparse.ArgumentParser, presets: Sequence[str]) -> None:
+    career = parser.add_argument_group("CAREER options")
+    career.add_argument("--career-preset", choices=sorted(presets), default="small", help="model configuration")
+    career.add_argument(
+        "--career-pretrain", default=None, metavar="PANEL.parquet", help="pretrain on this resume panel, then fine-tune"
+    )
+    career.add_argument(
+        "--career-pretrained", default=None, metavar="DIR", help="fine-tune a saved (pretrained) CAREER model"
+    )
+    career.add_argument("--career-max-steps", type=int, default=None, help="cap on training updates")
+    career.add_argument("--career-device", default="auto", help="torch device (auto: CUDA when available)")
 
-    from laborseq.evaluate import compare
+
+def _models(args: argparse.Namespace) -> dict[str, SequenceModel]:
     from laborseq.models import make_model
-    from laborseq.report import write_comparison_report
 
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     try:
@@ -103,6 +122,48 @@ def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise SystemExit(f"laborseq: {err}") from None
     if "career" in models:
         models["career"] = _career_model(args)
+    return models
+
+
+def run_forecast(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``laborseq forecast``: fit up to the cut-off, forecast, score, write the report and the paths."""
+    from laborseq.forecast.compare import forecast_compare
+    from laborseq.report.forecast import write_forecast_report
+
+    models = _models(args)
+    started = time.perf_counter()
+    panel = load_data(args.data)
+    try:
+        comparison = forecast_compare(
+            models,
+            panel,
+            cutoff=args.cutoff,
+            horizon=args.horizon,
+            years=args.years,
+            n_samples=args.n_samples,
+            covariates=args.covariates,
+            rng=args.seed,
+            progress=not args.quiet,
+        )
+    except ValueError as err:
+        raise SystemExit(f"laborseq forecast: {err}") from None
+    out = Path(args.out or f"forecast-{panel.name or 'panel'}-{args.cutoff}")
+    command = "laborseq " + " ".join(shlex.quote(a) for a in argv)
+    paths = write_forecast_report(comparison, panel, out, command=command)
+    print(comparison.by_horizon().round(4).to_string())
+    seconds = time.perf_counter() - started
+    print(f"\nwrote {paths['html']}, {paths['results']} and {paths['forecasts']}/ in {seconds:.1f} s")
+    return 0
+
+
+def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``laborseq compare``: split, fit, score, write the report."""
+    from tqdm.auto import tqdm
+
+    from laborseq.evaluate import compare
+    from laborseq.report import write_comparison_report
+
+    models = _models(args)
     if len(args.fractions) != 3:
         raise SystemExit("laborseq: --fractions needs three shares: train,valid,test")
     started = time.perf_counter()
@@ -205,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "compare":
         return run_compare(args, argv)
+    if args.command == "forecast":
+        return run_forecast(args, argv)
     if args.command == "harmonize":
         return run_harmonize(args)
     if args.command == "describe":

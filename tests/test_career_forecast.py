@@ -82,3 +82,15 @@ def test_step_and_append_alternate(fitted) -> None:
     with pytest.raises(ValueError, match="covariate rows"):
         stepper.append(np.zeros(8, dtype=int))
         stepper.step(2011, rows.iloc[:3])
+
+
+def test_forecast_with_the_incremental_stepper_equals_the_generic_one(fitted, monkeypatch) -> None:
+    from laborseq.models.base import SequenceModel
+
+    model, panel = fitted
+    fast = model.forecast(panel, origin=1996, years=[1997, 1999, 2000], n_samples=20, rng=3)
+    monkeypatch.setattr(CAREER, "_stepper", SequenceModel._stepper)  # the engine's rerun-everything stepper
+    slow = model.forecast(panel, origin=1996, years=[1997, 1999, 2000], n_samples=20, rng=3)
+    np.testing.assert_allclose(fast.probabilities, slow.probabilities, atol=1e-5)
+    assert (fast.paths == slow.paths).mean() > 0.999  # same uniforms; a draw on a CDF boundary may differ
+    assert fast.model == "CAREER" and fast.paths.shape == (fast.n_persons, 20, 3)

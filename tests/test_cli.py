@@ -98,3 +98,25 @@ def test_compare_with_career_pretrained_on_a_resume_panel(tmp_path, capsys):
     assert "pretraining CAREER" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="not both"):
         main([*argv, "--career-pretrained", str(tmp_path)])
+
+
+def test_forecast_writes_the_report_and_the_paths(tmp_path, capsys):
+    out = tmp_path / "forecast"
+    argv = ["forecast", "--data", "nlswork", "--cutoff", "1978", "--horizon", "5", "--models", "markov1,markov2"]
+    assert main([*argv, "--n-samples", "50", "--out", str(out), "--quiet"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["cutoff"] == 1978 and results["years"] == [1980, 1982, 1983]  # nlswork's waves
+    for name in ("markov1", "markov2"):
+        entry = results["models"][name]
+        assert [row["year"] for row in entry["by_horizon"]] == [1980, 1982, 1983]
+        assert 1.0 < entry["overall"]["perplexity"] < 13.0
+        assert entry["overall"]["moves_auc"] > 0.5
+    from laborseq.forecast import ForecastResult
+
+    saved = ForecastResult.load(out / "forecasts" / "markov1")
+    assert saved.paths.shape[1:] == (50, 3)
+    html = (out / "report.html").read_text()
+    assert "Forecast perplexity by year" in html and html.count("data:image/png;base64,") >= 3
+    assert "all years" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="no forecast years"):
+        main(["forecast", "--data", "nlswork", "--cutoff", "1990", "--out", str(tmp_path / "x"), "--quiet"])

@@ -10,3 +10,19 @@ observed, as in the CAREER forecasting evaluation (perplexity of p̄ and binary
 events with ROC AUC); :mod:`laborseq.forecast.plots` draws fan charts of
 projected shares.
 """
+
+from laborseq.forecast.compare import ForecastComparison, forecast_compare, forecast_years
+from laborseq.forecast.metrics import roc_auc
+from laborseq.forecast.result import ForecastResult, ForecastScore
+from laborseq.forecast.stepper import PanelStepper, Stepper
+
+__all__ = [
+    "ForecastComparison",
+    "ForecastResult",
+    "ForecastScore",
+    "PanelStepper",
+    "Stepper",
+    "forecast_compare",
+    "forecast_years",
+    "roc_auc",
+]

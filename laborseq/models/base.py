@@ -15,14 +15,19 @@ import inspect
 import json
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import pandas as pd
 
 from laborseq._io import atomic_directory, write_json_atomic
 from laborseq.panel import PERSON, CareerPanel
+
+if TYPE_CHECKING:
+    from laborseq.forecast.result import ForecastResult
+    from laborseq.forecast.stepper import Stepper
 
 WeightsLike = str | np.ndarray | pd.Series | None
 RNGLike = int | np.random.Generator | None
@@ -174,6 +179,51 @@ class SequenceModel(ABC):
     def perplexity(self, panel: CareerPanel, weights: WeightsLike = None) -> float:
         """Perplexity ``exp(-score)``: the effective number of equally likely next states."""
         return float(np.exp(-self.score(panel, weights)))
+
+    # ------------------------------------------------------------------ forecasting
+    def forecast(
+        self,
+        panel: CareerPanel,
+        *,
+        origin: int,
+        horizon: int | None = None,
+        until: int | None = None,
+        years: Sequence[int] | None = None,
+        n_samples: int = 1000,
+        covariates: str | Callable[[pd.DataFrame], pd.DataFrame] = "hold",
+        method: str = "simulate",
+        rng: RNGLike = None,
+        batch_size: int | None = None,
+    ) -> ForecastResult:
+        """Simulate careers past ``origin``; see :func:`laborseq.forecast.simulate.forecast` for the parameters."""
+        from laborseq.forecast.simulate import forecast
+
+        return forecast(
+            self,
+            panel,
+            origin=origin,
+            horizon=horizon,
+            until=until,
+            years=years,
+            n_samples=n_samples,
+            covariates=covariates,
+            method=method,
+            rng=rng,
+            batch_size=batch_size,
+        )
+
+    def _stepper(self, history: CareerPanel, n_samples: int) -> Stepper:
+        """Forecast stepper over ``n_samples`` paths per person of ``history`` (generic: reruns predict_proba).
+
+        Models with a cheaper incremental form override this.
+        """
+        from laborseq.forecast.stepper import PanelStepper
+
+        return PanelStepper(self, history, n_samples)
+
+    def _forecast_max_paths(self) -> int | None:
+        """Most paths a forecast simulates at once (``None``: the engine's default); models with large state cap it."""
+        return None
 
     # ------------------------------------------------------------------ persistence
     @abstractmethod

@@ -26,6 +26,10 @@ from laborseq.nn.train import TrainConfig, TrainResult, train
 from laborseq.nn.transformer import DecoderConfig
 from laborseq.panel import PERSON, CareerPanel
 
+FORECAST_CACHE_BYTES = 2e9
+FORECAST_CACHE_YEARS = 16
+"""Forecast chunks are sized so that the simulated paths' attention caches for this many years fit in the bytes."""
+
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {},
     "small": {
@@ -303,6 +307,11 @@ class CAREER(SequenceModel):
         """Incremental forecast stepper: the history runs once per person, each simulated year is one token."""
         self._check_panel(history)
         return CareerStepper(self.net_, self.vocabulary_, history, n_samples, _device(self.device))
+
+    def _forecast_max_paths(self) -> int:
+        """Paths per forecast chunk: their attention caches (keys and values of every layer) within about 2 GB."""
+        bytes_per_path_and_year = self.n_layers * 2 * self.d_model * 4
+        return max(1_000, int(FORECAST_CACHE_BYTES // (bytes_per_path_and_year * FORECAST_CACHE_YEARS)))
 
     # ------------------------------------------------------------------ persistence
     def _net_arrays(self) -> dict[str, np.ndarray]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -10,6 +10,9 @@ from laborseq.models.base import RNGLike
 from laborseq.models.counting import CountModel
 from laborseq.models.smoothing import backoff, weighted_counts
 from laborseq.panel import CareerPanel
+
+if TYPE_CHECKING:
+    from laborseq.forecast.stepper import LastStatesStepper
 
 
 class Marginal(CountModel):
@@ -44,11 +47,28 @@ class Marginal(CountModel):
 
     def _predict_proba(self, panel: CareerPanel) -> np.ndarray:
         first, trans = self._transition_rows(panel)
-        k = len(self.counts_)
-        out = np.empty((len(panel), k))
-        out[trans] = backoff(self.counts_, np.full(k, 1.0 / k), self.smoothing * k)
+        out = np.empty((len(panel), len(self.counts_)))
+        out[trans] = self._transition_proba()
         out[first] = self.initial_.predict_proba(panel, first)
         return out[panel.target_mask]
+
+    def _transition_proba(self) -> np.ndarray:
+        """The smoothed distribution of a state after a person's first year, shape ``(K,)``."""
+        k = len(self.counts_)
+        return backoff(self.counts_, np.full(k, 1.0 / k), self.smoothing * k)
+
+    def _stepper(self, history: CareerPanel, n_samples: int) -> LastStatesStepper:
+        """Forecast stepper: every path's next state has the transition marginal."""
+        from laborseq.forecast.stepper import LastStatesStepper
+
+        proba = self._transition_proba()
+        return LastStatesStepper(
+            lambda prev1, prev2: np.broadcast_to(proba, (len(prev1), len(proba))),
+            history,
+            n_samples,
+            len(proba),
+            order=0,
+        )
 
     def _get_fitted(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         state, arrays = self._initial_state()

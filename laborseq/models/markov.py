@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -11,6 +11,12 @@ from laborseq.models.counting import CountModel
 from laborseq.models.smoothing import backoff, beta_backoff, weighted_counts
 from laborseq.nn.heads import two_stage_proba
 from laborseq.panel import CareerPanel
+
+if TYPE_CHECKING:
+    from laborseq.forecast.stepper import LastStatesStepper
+
+_EXACT_CHUNK = 2**24
+"""Elements of the joint distribution (persons x contexts x states) propagated at once by exact forecasts."""
 
 
 class Markov(CountModel):
@@ -138,10 +144,30 @@ class Markov(CountModel):
     def _predict_proba(self, panel: CareerPanel) -> np.ndarray:
         first, trans = self._transition_rows(panel)
         k = self.counts_.shape[0]
-        prev1 = panel.lagged_states(1)[trans]
         out = np.empty((len(panel), k))
         out[first] = self.initial_.predict_proba(panel, first)
-        ctx_counts, has_ctx = self._context_counts(panel, trans)
+        prev2 = panel.lagged_states(2)[trans] if self.order == 2 else None
+        out[trans] = self._next_proba(panel.lagged_states(1)[trans], prev2)
+        return out[panel.target_mask]
+
+    def _next_proba(self, prev1: np.ndarray, prev2: np.ndarray | None = None) -> np.ndarray:
+        """Next-state distributions given the last observed state(s).
+
+        Parameters
+        ----------
+        prev1 : numpy.ndarray
+            Index of the last observed state (``>= 0``), shape ``(n,)``.
+        prev2 : numpy.ndarray, optional
+            Index of the state two observations back, ``-1`` where there is none
+            (then order 2 uses order 1); ignored by order 1.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n, K)``, rows summing to one.
+        """
+        k = self.counts_.shape[0]
+        ctx_counts, has_ctx = self._context_counts(prev1, prev2)
         if self.two_stage:
             stay1, move1 = self._order1_stay_move()
             stay, move = stay1[prev1], move1[prev1]
@@ -149,27 +175,87 @@ class Markov(CountModel):
                 n_ctx = ctx_counts.sum(axis=1)
                 stay = beta_backoff(ctx_counts[np.arange(len(prev1)), prev1], n_ctx, stay, 2 * self.smoothing)
                 move = self._move_backoff(ctx_counts, prev1, move)
-            out[trans] = two_stage_proba(stay, move, prev1)
-        else:
-            probs = self._order1()[prev1]
-            if self.order == 2:
-                probs = np.where(has_ctx[:, None], backoff(ctx_counts, probs, self.smoothing * k), probs)
-            out[trans] = probs
-        return out[panel.target_mask]
+            return two_stage_proba(stay, move, prev1)
+        probs = self._order1()[prev1]
+        if self.order == 2:
+            probs = np.where(has_ctx[:, None], backoff(ctx_counts, probs, self.smoothing * k), probs)
+        return probs
 
-    def _context_counts(self, panel: CareerPanel, trans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Order-2 counts of each transition target's context (zeros where unseen)."""
+    def _context_counts(self, prev1: np.ndarray, prev2: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Order-2 counts of each context ``(prev2, prev1)`` (zeros where unseen or ``prev2`` is ``-1``)."""
         k = self.counts_.shape[0]
-        n = int(trans.sum())
-        if self.order == 1 or len(self.context_keys_) == 0:
+        n = len(prev1)
+        if self.order == 1 or prev2 is None or len(self.context_keys_) == 0:
             return np.zeros((n, k)), np.zeros(n, dtype=bool)
-        prev1 = panel.lagged_states(1)[trans]
-        prev2 = panel.lagged_states(2)[trans]
         keys = prev2.astype(np.int64) * k + prev1
         pos = np.clip(np.searchsorted(self.context_keys_, keys), 0, len(self.context_keys_) - 1)
         found = (self.context_keys_[pos] == keys) & (prev2 >= 0)
         counts = np.where(found[:, None], self.context_counts_[pos], 0.0)
         return counts, found
+
+    # ------------------------------------------------------------------ forecasting
+    def _stepper(self, history: CareerPanel, n_samples: int) -> LastStatesStepper:
+        """Forecast stepper: tracks each path's last one or two states and reads the fitted tables."""
+        from laborseq.forecast.stepper import LastStatesStepper
+
+        return LastStatesStepper(self._next_proba, history, n_samples, self.counts_.shape[0], self.order)
+
+    def _forecast_exact(self, history: CareerPanel, n_steps: int) -> np.ndarray:
+        """Exact marginal distribution of each person's next ``n_steps`` observed states.
+
+        Parameters
+        ----------
+        history : CareerPanel
+            Observed rows up to the forecast origin; every person has at least one.
+        n_steps : int
+            Number of future observations (one per forecast year).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n_persons, n_steps, K)``, persons in panel order.
+
+        Notes
+        -----
+        Order 1 propagates the distribution of the last state,
+        :math:`d_{t+1} = d_t P`. Order 2 propagates the joint distribution of the
+        last two states, :math:`J_{t+1}(i, j) = \\sum_h J_t(h, i)\\, p(j \\mid h, i)`,
+        where :math:`h` may be "none" (a person observed once, whose next state
+        uses order 1); the marginal is :math:`\\sum_i J_{t+1}(i, j)`. Order 2
+        builds the full ``K x (K + 1) x K`` table and costs about
+        :math:`P K^3` multiply-adds per step (batched matrix products), so
+        for hundreds of states simulation is cheaper.
+        """
+        from laborseq.forecast.stepper import last_states
+
+        self._check_fitted()
+        k = self.counts_.shape[0]
+        prev1, prev2, _ = last_states(history)
+        n = len(prev1)
+        out = np.empty((n, n_steps, k))
+        if self.order == 1:
+            table = self._next_proba(np.arange(k))
+            dist = np.zeros((n, k))
+            dist[np.arange(n), prev1] = 1.0
+            for t in range(n_steps):
+                dist = dist @ table
+                out[:, t] = dist
+            return out
+        # table[i, h + 1, j] = p(j | prev2 = h, prev1 = i), h = -1 meaning no state two back
+        table = np.empty((k, k + 1, k))
+        for h in range(-1, k):
+            table[:, h + 1] = self._next_proba(np.arange(k), np.full(k, h))
+        chunk = max(1, _EXACT_CHUNK // ((k + 1) * k))
+        for lo in range(0, n, chunk):
+            hi = min(n, lo + chunk)
+            joint = np.zeros((k, hi - lo, k + 1))  # joint[i, p, h + 1] = P(prev1 = i, prev2 = h)
+            joint[prev1[lo:hi], np.arange(hi - lo), prev2[lo:hi] + 1] = 1.0
+            for t in range(n_steps):
+                nxt = np.matmul(joint, table)  # nxt[i, p, j] = P(prev2' = i, prev1' = j)
+                out[lo:hi, t] = nxt.sum(axis=0)
+                joint = np.zeros((k, hi - lo, k + 1))
+                joint[:, :, 1:] = nxt.transpose(2, 1, 0)
+        return out
 
     # ------------------------------------------------------------------ persistence
     def _get_fitted(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

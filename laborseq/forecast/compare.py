@@ -1,0 +1,174 @@
+"""Forecast comparison: fit on the years up to a cut-off, forecast the later years, score against what happened."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from laborseq.forecast.result import ForecastResult, ForecastScore
+from laborseq.models.base import RNGLike, SequenceModel
+from laborseq.panel import YEAR, CareerPanel
+
+YearGrid = Literal["waves", "annual"]
+
+
+@dataclass
+class ForecastComparison:
+    """Forecasts of several models from one cut-off, with their scores (see :func:`forecast_compare`)."""
+
+    cutoff: int
+    years: np.ndarray
+    results: dict[str, ForecastResult]
+    scores: dict[str, ForecastScore]
+    fit_seconds: dict[str, float]
+    forecast_seconds: dict[str, float]
+    n_samples: int
+    covariates: str
+    seed: Any
+    train_persons: int
+    valid_persons: int
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def by_horizon(self) -> dict[str, Any]:
+        """Per-horizon perplexity, one column per model (rows: forecast years)."""
+        import pandas as pd
+
+        columns = {name: s.by_horizon.set_index("year")["perplexity"] for name, s in self.scores.items()}
+        table = pd.DataFrame(columns)
+        table.insert(0, "horizon", table.index.to_numpy() - self.cutoff)
+        table.loc["all years"] = [np.nan, *(s.overall["perplexity"] for s in self.scores.values())]
+        return table
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serializable summary (the ``models`` part of the forecast report's ``results.json``)."""
+        return {
+            "cutoff": self.cutoff,
+            "years": [int(y) for y in self.years],
+            "n_samples": self.n_samples,
+            "covariates": self.covariates,
+            "seed": self.seed,
+            "train_persons": self.train_persons,
+            "valid_persons": self.valid_persons,
+            "models": {
+                name: {
+                    **self.scores[name].to_dict(),
+                    "fit_seconds": self.fit_seconds[name],
+                    "forecast_seconds": self.forecast_seconds[name],
+                    "params": self.params.get(name, {}),
+                }
+                for name in self.results
+            },
+        }
+
+
+def forecast_years(
+    panel: CareerPanel, cutoff: int, horizon: int, grid: YearGrid | Sequence[int] = "waves"
+) -> np.ndarray:
+    """The calendar years to forecast after ``cutoff``, up to ``cutoff + horizon``.
+
+    ``"waves"``: the years in which the panel has observations (a biennial survey
+    gives its interview years; knowing the survey calendar reveals nothing about
+    careers); ``"annual"``: every year; or explicit years.
+    """
+    if horizon < 1:
+        raise ValueError(f"horizon must be at least 1 year, got {horizon}")
+    if isinstance(grid, str):
+        if grid == "annual":
+            return np.arange(cutoff + 1, cutoff + horizon + 1)
+        if grid != "waves":
+            raise ValueError(f"years must be 'waves', 'annual' or a list of years, got {grid!r}")
+        years = np.unique(panel.data[YEAR].to_numpy())
+        years = years[(years > cutoff) & (years <= cutoff + horizon)].astype(np.int64)
+    else:
+        years = np.unique(np.asarray(grid, dtype=np.int64))
+    if len(years) == 0 or years.min() <= cutoff:
+        raise ValueError(f"no forecast years after the cut-off {cutoff} within {horizon} years")
+    return years
+
+
+def forecast_compare(
+    models: Mapping[str, SequenceModel],
+    panel: CareerPanel,
+    *,
+    cutoff: int,
+    horizon: int,
+    years: YearGrid | Sequence[int] = "waves",
+    n_samples: int = 1_000,
+    covariates: str = "hold",
+    valid_fraction: float = 0.1,
+    rng: RNGLike = 0,
+    progress: bool = False,
+) -> ForecastComparison:
+    """Fit every model on the years up to ``cutoff`` and forecast the years after it.
+
+    Parameters
+    ----------
+    models : mapping of name to model
+        Unfitted models.
+    panel : CareerPanel
+        The whole panel. Rows up to ``cutoff`` are split by person into training
+        and validation parts (``valid_fraction``); rows after it are never seen
+        in fitting and are what the forecasts are scored against.
+    cutoff : int
+        The forecast origin: the last year of history.
+    horizon : int
+        Forecast up to ``cutoff + horizon``.
+    years : {"waves", "annual"} or sequence of int
+        The forecast grid (see :func:`forecast_years`).
+    n_samples : int
+        Simulated paths per person.
+    covariates : {"hold", "observed"}
+        Covariates of future years: the last value at the cut-off, or the
+        observed one (leaks the future; the reference protocol's choice).
+    valid_fraction : float
+        Share of persons held out of training for early stopping.
+    rng : int or numpy.random.Generator
+        Seed of the split, the fits and the simulations.
+    progress : bool
+        Show a progress bar.
+
+    Notes
+    -----
+    Every person with an observation up to the cut-off is forecast, training
+    and validation persons alike (the reference protocol forecasts all persons:
+    the future years are unseen for everyone). Scores use persons observed in
+    the last forecast year (:meth:`ForecastResult.score`).
+    """
+    grid = forecast_years(panel, cutoff, horizon, years)
+    history, _ = panel.split_at_year(cutoff)
+    if history.n_persons < 2:
+        raise ValueError(f"fewer than two persons are observed up to the cut-off {cutoff}")
+    train, valid = history.split_persons((1 - valid_fraction, valid_fraction), rng=rng)
+    results, scores, fit_s, forecast_s, params = {}, {}, {}, {}, {}
+    bar = tqdm(models.items(), desc="fit and forecast", disable=not progress, unit="model")
+    for name, model in bar:
+        bar.set_postfix_str(name)
+        started = time.perf_counter()
+        model.fit(train, valid=valid, rng=rng)
+        fitted = time.perf_counter()
+        result = model.forecast(panel, origin=cutoff, years=grid, n_samples=n_samples, covariates=covariates, rng=rng)
+        result.model = name
+        forecast_s[name] = time.perf_counter() - fitted
+        fit_s[name] = fitted - started
+        results[name] = result
+        scores[name] = result.score(panel)
+        params[name] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in model.get_params().items()}
+    return ForecastComparison(
+        cutoff=cutoff,
+        years=grid,
+        results=results,
+        scores=scores,
+        fit_seconds=fit_s,
+        forecast_seconds=forecast_s,
+        n_samples=n_samples,
+        covariates=covariates,
+        seed=rng if isinstance(rng, int | None) else "generator",
+        train_persons=train.n_persons,
+        valid_persons=valid.n_persons,
+        params=params,
+    )

@@ -1,0 +1,143 @@
+"""The forecast report: per-horizon perplexity, binary events, projected against observed shares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib.figure
+import numpy as np
+import pandas as pd
+
+from laborseq._io import write_json_atomic
+from laborseq.evaluate import environment
+from laborseq.forecast.compare import ForecastComparison
+from laborseq.panel import CareerPanel
+from laborseq.report.document import Figure, Heading, Paragraph, Preformatted, Report, Table
+
+TOP_STATES = 6
+"""States shown in the share tables and fan charts."""
+
+
+def horizon_figure(comparison: ForecastComparison) -> matplotlib.figure.Figure:
+    """Forecast perplexity by forecast year, one line per model."""
+    fig = matplotlib.figure.Figure(figsize=(6.4, 3.8), layout="constrained")
+    ax = fig.add_subplot()
+    for name, score in comparison.scores.items():
+        table = score.by_horizon
+        ax.plot(table["year"], table["perplexity"], marker="o", label=name)
+    ax.set_xlabel("forecast year")
+    ax.set_ylabel("forecast perplexity")
+    ax.set_title(f"Forecast perplexity by year after {comparison.cutoff}")
+    ax.legend(frameon=False)
+    return fig
+
+
+def share_table(comparison: ForecastComparison, panel: CareerPanel, year: int) -> pd.DataFrame:
+    """Projected (with simulation interval) and observed shares of the most common states in ``year``."""
+    first = next(iter(comparison.results.values()))
+    observed = first.observed_shares(panel)
+    observed = observed[observed["year"] == year].set_index("state")["share"]
+    top = observed.sort_values(ascending=False).index[:TOP_STATES]
+    out = pd.DataFrame({"observed": observed.reindex(top).map(lambda v: f"{v:.3f}")})
+    for name, result in comparison.results.items():
+        shares = result.shares()
+        shares = shares[shares["year"] == year].set_index("state").reindex(top)
+        out[name] = [
+            f"{s:.3f} [{lo:.3f}, {hi:.3f}]" if np.isfinite(lo) else f"{s:.3f}"
+            for s, lo, hi in zip(shares["share"], shares["low"], shares["high"], strict=True)
+        ]
+    out.index = pd.Index([f"{s} {first.scheme.title(s)}".strip() for s in top], name="state")
+    return out
+
+
+def event_table(comparison: ForecastComparison) -> pd.DataFrame:
+    """Binary events over all forecast years: observed rate, mean predicted probability, ROC AUC."""
+    rows = {}
+    for name, score in comparison.scores.items():
+        row = {}
+        for event in score.events:
+            row[f"{event}: rate"] = f"{score.overall[f'{event}_rate']:.3f}"
+            row[f"{event}: predicted"] = f"{score.overall[f'{event}_predicted']:.3f}"
+            row[f"{event}: AUC"] = f"{score.overall[f'{event}_auc']:.3f}"
+        rows[name] = row
+    return pd.DataFrame(rows).T
+
+
+def forecast_report(comparison: ForecastComparison, panel: CareerPanel, command: str | None = None) -> Report:
+    """Build the forecast report (see :func:`write_forecast_report`)."""
+    years = comparison.years
+    best = min(comparison.scores, key=lambda n: comparison.scores[n].overall["perplexity"])
+    overall = comparison.scores[best].overall
+    report = Report(f"Forecasts on {panel.name or 'a career panel'} from {comparison.cutoff}")
+    report.add(
+        Paragraph(
+            f"Models are fitted on the years up to **{comparison.cutoff}** ({comparison.train_persons:,} training and "
+            f"{comparison.valid_persons:,} validation persons) and forecast the years "
+            f"{', '.join(str(y) for y in years)} by simulating {comparison.n_samples:,} careers per person "
+            f"(future covariates: `{comparison.covariates}`). **{best}** forecasts best: perplexity "
+            f"{overall['perplexity']:.3f} over {overall['n_person_years']:,} person-years of "
+            f"{overall['n_persons']:,} persons observed through {years[-1]}."
+        ),
+        Heading("Forecast perplexity by year"),
+        Table(
+            comparison.by_horizon().map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
+            caption="exp of the mean -log p̄(observed state); p̄ averages the model's distribution over simulated paths",
+        ),
+        Figure(horizon_figure(comparison), "forecast_perplexity", caption="Forecast perplexity by forecast year."),
+        Heading("Binary events"),
+        Paragraph(
+            "*moves*: the observed state differs from the person's state at the cut-off (predicted probability: "
+            "1 - p̄ of that state); *not_employed*: unemployed or out of the labour force, where the scheme has "
+            "those states. AUC is the probability that a person-year with the event gets a higher predicted "
+            "probability than one without (ties count half)."
+        ),
+        Table(event_table(comparison)),
+        Heading(f"Projected and observed shares in {years[-1]}"),
+        Table(
+            share_table(comparison, panel, int(years[-1])),
+            caption="Expected share of forecast persons in each state, with the 90% simulation interval",
+        ),
+    )
+    for name, result in comparison.results.items():
+        report.add(
+            Figure(
+                result.plot(observed=panel, top=TOP_STATES),
+                f"fan_{name}",
+                caption=f"{name}: projected shares (line, 90% simulation band) against observed shares (markers).",
+            )
+        )
+    timing = pd.DataFrame(
+        {
+            "fit seconds": {n: f"{s:.1f}" for n, s in comparison.fit_seconds.items()},
+            "forecast seconds": {n: f"{s:.1f}" for n, s in comparison.forecast_seconds.items()},
+        }
+    )
+    report.add(
+        Heading("Models"),
+        Table(timing),
+        Heading("Environment"),
+        Preformatted(
+            "\n".join(f"{k}: {v}" for k, v in environment().items()) + (f"\ncommand: {command}" if command else "")
+        ),
+    )
+    return report
+
+
+def write_forecast_report(
+    comparison: ForecastComparison, panel: CareerPanel, out_dir: str | Path, command: str | None = None
+) -> dict[str, Path]:
+    """Write ``report.md``, ``report.html``, ``figures/``, ``results.json`` and ``forecasts/<model>/`` (paths).
+
+    Each ``forecasts/<model>/`` directory is a saved
+    :class:`~laborseq.forecast.result.ForecastResult` (its ``paths.parquet``
+    holds every simulated path).
+    """
+    out = Path(out_dir)
+    paths: dict[str, Any] = forecast_report(comparison, panel, command).write(out)
+    for name, result in comparison.results.items():
+        result.save(out / "forecasts" / name)
+    results = {"data": panel.name, **comparison.to_dict(), "environment": environment(), "command": command}
+    paths["results"] = write_json_atomic(out / "results.json", results)
+    paths["forecasts"] = out / "forecasts"
+    return paths
