@@ -83,7 +83,8 @@ class CAREER(SequenceModel):
         Gradient-norm clipping (the reference clips nothing).
     patience : int or None, default 10
         Stop after this many evaluations (once per epoch by default) without a
-        lower validation loss; the best weights are kept.
+        lower validation loss; the best weights are kept. A panel too small to
+        hold out a validation person trains for ``max_steps`` without stopping early.
     eval_every : int or None
         Evaluate every this many updates instead of once per epoch.
     device : str, default "auto"
@@ -229,12 +230,13 @@ class CAREER(SequenceModel):
             net.load_state_dict(state)
 
         train_panel, train_weights = panel, weights
-        if valid is None:
-            held = holdout_rows(panel, HOLDOUT_FRACTION, seed)
+        held = holdout_rows(panel, HOLDOUT_FRACTION, seed) if valid is None else None
+        if held is not None and held.any() and not held.all():
             persons = panel.data[PERSON]
             valid = panel.select_persons(persons[held].unique())
             train_panel = panel.select_persons(persons[~held].unique())
             train_weights = None if weights is None else weights[~held]
+        # (a panel too small to hold anyone out trains without early stopping)
         finetune = base is not None
         config = TrainConfig(
             lr=self.finetune_lr if finetune else self.lr,
@@ -256,7 +258,7 @@ class CAREER(SequenceModel):
             career_loss,
             vocab.encode(train_panel, train_weights),
             config,
-            valid_data=vocab.encode(valid),
+            valid_data=None if valid is None else vocab.encode(valid),
             checkpoint_dir=self.checkpoint_dir,
             metadata={"model": "CAREER", "params": self.get_params(), "vocabulary": vocab.to_dict()},
         )

@@ -159,9 +159,7 @@ class CareerStepper:
             raise RuntimeError(f"step: the paths of {self._pending_year} were not appended yet")
         if len(covariates) != n_paths:
             raise ValueError(f"step: {len(covariates)} covariate rows for {n_paths} paths")
-        years = np.full(n_paths, year, dtype=np.int64)
-        codes = self.vocabulary.encode_rows(covariates.reset_index(drop=True), years, years - self.last_year)
-        codes = torch.as_tensor(codes, device=self.device)
+        codes = torch.as_tensor(self._encode(year, covariates), device=self.device)
         x = self.net.embed(self.last_state, codes, positions=self.position)
         logits = decode_step(self.net, self.cache, self.own, x.view(self.n_persons, self.n_samples, -1))
         logits = logits.reshape(n_paths, -1).float()
@@ -172,6 +170,15 @@ class CareerStepper:
         self._pending_year = year
         proba = log_probs.exp().double().cpu().numpy()
         return proba / proba.sum(axis=1, keepdims=True)
+
+    def _encode(self, year: int, covariates: pd.DataFrame) -> np.ndarray:
+        """Input codes of every path, encoding each distinct (covariates, gap) row once."""
+        gaps = year - self.last_year
+        frame = covariates.reset_index(drop=True).assign(_gap=gaps)
+        group = frame.groupby(list(frame.columns), dropna=False, sort=False, observed=True).ngroup().to_numpy()
+        _, first = np.unique(group, return_index=True)
+        years = np.full(len(first), year, dtype=np.int64)
+        return self.vocabulary.encode_rows(frame.iloc[first], years, gaps[first])[group]
 
     def append(self, states: np.ndarray) -> None:
         """Extend every path with its state in the year of the last :meth:`step`."""
