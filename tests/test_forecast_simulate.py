@@ -177,6 +177,16 @@ def test_panel_stepper_first_step_of_mnlogit_equals_predict_proba_on_the_real_ne
     np.testing.assert_allclose(stepper.step(nxt, covs)[::2], expected, rtol=0, atol=1e-10)
 
 
+def test_generic_stepper_keeps_ordered_categorical_covariates(panel):
+    """Survey covariates are often ordered categoricals (education in nlswork): simulated rows must join them."""
+    levels = ["high_school", "bachelors"]
+    frame = panel.data.assign(education=pd.Categorical(panel.data["education"].astype(str), levels, ordered=True))
+    ordered = CareerPanel(frame, covariates=["education", "race"], scheme=panel.scheme)
+    model = MNLogit(features=("previous_state", "education"), alpha=1e-3).fit(ordered)
+    result = model.forecast(ordered, origin=ORIGIN, horizon=2, n_samples=3, rng=0)
+    np.testing.assert_allclose(result.probabilities.sum(axis=-1), 1.0, atol=1e-9)
+
+
 def test_logit_forecasts_beyond_trained_calendar_years(panel):
     model = MNLogit(features=("previous_state", "calendar_year", "education"), alpha=1e-3).fit(panel)
     last = int(panel.years.max())

@@ -338,7 +338,7 @@ def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 def _combine(pieces: list[pd.Series], order: np.ndarray) -> pd.Series:
     """Concatenate one covariate's pieces and put the values in ``order`` (categoricals stay categorical)."""
     if all(isinstance(p.dtype, pd.CategoricalDtype) for p in pieces):
-        values = union_categoricals([p.array for p in pieces])
+        values = union_categoricals([p.array for p in pieces], ignore_order=True)  # ordered levels stay labels
         return pd.Series(values[order])
     joined = pd.concat([p.reset_index(drop=True) for p in pieces], ignore_index=True).iloc[order]
     if isinstance(pieces[0].dtype, pd.CategoricalDtype):
