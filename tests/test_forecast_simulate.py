@@ -408,3 +408,20 @@ def test_person_means_of_indexed_steps_equal_the_mean_of_the_gathered_rows(n_row
     index = rng.integers(0, n_rows, 30 * 40)
     expected = table[index].reshape(30, 40, 7).mean(axis=1)
     np.testing.assert_allclose(_person_means(table, index, 30, 40), expected, rtol=0, atol=1e-14)
+
+
+class _WarningMarkov(_PanelStepperMarkov):
+    """Warns on every prediction, with a count in the message (as MNLogit does about unseen levels)."""
+
+    def _predict_proba(self, panel):
+        import warnings
+
+        warnings.warn(f"feature 'x' has level(s) not seen in training ({panel.n_targets} rows)", stacklevel=2)
+        return super()._predict_proba(panel)
+
+
+def test_warnings_of_every_step_and_chunk_are_reported_once(panel):
+    model = _WarningMarkov(order=1).fit(panel)
+    with pytest.warns(UserWarning, match="not seen in training") as caught:
+        model.forecast(_few(panel, 12), origin=ORIGIN, horizon=3, n_samples=4, rng=0, batch_size=3)
+    assert len([w for w in caught if "not seen in training" in str(w.message)]) == 1

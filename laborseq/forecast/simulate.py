@@ -10,6 +10,8 @@ its own distribution and appends it. The model side is a
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -146,7 +148,10 @@ def forecast(
         paths = None
     else:
         future = future_covariates(panel, history, target_years, covariates)
-        probabilities, paths = _simulate(model, history, future, target_years, n_samples, seed, batch_size)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            probabilities, paths = _simulate(model, history, future, target_years, n_samples, seed, batch_size)
+        _reissue_once(caught)
     return ForecastResult(
         classes=tuple(model.classes_),
         persons=persons,
@@ -382,6 +387,18 @@ def _uniforms(seed: int, lo: int, hi: int, n_years: int, n_samples: int) -> np.n
         stream = np.random.SeedSequence(seed, spawn_key=(person,))
         out[i] = np.random.Generator(np.random.PCG64(stream)).random((n_years, n_samples))
     return out
+
+
+def _reissue_once(caught: list[warnings.WarningMessage], limit: int = 3) -> None:
+    """Warn once per kind about what the model warned of while stepping (each year and chunk repeats it)."""
+    seen: dict[tuple[type[Warning], str], int] = {}
+    for w in caught:
+        key = (w.category, re.sub(r"\d+", "#", str(w.message)))  # the same warning with other counts is one kind
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] == 1 and len(seen) <= limit:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if len(seen) > limit:
+        warnings.warn(f"forecast: {len(seen) - limit} more kinds of warnings while simulating", stacklevel=3)
 
 
 def _default_batch(n_samples: int, n_states: int, indexed: bool, model_max_paths: int | None = None) -> int:
