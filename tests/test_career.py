@@ -90,6 +90,7 @@ def test_pretrained_directory_equals_pretraining_in_memory(tmp_path, markov_spli
     np.testing.assert_allclose(from_disk.predict_proba(survey), in_memory.predict_proba(survey), atol=1e-6)
     with pytest.raises(ValueError, match="shape"):
         CAREER(**{**params, "d_model": 8}, pretrained=str(path)).fit(survey)
+    CAREER(**{**params, "dropout": 0.3}, pretrained=str(path)).fit(survey)  # another dropout is fine
     Markov(order=1).fit(train).save(tmp_path / "markov")
     with pytest.raises(TypeError, match="not a CAREER"):
         CAREER(**params, pretrained=str(tmp_path / "markov")).fit(survey)

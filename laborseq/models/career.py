@@ -10,6 +10,7 @@ panels keep their pretrained embeddings, new ones start fresh.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any, Self
 
@@ -276,10 +277,12 @@ class CAREER(SequenceModel):
         base = load_model(self.pretrained)
         if not isinstance(base, CAREER):
             raise TypeError(f"pretrained={self.pretrained!r} holds a {type(base).__name__}, not a CAREER model")
-        if base._decoder_params() != self._decoder_params():
+        shape = ("n_layers", "d_model", "n_heads", "d_ff")  # dropout may differ between the two stages
+        theirs, ours = ({k: m.get_params()[k] for k in shape} for m in (base, self))
+        if theirs != ours:
             raise ValueError(
-                f"pretrained={self.pretrained!r} has shape {base._decoder_params()}, this model "
-                f"{self._decoder_params()}; use the same n_layers, d_model, n_heads, d_ff"
+                f"pretrained={self.pretrained!r} has shape {theirs}, this model {ours}; use the same "
+                "n_layers, d_model, n_heads, d_ff"
             )
         return base._net_arrays(), base.vocabulary_
 
@@ -293,7 +296,9 @@ class CAREER(SequenceModel):
             out[order[rows[keep]]] = log_probs[keep].exp().double().numpy()
         return out / out.sum(axis=1, keepdims=True)
 
-    def _batched_log_probs(self, data: EncodedPanel, max_tokens: int = 8_192):
+    def _batched_log_probs(
+        self, data: EncodedPanel, max_tokens: int = 8_192
+    ) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
         """Yield ``(rows, log_probs)`` of padded batches: panel rows (B, T) and log-distributions (B, T, K)."""
         device = _device(self.device)
         net = self.net_.to(device).eval()
