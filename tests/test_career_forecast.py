@@ -88,9 +88,10 @@ def test_forecast_with_the_incremental_stepper_equals_the_generic_one(fitted, mo
     from laborseq.models.base import SequenceModel
 
     model, panel = fitted
-    fast = model.forecast(panel, origin=1996, years=[1997, 1999, 2000], n_samples=20, rng=3)
+    years = [1997, 1999, *range(2000, 2010)]  # more years than the path cache's first capacity (8)
+    fast = model.forecast(panel, origin=1996, years=years, n_samples=20, rng=3)
     monkeypatch.setattr(CAREER, "_stepper", SequenceModel._stepper)  # the engine's rerun-everything stepper
-    slow = model.forecast(panel, origin=1996, years=[1997, 1999, 2000], n_samples=20, rng=3)
+    slow = model.forecast(panel, origin=1996, years=years, n_samples=20, rng=3)
     np.testing.assert_allclose(fast.probabilities, slow.probabilities, atol=1e-5)
     assert (fast.paths == slow.paths).mean() > 0.999  # same uniforms; a draw on a CDF boundary may differ
-    assert fast.model == "CAREER" and fast.paths.shape == (fast.n_persons, 20, 3)
+    assert fast.model == "CAREER" and fast.paths.shape == (fast.n_persons, 20, len(years))

@@ -74,8 +74,47 @@ def prefill(net: CareerNet, inputs: torch.Tensor, covariates: torch.Tensor, leng
     return HistoryCache(keys, values, lengths)
 
 
+@dataclass
+class PathCache:
+    """Keys and values of the paths' own simulated tokens, per layer, in preallocated growing buffers.
+
+    Attributes
+    ----------
+    keys, values : list of torch.Tensor
+        One ``(P, S, H, capacity, d_head)`` buffer per layer.
+    length : int
+        Tokens stored so far (the first ``length`` slots of every buffer are filled).
+    """
+
+    keys: list[torch.Tensor]
+    values: list[torch.Tensor]
+    length: int = 0
+
+    @classmethod
+    def empty(
+        cls, n_layers: int, shape: tuple[int, int, int, int], device: torch.device, capacity: int = 8
+    ) -> PathCache:
+        """Buffers for ``n_layers`` layers of paths of ``shape = (P, S, H, d_head)``."""
+        p, s, h, d = shape
+
+        def buffers() -> list[torch.Tensor]:
+            return [torch.zeros((p, s, h, capacity, d), device=device) for _ in range(n_layers)]
+
+        return cls(buffers(), buffers())
+
+    def write(self, layer: int, key: torch.Tensor, value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Store the new token of ``layer`` (``(P, S, H, d_head)``) and return all of the layer's tokens so far."""
+        if self.length == self.keys[layer].shape[3]:  # full: double the capacity (amortised O(1) per token)
+            self.keys[layer] = torch.cat([self.keys[layer], torch.zeros_like(self.keys[layer])], dim=3)
+            self.values[layer] = torch.cat([self.values[layer], torch.zeros_like(self.values[layer])], dim=3)
+        self.keys[layer][:, :, :, self.length] = key
+        self.values[layer][:, :, :, self.length] = value
+        end = self.length + 1
+        return self.keys[layer][:, :, :, :end], self.values[layer][:, :, :, :end]
+
+
 @torch.no_grad()
-def decode_step(net: CareerNet, cache: HistoryCache, own: list[list[torch.Tensor]], x: torch.Tensor) -> torch.Tensor:
+def decode_step(net: CareerNet, cache: HistoryCache, own: PathCache, x: torch.Tensor) -> torch.Tensor:
     """One new token for every path; returns the output logits, shape ``(P, S, K + 1)``.
 
     Parameters
@@ -84,9 +123,8 @@ def decode_step(net: CareerNet, cache: HistoryCache, own: list[list[torch.Tensor
         The network (in eval mode).
     cache : HistoryCache
         Keys and values of the persons' histories.
-    own : list of [keys, values]
-        Per layer, the paths' own earlier simulated keys and values, each
-        ``(P, S, H, h, d_head)`` (``h = 0`` at the first step); extended in place.
+    own : PathCache
+        The paths' own earlier simulated keys and values; the new token is added.
     x : torch.Tensor
         Input vectors of the new tokens, ``(P, S, d)``.
     """
@@ -97,9 +135,7 @@ def decode_step(net: CareerNet, cache: HistoryCache, own: list[list[torch.Tensor
         n_heads = attn.n_heads
         q, k, v = attn.qkv(block.ln_attn(x)).split(width, dim=-1)
         q, k, v = (t.view(n_persons, n_samples, n_heads, width // n_heads) for t in (q, k, v))
-        own_keys = torch.cat([own[layer][0], k.unsqueeze(3)], dim=3)
-        own_values = torch.cat([own[layer][1], v.unsqueeze(3)], dim=3)
-        own[layer] = [own_keys, own_values]
+        own_keys, own_values = own.write(layer, k, v)
         scale = q.shape[-1] ** -0.5
         scores_history = torch.einsum("pshd,phld->pshl", q, cache.keys[layer]) * scale
         scores_history = scores_history.masked_fill(history_mask[:, None, None, :], float("-inf"))
@@ -110,6 +146,7 @@ def decode_step(net: CareerNet, cache: HistoryCache, own: list[list[torch.Tensor
         y = y + torch.einsum("pshk,pshkd->pshd", w_own, own_values)
         x = x + attn.out(y.reshape(n_persons, n_samples, width))
         x = x + block.ffn(block.ln_ffn(x))
+    own.length += 1
     return net.head(net.decoder.ln_final(x))
 
 
@@ -146,9 +183,9 @@ class CareerStepper:
         self.last_state = torch.as_tensor(data.states[last_rows], device=device).repeat_interleave(n_samples)
         self.last_year = np.repeat(history.data["year"].to_numpy(dtype=np.int64)[last_rows], n_samples)
         self.position = torch.as_tensor(lengths, device=device).repeat_interleave(n_samples)
-        d_head = net.config.decoder.d_model // net.config.decoder.n_heads
-        shape = (self.n_persons, n_samples, net.config.decoder.n_heads, 0, d_head)
-        self.own = [[torch.zeros(shape, device=device), torch.zeros(shape, device=device)] for _ in self.cache.keys]
+        n_heads = net.config.decoder.n_heads
+        shape = (self.n_persons, n_samples, n_heads, net.config.decoder.d_model // n_heads)
+        self.own = PathCache.empty(len(self.cache.keys), shape, device)
         self._pending_year: int | None = None
 
     @torch.no_grad()
