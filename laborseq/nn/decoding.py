@@ -98,15 +98,15 @@ class PathCache:
         p, s, h, d = shape
 
         def buffers() -> list[torch.Tensor]:
-            return [torch.zeros((p, s, h, capacity, d), device=device) for _ in range(n_layers)]
+            return [torch.empty((p, s, h, capacity, d), device=device) for _ in range(n_layers)]
 
         return cls(buffers(), buffers())
 
     def write(self, layer: int, key: torch.Tensor, value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Store the new token of ``layer`` (``(P, S, H, d_head)``) and return all of the layer's tokens so far."""
         if self.length == self.keys[layer].shape[3]:  # full: double the capacity (amortised O(1) per token)
-            self.keys[layer] = torch.cat([self.keys[layer], torch.zeros_like(self.keys[layer])], dim=3)
-            self.values[layer] = torch.cat([self.values[layer], torch.zeros_like(self.values[layer])], dim=3)
+            self.keys[layer] = torch.cat([self.keys[layer], torch.empty_like(self.keys[layer])], dim=3)
+            self.values[layer] = torch.cat([self.values[layer], torch.empty_like(self.values[layer])], dim=3)
         self.keys[layer][:, :, :, self.length] = key
         self.values[layer][:, :, :, self.length] = value
         end = self.length + 1
@@ -126,7 +126,8 @@ def decode_step(net: CareerNet, cache: HistoryCache, own: PathCache, x: torch.Te
     own : PathCache
         The paths' own earlier simulated keys and values; the new token is added.
     x : torch.Tensor
-        Input vectors of the new tokens, ``(P, S, d)``.
+        Input vectors of the new tokens, ``(P, S, d)``, or ``(P, 1, d)`` when every
+        sample of a person has the same token (written to all of ``own``'s samples).
     """
     n_persons, n_samples, width = x.shape
     history_mask = torch.arange(cache.keys[0].shape[2], device=x.device)[None, :] >= cache.lengths[:, None]
@@ -135,7 +136,8 @@ def decode_step(net: CareerNet, cache: HistoryCache, own: PathCache, x: torch.Te
         n_heads = attn.n_heads
         q, k, v = attn.qkv(block.ln_attn(x)).split(width, dim=-1)
         q, k, v = (t.view(n_persons, n_samples, n_heads, width // n_heads) for t in (q, k, v))
-        own_keys, own_values = own.write(layer, k, v)
+        own_keys, own_values = own.write(layer, k, v)  # with one query per person (S = 1), k fills every sample
+        own_keys, own_values = own_keys[:, :n_samples], own_values[:, :n_samples]
         scale = q.shape[-1] ** -0.5
         scores_history = torch.einsum("pshd,phld->pshl", q, cache.keys[layer]) * scale
         scores_history = scores_history.masked_fill(history_mask[:, None, None, :], float("-inf"))
@@ -198,7 +200,14 @@ class CareerStepper:
             raise ValueError(f"step: {len(covariates)} covariate rows for {n_paths} paths")
         codes = torch.as_tensor(self._encode(year, covariates), device=self.device)
         x = self.net.embed(self.last_state, codes, positions=self.position)
-        logits = decode_step(self.net, self.cache, self.own, x.view(self.n_persons, self.n_samples, -1))
+        x = x.view(self.n_persons, self.n_samples, -1)
+        per_person = codes.view(self.n_persons, self.n_samples, -1)
+        if self.own.length == 0 and bool(
+            (per_person == per_person[:, :1]).all()
+        ):  # the first simulated year: all samples of a person share history and covariates
+            logits = decode_step(self.net, self.cache, self.own, x[:, :1]).expand(-1, self.n_samples, -1)
+        else:
+            logits = decode_step(self.net, self.cache, self.own, x)
         logits = logits.reshape(n_paths, -1).float()
         if self.net.config.two_stage:
             log_probs = two_stage_log_probs(logits, self.last_state)
