@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 from tqdm.auto import tqdm
 
 from laborseq.forecast.result import ForecastResult, ForecastScore
@@ -34,10 +35,8 @@ class ForecastComparison:
     valid_persons: int
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def by_horizon(self) -> dict[str, Any]:
+    def by_horizon(self) -> pd.DataFrame:
         """Per-horizon perplexity, one column per model (rows: forecast years)."""
-        import pandas as pd
-
         columns = {name: s.by_horizon.set_index("year")["perplexity"] for name, s in self.scores.items()}
         table = pd.DataFrame(columns)
         table.insert(0, "horizon", table.index.to_numpy() - self.cutoff)

@@ -117,12 +117,16 @@ class CareerNet(nn.Module):
         """Output logits, shape ``(B, T, K + 1)`` (two-stage) or ``(B, T, K)``."""
         return self.head(self.hidden(inputs, covariates))
 
+    def output_log_probs(self, logits: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
+        """Log-distribution over the ``K`` states from output ``logits`` (float32) and the previous states ``prev``."""
+        logits = logits.float()
+        if self.config.two_stage:
+            return two_stage_log_probs(logits, prev)
+        return torch.log_softmax(logits, dim=-1)
+
     def log_probs(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Log-distribution of the state at every position of ``batch``, shape ``(B, T, K)``, in float32."""
-        logits = self(batch["inputs"], batch["covariates"]).float()
-        if self.config.two_stage:
-            return two_stage_log_probs(logits, batch["prev"])
-        return torch.log_softmax(logits, dim=-1)
+        return self.output_log_probs(self(batch["inputs"], batch["covariates"]), batch["prev"])
 
 
 def career_loss(net: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -132,12 +136,8 @@ def career_loss(net: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.T
     :class:`~torch.nn.parallel.DistributedDataParallel`; its forward is what is
     called, so gradients synchronise.
     """
-    logits = net(batch["inputs"], batch["covariates"]).float()
     core = net.module if hasattr(net, "module") else net
-    if core.config.two_stage:
-        log_probs = two_stage_log_probs(logits, batch["prev"])
-    else:
-        log_probs = torch.log_softmax(logits, dim=-1)
+    log_probs = core.output_log_probs(net(batch["inputs"], batch["covariates"]), batch["prev"])
     targets = batch["targets"]
     nll = -log_probs.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
     weight = batch["weight"]

@@ -20,7 +20,6 @@ import torch.nn.functional as F
 
 from laborseq.nn.career_net import CareerNet
 from laborseq.nn.encoding import CareerVocabulary
-from laborseq.nn.heads import two_stage_log_probs
 from laborseq.panel import CareerPanel
 
 
@@ -202,17 +201,12 @@ class CareerStepper:
         x = self.net.embed(self.last_state, codes, positions=self.position)
         x = x.view(self.n_persons, self.n_samples, -1)
         per_person = codes.view(self.n_persons, self.n_samples, -1)
-        if self.own.length == 0 and bool(
-            (per_person == per_person[:, :1]).all()
-        ):  # the first simulated year: all samples of a person share history and covariates
+        # the first simulated year: all samples of a person share their history (and usually their covariates)
+        if self.own.length == 0 and bool((per_person == per_person[:, :1]).all()):
             logits = decode_step(self.net, self.cache, self.own, x[:, :1]).expand(-1, self.n_samples, -1)
         else:
             logits = decode_step(self.net, self.cache, self.own, x)
-        logits = logits.reshape(n_paths, -1).float()
-        if self.net.config.two_stage:
-            log_probs = two_stage_log_probs(logits, self.last_state)
-        else:
-            log_probs = torch.log_softmax(logits, dim=-1)
+        log_probs = self.net.output_log_probs(logits.reshape(n_paths, -1), self.last_state)
         self._pending_year = year
         proba = log_probs.exp().double().cpu().numpy()
         return proba / proba.sum(axis=1, keepdims=True)

@@ -208,7 +208,7 @@ class CareerVocabulary:
         return EncodedPanel(
             offsets=seqs.offsets.astype(np.int64),
             states=seqs.states.astype(np.int64),
-            codes=codes.astype(np.int64),
+            codes=codes,
             weight=row_weight.astype(np.float32),
             n_states=len(self.states),
         )
