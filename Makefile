@@ -12,9 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Model comparison report on bundled real data (NLS Young Women 1968-88).
+# Model comparison report on bundled real data (NLS Young Women 1968-88): every model, forecasts from 1980.
 demo: $(STAMP)
-	$(BIN)/laborseq compare --data nlswork --models marginal,markov1,markov2,mnlogit,bag_of_jobs,career --seed 0 --out reports/nlswork
+	$(BIN)/laborseq compare --out reports/nlswork
 
 # The default test suite (slow and GPU tests are left out; run them with: .venv/bin/pytest -m slow).
 test: $(STAMP)

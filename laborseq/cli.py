@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from laborseq.panel import CareerPanel
 
 if TYPE_CHECKING:
@@ -45,18 +47,39 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="laborseq", description="Careers as sequences of occupations.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    cmp_ = sub.add_parser("compare", help="fit models and compare held-out perplexity in a report")
+    cmp_ = sub.add_parser(
+        "compare",
+        help="fit models, compare held-out perplexity and forecasts in a report",
+        description="Without arguments: every model on nlswork, with a forecast section (about 5 minutes on 2 cores).",
+    )
     cmp_.add_argument("--data", default="nlswork", help="bundled panel (nlswork, wage_panel) or PANEL.parquet")
     cmp_.add_argument(
         "--models",
-        default="marginal,markov1,markov2",
-        help=f"comma-separated model names from: {', '.join(MODEL_NAMES)}",
+        default="all",
+        help=f"'all' or comma-separated model names from: {', '.join(MODEL_NAMES)}",
     )
     cmp_.add_argument("--seed", type=int, default=0, help="seed of the person split and the bootstrap")
     cmp_.add_argument("--out", default=None, help="output directory (default: compare-<data>)")
     cmp_.add_argument("--fractions", type=_fractions, default=(0.7, 0.1, 0.2), help="train,valid,test shares")
     cmp_.add_argument("--n-boot", type=int, default=1000, help="person-bootstrap draws for intervals")
     cmp_.add_argument("--sample-persons", type=int, default=None, help="use a random subset of persons (quick runs)")
+    cmp_.add_argument(
+        "--unweighted", action="store_true", help="ignore the panel's survey weights (used by default when present)"
+    )
+    forecast = cmp_.add_argument_group("forecast section")
+    forecast.add_argument(
+        "--forecast-cutoff",
+        default="auto",
+        help="last year of history for the forecast section: a year, 'auto' (the latest year followed by at "
+        f"least {AUTO_FORECAST_YEARS} panel years) or 'none'",
+    )
+    forecast.add_argument(
+        "--forecast-models",
+        default="markov1,markov2,mnlogit,career",
+        help="models of the forecast section, among those compared ('all': every compared model; when none of "
+        "these is compared, all compared models are forecast)",
+    )
+    forecast.add_argument("--forecast-samples", type=int, default=1_000, help="simulated careers per person")
     cmp_.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_career_options(cmp_, CAREER_PRESETS)
 
@@ -113,9 +136,9 @@ def _add_career_options(parser: argparse.ArgumentParser, presets: Sequence[str])
 
 
 def _models(args: argparse.Namespace) -> dict[str, SequenceModel]:
-    from laborseq.models import make_model
+    from laborseq.models import MODEL_NAMES, make_model
 
-    names = [n.strip() for n in args.models.split(",") if n.strip()]
+    names = list(MODEL_NAMES) if args.models == "all" else [n.strip() for n in args.models.split(",") if n.strip()]
     try:
         models = {name: make_model(name) for name in names}
     except ValueError as err:
@@ -157,7 +180,7 @@ def run_forecast(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``laborseq compare``: split, fit, score, write the report."""
+    """``laborseq compare``: split, fit, score, forecast when asked, write the report."""
     from tqdm.auto import tqdm
 
     from laborseq.evaluate import compare
@@ -167,17 +190,36 @@ def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if len(args.fractions) != 3:
         raise SystemExit("laborseq: --fractions needs three shares: train,valid,test")
     started = time.perf_counter()
-    steps = tqdm(total=4, desc="compare", disable=args.quiet, unit="step")
+    steps = tqdm(total=5, desc="compare", disable=args.quiet, unit="step")
     steps.set_postfix_str("load data")
     panel = load_data(args.data)
     if args.sample_persons:
         panel = panel.sample_persons(args.sample_persons, rng=args.seed)
+    cutoff = _forecast_cutoff(args.forecast_cutoff, panel)
     steps.update()
     steps.set_postfix_str("split")
     train, valid, test = panel.split_persons(args.fractions, rng=args.seed)
+    weights = "weight" if panel.has_weight and not args.unweighted else None
     steps.update()
     steps.set_postfix_str("fit and score")
-    result = compare(models, train, test, valid=valid, rng=args.seed, n_boot=args.n_boot, progress=not args.quiet)
+    result = compare(
+        models, train, test, valid=valid, rng=args.seed, n_boot=args.n_boot, weights=weights, progress=not args.quiet
+    )
+    steps.update()
+    forecast = None
+    if cutoff is not None:
+        from laborseq.forecast.compare import forecast_compare
+
+        steps.set_postfix_str(f"forecast from {cutoff}")
+        forecast = forecast_compare(
+            _forecast_models(args, list(models)),
+            panel,
+            cutoff=cutoff,
+            horizon=int(panel.years.max()) - cutoff,
+            n_samples=args.forecast_samples,
+            rng=args.seed,
+            progress=not args.quiet,
+        )
     steps.update()
     steps.set_postfix_str("write report")
     out = Path(args.out or f"compare-{panel.name or 'panel'}")
@@ -186,15 +228,54 @@ def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         split["sample_persons"] = args.sample_persons
     command = "laborseq " + " ".join(shlex.quote(a) for a in argv)
     paths = write_comparison_report(
-        result, panel, {"train": train, "valid": valid, "test": test}, out, split=split, command=command
+        result,
+        panel,
+        {"train": train, "valid": valid, "test": test},
+        out,
+        split=split,
+        command=command,
+        forecast=forecast,
     )
     steps.update()
     steps.close()
     print(result)
+    if forecast is not None:
+        print(f"\nForecast perplexity from {cutoff}:\n{forecast.by_horizon().round(4).to_string()}")
     print(
         f"\nwrote {paths['html']}, {paths['markdown']} and {paths['results']} in {time.perf_counter() - started:.1f} s"
     )
     return 0
+
+
+def _forecast_models(args: argparse.Namespace, compared: list[str]) -> dict[str, SequenceModel]:
+    """New instances of the models of the forecast section (fitted again, on the years up to the cut-off)."""
+    wanted = compared if args.forecast_models == "all" else [n.strip() for n in args.forecast_models.split(",")]
+    names = [n for n in compared if n in wanted] or compared
+    return _models(argparse.Namespace(**{**vars(args), "models": ",".join(names)}))
+
+
+AUTO_FORECAST_YEARS = 5
+"""``--forecast-cutoff auto``: the latest year followed by at least this many panel years."""
+
+
+def _forecast_cutoff(value: str, panel: CareerPanel) -> int | None:
+    """The forecast cut-off of ``laborseq compare`` (``None``: no forecast section)."""
+    if value == "none":
+        return None
+    years = np.unique(panel.years)
+    if value == "auto":
+        if len(years) <= AUTO_FORECAST_YEARS:
+            return None
+        return int(years[-AUTO_FORECAST_YEARS - 1])
+    try:
+        cutoff = int(value)
+    except ValueError:
+        raise SystemExit(f"laborseq: --forecast-cutoff must be a year, 'auto' or 'none', got {value!r}") from None
+    if not years[0] <= cutoff < years[-1]:
+        raise SystemExit(
+            f"laborseq: --forecast-cutoff {cutoff} leaves nothing to forecast: the panel covers {years[0]}-{years[-1]}"
+        )
+    return cutoff
 
 
 def _career_model(args: argparse.Namespace) -> CAREER:

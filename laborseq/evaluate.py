@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 import warnings
@@ -13,6 +14,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from laborseq.bootstrap import perplexity_draws
+from laborseq.diagnostics import TargetPredictions, summarize_predictions, transition_groups
 from laborseq.models.base import RNGLike, SequenceModel, WeightsLike, resolve_weights
 from laborseq.panel import PERSON, CareerPanel
 
@@ -36,11 +39,17 @@ class ModelScore:
     diff_vs_best_ci: tuple[float, float]
     diff_transitions_vs_best: float
     diff_transitions_vs_best_ci: tuple[float, float]
+    diff_vs_baseline: float
+    diff_vs_baseline_ci: tuple[float, float]
+    diff_transitions_vs_baseline: float
+    diff_transitions_vs_baseline_ci: tuple[float, float]
     n_targets: int
     n_transitions: int
     fit_seconds: float
     score_seconds: float
     params: dict[str, Any] = field(default_factory=dict)
+    n_parameters: int | None = None
+    family: str = "econometric"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable form (the per-model entry of ``results.json``)."""
@@ -53,28 +62,67 @@ class ModelScore:
             "diff_vs_best_ci": list(self.diff_vs_best_ci),
             "diff_transitions_vs_best": self.diff_transitions_vs_best,
             "diff_transitions_vs_best_ci": list(self.diff_transitions_vs_best_ci),
+            "diff_vs_baseline": self.diff_vs_baseline,
+            "diff_vs_baseline_ci": list(self.diff_vs_baseline_ci),
+            "diff_transitions_vs_baseline": self.diff_transitions_vs_baseline,
+            "diff_transitions_vs_baseline_ci": list(self.diff_transitions_vs_baseline_ci),
             "n_targets": self.n_targets,
             "n_transitions": self.n_transitions,
             "fit_seconds": self.fit_seconds,
             "score_seconds": self.score_seconds,
             "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.params.items()},
+            "n_parameters": self.n_parameters,
+            "family": self.family,
         }
 
 
 @dataclass(frozen=True)
 class ComparisonResult:
-    """Result of :func:`compare`: one :class:`ModelScore` per model and the targets scored."""
+    """Result of :func:`compare`: one :class:`ModelScore` per model and the targets scored.
+
+    Attributes
+    ----------
+    scores : dict of str to ModelScore
+        Per model, in the order given.
+    best : str
+        The model with the lowest perplexity (all person-years).
+    baseline : str
+        The best econometric baseline (models of ``family == "econometric"``;
+        the best model when there is none): the reference of the differences.
+    predictions : dict of str to TargetPredictions
+        Per model, what it predicted for every target
+        (:mod:`laborseq.diagnostics` breaks these down).
+    targets : pandas.DataFrame
+        The test targets (:meth:`CareerPanel.targets`) with the test panel's covariates.
+    weights : numpy.ndarray or None
+        Survey weight of every target, when the comparison is weighted.
+    person_codes : numpy.ndarray
+        Person of every target as ``0 .. n_test_persons - 1`` (the bootstrap unit).
+    states, group_labels, group_of_state
+        The states of the scheme, and the groups of :func:`laborseq.diagnostics.transition_groups`.
+    """
 
     scores: dict[str, ModelScore]
     best: str
+    baseline: str
     n_boot: int
     level: float
     seed: Any
     weighted: bool
     n_test_persons: int
-    log_likelihoods: dict[str, np.ndarray]
+    predictions: dict[str, TargetPredictions]
     targets: pd.DataFrame
+    weights: np.ndarray | None
+    person_codes: np.ndarray
+    states: tuple[str, ...]
+    group_labels: list[str]
+    group_of_state: np.ndarray
     environment: dict[str, str]
+
+    @property
+    def log_likelihoods(self) -> dict[str, np.ndarray]:
+        """Log-probability of every target's observed state, per model."""
+        return {name: p.log_likelihood for name, p in self.predictions.items()}
 
     def table(self) -> pd.DataFrame:
         """One row per model (best first): perplexities, intervals, differences, counts, fit time."""
@@ -104,6 +152,7 @@ class ComparisonResult:
         return {
             "models": {name: s.to_dict() for name, s in self.scores.items()},
             "best": self.best,
+            "baseline": self.baseline,
             "bootstrap": {"n_boot": self.n_boot, "level": self.level, "unit": "person", "seed": self.seed},
             "weighted": self.weighted,
             "n_test_persons": self.n_test_persons,
@@ -174,7 +223,10 @@ def compare(
     person-year micro-average, as in the CAREER evaluation). Intervals resample
     test persons with replacement, keeping each person's targets together, and
     recompute every model's perplexity on each draw, so differences between
-    models are paired.
+    models are paired. Differences are reported against the best model and
+    against the best econometric baseline. Each model's full predicted
+    distributions are summarised per target (:class:`TargetPredictions`) for
+    the breakdowns of :mod:`laborseq.diagnostics`.
     """
     named = _name_models(models)
     if not named:
@@ -183,10 +235,12 @@ def compare(
         raise ValueError(f"n_boot must be >= 1, got {n_boot}")
     targets = test.targets()
     w_rows = resolve_weights(test, weights)
-    w = np.ones(len(targets)) if w_rows is None else w_rows[test.target_mask]
-    is_transition = ~targets["is_first"].to_numpy()
+    w = None if w_rows is None else w_rows[test.target_mask]
+    observed = test.state_index()[test.target_mask]
+    previous = test.lagged_states(1)[test.target_mask]
+    group_labels, group_of_state = transition_groups(test.scheme, np.bincount(observed, minlength=len(test.states)))
 
-    lls: dict[str, np.ndarray] = {}
+    predictions: dict[str, TargetPredictions] = {}
     timings: dict[str, tuple[float, float]] = {}
     bar = tqdm(named.items(), desc="fit and score", disable=not progress, unit="model")
     for name, model in bar:
@@ -195,72 +249,80 @@ def compare(
         if refit:
             model.fit(train, valid=valid, rng=rng)
         fitted = time.perf_counter()
-        ll = np.asarray(model.log_likelihood(test), dtype=float)
+        proba = np.asarray(model.predict_proba(test), dtype=float)
         scored = time.perf_counter()
-        if ll.shape != (len(targets),):
-            raise RuntimeError(f"model {name!r} returned {ll.shape} log-likelihoods for {len(targets)} targets")
-        if not np.all(np.isfinite(ll)):
+        if proba.shape != (len(targets), len(test.states)):
+            raise RuntimeError(
+                f"model {name!r} returned probabilities of shape {proba.shape} for {len(targets)} targets "
+                f"and {len(test.states)} states"
+            )
+        predictions[name] = summarize_predictions(proba, observed, previous, group_of_state, len(group_labels))
+        bad = int((~np.isfinite(predictions[name].log_likelihood)).sum())
+        if bad:
             warnings.warn(
-                f"model {name!r} gives zero probability to {int((~np.isfinite(ll)).sum())} test targets; "
+                f"model {name!r} gives zero probability to {bad} test targets; "
                 "its perplexity is infinite (increase its smoothing)",
                 stacklevel=2,
             )
-        lls[name] = ll
         timings[name] = (fitted - start, scored - fitted)
 
     persons = pd.factorize(targets[PERSON])[0]
-    n_persons = int(persons.max()) + 1
-    alpha = (1 - level) / 2
-    subsets = {"all": np.ones(len(targets), bool), "transitions": is_transition}
-    keys = [(subset, name) for subset in subsets for name in lls]
-    numerators = np.column_stack(
-        [np.bincount(persons[subsets[s]], weights=(-w * lls[n])[subsets[s]], minlength=n_persons) for s, n in keys]
+    is_transition = ~targets["is_first"].to_numpy()
+    draws = perplexity_draws(
+        {name: p.log_likelihood for name, p in predictions.items()},
+        persons,
+        {"all": np.ones(len(targets), bool), "transitions": is_transition},
+        weights=w,
+        n_boot=n_boot,
+        gen=np.random.default_rng(rng),
     )
-    denominators = np.column_stack(
-        [np.bincount(persons[subsets[s]], weights=w[subsets[s]], minlength=n_persons) for s, _ in keys]
-    )
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        point = dict(zip(keys, np.exp(numerators.sum(0) / denominators.sum(0)), strict=True))
-        samples = _bootstrap_ratios(numerators, denominators, n_boot, np.random.default_rng(rng))
-    boot = {key: np.exp(samples[:, j]) for j, key in enumerate(keys)}
-
-    best = min(lls, key=lambda n: point["all", n])
-
-    def interval(samples: np.ndarray) -> tuple[float, float]:
-        finite = samples[np.isfinite(samples)]
-        if len(finite) == 0:
-            return (float("nan"), float("nan"))
-        lo, hi = np.quantile(finite, [alpha, 1 - alpha])
-        return (float(lo), float(hi))
+    best = min(predictions, key=lambda n: draws.point["all", n])
+    econometric = [n for n, m in named.items() if m.family == "econometric"]
+    baseline = min(econometric, key=lambda n: draws.point["all", n]) if econometric else best
 
     scores = {}
     for name, model in named.items():
+        vs_best = {subset: draws.difference(subset, name, best, level) for subset in ("all", "transitions")}
+        vs_baseline = {subset: draws.difference(subset, name, baseline, level) for subset in ("all", "transitions")}
         scores[name] = ModelScore(
             name=name,
-            perplexity=point["all", name],
-            perplexity_ci=interval(boot["all", name]),
-            perplexity_transitions=point["transitions", name],
-            perplexity_transitions_ci=interval(boot["transitions", name]),
-            diff_vs_best=point["all", name] - point["all", best],
-            diff_vs_best_ci=interval(boot["all", name] - boot["all", best]),
-            diff_transitions_vs_best=point["transitions", name] - point["transitions", best],
-            diff_transitions_vs_best_ci=interval(boot["transitions", name] - boot["transitions", best]),
+            perplexity=draws.point["all", name],
+            perplexity_ci=draws.interval("all", name, level),
+            perplexity_transitions=draws.point["transitions", name],
+            perplexity_transitions_ci=draws.interval("transitions", name, level),
+            diff_vs_best=vs_best["all"][0],
+            diff_vs_best_ci=vs_best["all"][1],
+            diff_transitions_vs_best=vs_best["transitions"][0],
+            diff_transitions_vs_best_ci=vs_best["transitions"][1],
+            diff_vs_baseline=vs_baseline["all"][0],
+            diff_vs_baseline_ci=vs_baseline["all"][1],
+            diff_transitions_vs_baseline=vs_baseline["transitions"][0],
+            diff_transitions_vs_baseline_ci=vs_baseline["transitions"][1],
             n_targets=len(targets),
             n_transitions=int(is_transition.sum()),
             fit_seconds=timings[name][0],
             score_seconds=timings[name][1],
             params=model.get_params(),
+            n_parameters=model.n_parameters,
+            family=model.family,
         )
+    covariates = test.data.loc[targets.index, [c for c in test.covariates if c not in targets.columns]]
     return ComparisonResult(
         scores=scores,
         best=best,
+        baseline=baseline,
         n_boot=n_boot,
         level=level,
         seed=rng if isinstance(rng, int | None) else "generator",
-        weighted=w_rows is not None,
-        n_test_persons=n_persons,
-        log_likelihoods=lls,
-        targets=targets,
+        weighted=w is not None,
+        n_test_persons=int(persons.max()) + 1,
+        predictions=predictions,
+        targets=pd.concat([targets, covariates], axis=1),
+        weights=w,
+        person_codes=persons,
+        states=tuple(test.states),
+        group_labels=group_labels,
+        group_of_state=group_of_state,
         environment=environment(),
     )
 
@@ -278,22 +340,16 @@ def _name_models(models: Mapping[str, SequenceModel] | Sequence[SequenceModel]) 
     return named
 
 
-def _bootstrap_ratios(
-    numerators: np.ndarray, denominators: np.ndarray, n_boot: int, gen: np.random.Generator
-) -> np.ndarray:
-    """Person-bootstrap draws of ``sum(numerators) / sum(denominators)`` for every column.
-
-    Each draw resamples persons (rows) with replacement; draws are made in
-    chunks so that memory stays bounded for large test panels.
-    """
-    n_persons = numerators.shape[0]
-    chunk = max(1, int(2e7 // max(n_persons, 1)))
-    out = []
-    for start in range(0, n_boot, chunk):
-        size = min(chunk, n_boot - start)
-        counts = gen.multinomial(n_persons, np.full(n_persons, 1.0 / n_persons), size=size).astype(np.float64)
-        out.append((counts @ numerators) / (counts @ denominators))
-    return np.concatenate(out, axis=0)
+def _processor() -> str:
+    """The CPU model (``/proc/cpuinfo`` on Linux, where ``platform.processor()`` is often empty)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
 
 
 def environment() -> dict[str, str]:
@@ -309,6 +365,8 @@ def environment() -> dict[str, str]:
         "pandas": pd.__version__,
         "torch": torch.__version__,
         "machine": f"{platform.system()} {platform.machine()}",
-        "processor": platform.processor() or "unknown",
+        "processor": _processor(),
+        "cpus": str(os.cpu_count()),
+        "torch threads": str(torch.get_num_threads()),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none",
     }

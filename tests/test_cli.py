@@ -26,6 +26,8 @@ def test_compare_writes_the_report(tmp_path, capsys):
             "400",
             "--n-boot",
             "50",
+            "--forecast-samples",
+            "50",
             "--out",
             str(out),
             "--quiet",
@@ -34,6 +36,16 @@ def test_compare_writes_the_report(tmp_path, capsys):
     assert code == 0
     results = json.loads((out / "results.json").read_text())
     assert results["data"] == "nlswork"
+    assert results["baseline"] == results["best"] != "marginal"
+    assert not results["weighted"] and "unweighted" not in results
+    diag = results["diagnostics"]
+    assert set(diag["perplexity_by"]) == {"career position", "calendar year", "race", "education", "birth cohort"}
+    assert {row["model"] for row in diag["stay_move"]} == {"marginal", "markov1", "markov2"}
+    assert set(diag["calibration"]) == {"stay", "top"}
+    assert len(diag["transition_rates"]["observed"]["rates"][0]) == 13
+    # the forecast section: the latest cut-off followed by five waves of nlswork (1982-88)
+    assert results["forecast"]["cutoff"] == 1980
+    assert (out / "forecasts" / "markov1" / "paths.parquet").exists()
     assert results["split"]["seed"] == 0
     assert results["split"]["test"]["persons"] == 80
     assert set(results["models"]) == {"marginal", "markov1", "markov2"}
@@ -47,17 +59,50 @@ def test_compare_writes_the_report(tmp_path, capsys):
     assert not re.search(r'src="(?!data:)', html), "the HTML must not load external resources"
     markdown = (out / "report.md").read_text()
     assert "| markov1" in markdown and "figures/perplexity.png" in markdown
+    headings = re.findall(r"^#+ (.+)$", markdown, flags=re.MULTILINE)
+    for section in ("Headline", "Data", "Split", "Where the models differ", "By career position", "By calendar year",
+                    "Staying or moving", "Top-k accuracy", "Calibration", "Transitions between groups",
+                    "Forecasts from 1980", "Models", "Method", "Environment"):  # fmt: skip
+        assert section in headings, section
+    # every figure is saved as PNG and SVG, linked from the Markdown and inlined once in the HTML
+    pngs = sorted(p.stem for p in (out / "figures").glob("*.png"))
+    assert sorted(p.stem for p in (out / "figures").glob("*.svg")) == pngs
+    assert sorted(re.findall(r"figures/(\w+)\.png", markdown)) == pngs
+    assert html.count("<img ") == len(pngs) == html.count("<figure>")
+    assert {"perplexity", "calibration", "transitions", "perplexity_by_career_position", "fan_markov1"} <= set(pngs)
     assert (out / "figures" / "perplexity.png").stat().st_size > 1000
     assert "markov1" in capsys.readouterr().out
+
+
+def test_compare_on_a_weighted_panel_reports_both(tmp_path):
+    from conftest import make_panel
+
+    path = make_panel(n_persons=300, weights=True).to_parquet(tmp_path / "weighted.parquet")
+    out = tmp_path / "out"
+    argv = ["compare", "--data", str(path), "--models", "markov1,marginal", "--n-boot", "20", "--forecast-cutoff"]
+    assert main([*argv, "none", "--out", str(out), "--quiet"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["weighted"] and "forecast" not in results
+    unweighted = {row["model"]: row["perplexity"] for row in results["unweighted"]}
+    assert unweighted["markov1"] != pytest.approx(results["models"]["markov1"]["perplexity"], rel=1e-6)
+    assert "The same without survey weights" in (out / "report.md").read_text()
+    assert main([*argv, "none", "--unweighted", "--out", str(tmp_path / "plain"), "--quiet"]) == 0
+    plain = json.loads((tmp_path / "plain" / "results.json").read_text())
+    assert not plain["weighted"]
+    assert plain["models"]["markov1"]["perplexity"] == pytest.approx(unweighted["markov1"], rel=1e-12)
+
+
+@pytest.mark.parametrize(("value", "message"), [("1800", "leaves nothing to forecast"), ("soon", "must be a year")])
+def test_compare_rejects_a_bad_forecast_cutoff(tmp_path, value, message):
+    with pytest.raises(SystemExit, match=message):
+        main(["compare", "--models", "markov1", "--forecast-cutoff", value, "--out", str(tmp_path), "--quiet"])
 
 
 def test_compare_reads_a_parquet_panel(tmp_path):
     path = load_wage_panel().to_parquet(tmp_path / "wage.parquet")
     out = tmp_path / "out"
-    assert (
-        main(["compare", "--data", str(path), "--models", "markov1", "--n-boot", "20", "--out", str(out), "--quiet"])
-        == 0
-    )
+    argv = ["compare", "--data", str(path), "--models", "markov1", "--n-boot", "20", "--forecast-cutoff", "none"]
+    assert main([*argv, "--out", str(out), "--quiet"]) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["data"] == "wage_panel"
     assert results["split"]["test"]["persons"] == 109
@@ -65,7 +110,8 @@ def test_compare_reads_a_parquet_panel(tmp_path):
 
 def test_compare_defaults_to_nlswork(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(["compare", "--models", "markov1", "--sample-persons", "100", "--n-boot", "10", "--quiet"]) == 0
+    argv = ["compare", "--models", "markov1", "--sample-persons", "100", "--n-boot", "10", "--forecast-samples", "20"]
+    assert main([*argv, "--quiet"]) == 0
     assert json.loads((tmp_path / "compare-nlswork" / "results.json").read_text())["data"] == "nlswork"
 
 
@@ -120,3 +166,13 @@ def test_forecast_writes_the_report_and_the_paths(tmp_path, capsys):
     assert "all years" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="no forecast years"):
         main(["forecast", "--data", "nlswork", "--cutoff", "1990", "--out", str(tmp_path / "x"), "--quiet"])
+
+
+def test_the_forecast_section_keeps_the_compared_models_it_names():
+    from laborseq.cli import _forecast_models, build_parser
+
+    args = build_parser().parse_args(["compare", "--models", "marginal,markov2,markov1"])
+    assert list(_forecast_models(args, ["marginal", "markov2", "markov1"])) == ["markov2", "markov1"]
+    assert list(_forecast_models(args, ["marginal"])) == ["marginal"]  # none named: every compared model
+    args = build_parser().parse_args(["compare", "--forecast-models", "all"])
+    assert list(_forecast_models(args, ["marginal", "markov1"])) == ["marginal", "markov1"]

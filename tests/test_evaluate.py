@@ -23,7 +23,12 @@ def test_every_model_scores_the_same_targets(result, toy_split):
     test = toy_split[2]
     assert {s.n_targets for s in result.scores.values()} == {test.n_targets}
     assert {len(ll) for ll in result.log_likelihoods.values()} == {test.n_targets}
-    pd.testing.assert_frame_equal(result.targets, test.targets())
+    expected = test.targets()
+    pd.testing.assert_frame_equal(result.targets[expected.columns], expected)
+    # the test panel's covariates ride along for subgroup breakdowns, row for row
+    for column in test.covariates:
+        expected_column = test.data.loc[expected.index, column].to_numpy()
+        np.testing.assert_array_equal(result.targets[column].to_numpy(), expected_column)
 
 
 def test_perplexities_match_the_models(result, toy_split):

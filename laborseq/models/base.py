@@ -17,7 +17,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,21 @@ class SequenceModel(ABC):
     """
 
     classes_: tuple[str, ...]
+
+    family: ClassVar[str] = "econometric"
+    """Kind of model: ``"econometric"`` (the baselines; reports measure other
+    models against the best of them), ``"neural"`` or ``"oracle"``."""
+
+    @property
+    def n_parameters(self) -> int:
+        """Number of fitted floating-point values the model stores (its saved arrays).
+
+        For count models these are the (smoothed) count tables, for logits the
+        coefficients; free parameters are fewer, as every distribution sums to one.
+        """
+        self._check_fitted()
+        _, arrays = self._get_fitted()
+        return int(sum(a.size for a in arrays.values() if np.issubdtype(np.asarray(a).dtype, np.floating)))
 
     # ------------------------------------------------------------------ parameters
     @classmethod

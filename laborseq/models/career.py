@@ -120,6 +120,8 @@ class CAREER(SequenceModel):
     stopping (as in :class:`~laborseq.models.BagOfJobs`).
     """
 
+    family = "neural"
+
     def __init__(
         self,
         n_layers: int = 12,
@@ -341,7 +343,7 @@ class CAREER(SequenceModel):
 
     @property
     def n_parameters(self) -> int:
-        """Number of trained parameters."""
+        """Number of trained parameters of the network."""
         self._check_fitted()
         return sum(p.numel() for p in self.net_.parameters())
 

@@ -41,6 +41,8 @@ class TrueProcessModel(SequenceModel):
     streams of numpy change.
     """
 
+    family = "oracle"
+
     def __init__(self, process: Mapping[str, Any] | None = None, population: str | None = None) -> None:
         self.process = process
         self.population = population

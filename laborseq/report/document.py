@@ -19,6 +19,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.figure
+import numpy as np
 import pandas as pd
 
 from laborseq._io import write_text_atomic
@@ -29,13 +30,14 @@ body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; max
 h1 { font-size: 1.7rem; border-bottom: 2px solid #333; padding-bottom: .3rem; }
 h2 { font-size: 1.3rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; }
-th, td { padding: .25rem .6rem; border-bottom: 1px solid #ddd; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
+th, td { padding: .25rem .6rem; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 thead th { border-bottom: 2px solid #333; }
+tbody tr:nth-child(even) { background: #fafafa; }
 caption { caption-side: top; text-align: left; font-weight: 600; padding-bottom: .3rem; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; }
 figcaption { font-size: .9rem; color: #444; }
-pre { background: #f5f5f5; padding: .6rem; overflow-x: auto; font-size: .85rem; }
+pre { background: #f5f5f5; padding: .6rem; white-space: pre-wrap; overflow-wrap: anywhere; font-size: .85rem; }
 code { background: #f2f2f2; padding: 0 .2rem; }
 """
 
@@ -125,10 +127,7 @@ class Report:
             elif isinstance(block, Paragraph):
                 body.append(f"<p>{_inline(block.text)}</p>")
             elif isinstance(block, Table):
-                table = block.frame.to_html(border=0, escape=True, na_rep="")
-                if block.caption:
-                    table = table.replace(">", f"><caption>{html.escape(block.caption)}</caption>", 1)
-                body.append(table)
+                body.append(_html_table(block.frame, block.caption))
             elif isinstance(block, Figure):
                 data = base64.b64encode(_png_bytes(block.figure)).decode()
                 alt = html.escape(block.caption or block.name)
@@ -160,9 +159,33 @@ class Report:
         }
 
 
+_NUMBER = re.compile(r"^[-+\u2212]?[\d.,]+(e[-+]?\d+)?%?( \[[^\]]*\])?$|^-$")
+"""A cell that reads as a number (optionally with an interval): right-aligned."""
+
+
+def _html_table(frame: pd.DataFrame, caption: str) -> str:
+    """One ``<table>``: the index as the first column, text left-aligned and numbers right-aligned."""
+    if frame.index.name or not isinstance(frame.index, pd.RangeIndex):
+        flat = frame.reset_index(names=frame.index.name or "")
+    else:
+        flat = frame
+    header = "".join(f"<th>{html.escape(str(c))}</th>" for c in flat.columns)
+    rows = []
+    for values in flat.itertuples(index=False):
+        cells = []
+        for value in values:
+            text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+            numeric = isinstance(value, int | float | np.number) or bool(_NUMBER.match(text))
+            cells.append(f'<td class="num">{html.escape(text)}</td>' if numeric else f"<td>{html.escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    head = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f"<table>{head}<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
 def _inline(text: str) -> str:
     escaped = html.escape(text)
     escaped = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escaped)
+    escaped = re.sub(r"(?<![*\w])\*(?![*\s])(.+?)(?<![*\s])\*(?![*\w])", r"<em>\1</em>", escaped)
     return re.sub(r"`(.+?)`", r"<code>\1</code>", escaped)
 
 

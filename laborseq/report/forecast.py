@@ -13,7 +13,7 @@ from laborseq._io import write_json_atomic
 from laborseq.evaluate import environment
 from laborseq.forecast.compare import ForecastComparison
 from laborseq.panel import CareerPanel
-from laborseq.report.document import Figure, Heading, Paragraph, Preformatted, Report, Table
+from laborseq.report.document import Block, Figure, Heading, Paragraph, Preformatted, Report, Table
 
 TOP_STATES = 6
 """States shown in the share tables and fan charts."""
@@ -61,16 +61,33 @@ def event_table(comparison: ForecastComparison) -> pd.DataFrame:
             row[f"{event}: predicted"] = f"{score.overall[f'{event}_predicted']:.3f}"
             row[f"{event}: AUC"] = f"{score.overall[f'{event}_auc']:.3f}"
         rows[name] = row
-    return pd.DataFrame(rows).T
+    return pd.DataFrame(rows).T.rename_axis("model")
 
 
-def forecast_report(comparison: ForecastComparison, panel: CareerPanel, command: str | None = None) -> Report:
-    """Build the forecast report (see :func:`write_forecast_report`)."""
+def _horizon_table(comparison: ForecastComparison) -> pd.DataFrame:
+    table = comparison.by_horizon()
+    out = table.map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
+    if "horizon" in table:
+        out["horizon"] = [("" if pd.isna(v) else f"{int(v)}") for v in table["horizon"]]
+    return out
+
+
+def forecast_blocks(comparison: ForecastComparison, panel: CareerPanel, *, level: int = 2) -> list[Block]:
+    """The forecast sections: summary, perplexity by year, binary events, shares and fan charts.
+
+    Parameters
+    ----------
+    comparison : ForecastComparison
+        Fitted models' forecasts and scores.
+    panel : CareerPanel
+        The panel forecast (observed shares come from it).
+    level : int
+        Heading level of the sections (3 inside the comparison report).
+    """
     years = comparison.years
     best = min(comparison.scores, key=lambda n: comparison.scores[n].overall["perplexity"])
     overall = comparison.scores[best].overall
-    report = Report(f"Forecasts on {panel.name or 'a career panel'} from {comparison.cutoff}")
-    report.add(
+    blocks: list[Block] = [
         Paragraph(
             f"Models are fitted on the years up to **{comparison.cutoff}** ({comparison.train_persons:,} training and "
             f"{comparison.valid_persons:,} validation persons) and forecast the years "
@@ -79,13 +96,13 @@ def forecast_report(comparison: ForecastComparison, panel: CareerPanel, command:
             f"{overall['perplexity']:.3f} over {overall['n_person_years']:,} person-years of "
             f"{overall['n_persons']:,} persons observed through {years[-1]}."
         ),
-        Heading("Forecast perplexity by year"),
+        Heading("Forecast perplexity by year", level=level),
         Table(
-            comparison.by_horizon().map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
+            _horizon_table(comparison),
             caption="exp of the mean -log p̄(observed state); p̄ averages the model's distribution over simulated paths",
         ),
         Figure(horizon_figure(comparison), "forecast_perplexity", caption="Forecast perplexity by forecast year."),
-        Heading("Binary events"),
+        Heading("Binary events", level=level),
         Paragraph(
             "*moves*: the observed state differs from the person's state at the cut-off (predicted probability: "
             "1 - p̄ of that state); *not_employed*: unemployed or out of the labour force, where the scheme has "
@@ -93,14 +110,14 @@ def forecast_report(comparison: ForecastComparison, panel: CareerPanel, command:
             "probability than one without (ties count half)."
         ),
         Table(event_table(comparison)),
-        Heading(f"Projected and observed shares in {years[-1]}"),
+        Heading(f"Projected and observed shares in {years[-1]}", level=level),
         Table(
             share_table(comparison, panel, int(years[-1])),
             caption="Expected share of forecast persons in each state, with the 90% simulation interval",
         ),
-    )
+    ]
     for name, result in comparison.results.items():
-        report.add(
+        blocks.append(
             Figure(
                 result.plot(observed=panel, top=TOP_STATES),
                 f"fan_{name}",
@@ -112,10 +129,16 @@ def forecast_report(comparison: ForecastComparison, panel: CareerPanel, command:
             "fit seconds": {n: f"{s:.1f}" for n, s in comparison.fit_seconds.items()},
             "forecast seconds": {n: f"{s:.1f}" for n, s in comparison.forecast_seconds.items()},
         }
-    )
+    ).rename_axis("model")
+    blocks.append(Table(timing, caption="Forecast models: fit and simulation time"))
+    return blocks
+
+
+def forecast_report(comparison: ForecastComparison, panel: CareerPanel, command: str | None = None) -> Report:
+    """Build the forecast report (see :func:`write_forecast_report`)."""
+    report = Report(f"Forecasts on {panel.name or 'a career panel'} from {comparison.cutoff}")
     report.add(
-        Heading("Models"),
-        Table(timing),
+        *forecast_blocks(comparison, panel),
         Heading("Environment"),
         Preformatted(
             "\n".join(f"{k}: {v}" for k, v in environment().items()) + (f"\ncommand: {command}" if command else "")

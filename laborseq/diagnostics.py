@@ -1,0 +1,469 @@
+"""Where models differ: held-out breakdowns of a model comparison.
+
+:func:`laborseq.evaluate.compare` keeps, for every model and test target, a
+compact summary of the predicted distribution (:class:`TargetPredictions`).
+The functions here turn a :class:`~laborseq.evaluate.ComparisonResult` into
+tables:
+
+* :func:`perplexity_by`: perplexity with person-bootstrap intervals by career
+  position, calendar year or any subgroup (:func:`breakdowns` finds the usual
+  ones: gender, race, education, birth cohort);
+* :func:`stay_move`: the stay-versus-move decision (accuracy, log-loss, AUC);
+* :func:`top_k_accuracy`: share of targets whose observed state is among the
+  model's ``k`` most likely states;
+* :func:`reliability`: calibration of predicted stay probabilities and of the
+  top predicted state, with the expected calibration error;
+* :func:`transition_rates`: observed and predicted transition rates between
+  (major) groups of states.
+
+Every function uses the survey weights of the comparison when ``weighted=True``
+(and the comparison was weighted), unweighted counts otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from laborseq.bootstrap import perplexity_draws
+from laborseq.forecast.metrics import roc_auc
+from laborseq.taxonomy import OccupationScheme
+
+if TYPE_CHECKING:
+    from laborseq.evaluate import ComparisonResult
+
+__all__ = [
+    "MAX_GROUPS",
+    "MIN_ROW_TRANSITIONS",
+    "TargetPredictions",
+    "breakdowns",
+    "headline",
+    "perplexity_by",
+    "reliability",
+    "stay_move",
+    "summarize_predictions",
+    "top_k_accuracy",
+    "transition_groups",
+    "transition_rates",
+]
+
+MAX_GROUPS = 16
+"""Most groups shown in transition tables; schemes with more states and no major groups keep the commonest."""
+
+MIN_ROW_TRANSITIONS = 20
+"""Transition tables leave out previous groups with fewer observed transitions."""
+
+TOP_K = (1, 5)
+"""Default ``k`` of :func:`top_k_accuracy`."""
+
+
+@dataclass(frozen=True)
+class TargetPredictions:
+    """What a model predicted for every test target, summarised.
+
+    Attributes
+    ----------
+    log_likelihood : numpy.ndarray
+        Log-probability of the observed state.
+    p_stay : numpy.ndarray
+        Probability of the previous observed state (staying); ``nan`` for first years.
+    rank : numpy.ndarray
+        Rank of the observed state among the predicted probabilities (1 = the
+        most likely; ties counted in the observed state's favour).
+    top_proba : numpy.ndarray
+        Largest predicted probability.
+    top_correct : numpy.ndarray
+        Whether the most likely state is the observed one.
+    group_proba : numpy.ndarray
+        Predicted probability of every transition group
+        (:func:`transition_groups`), shape ``(n_targets, n_groups)``.
+    """
+
+    log_likelihood: np.ndarray
+    p_stay: np.ndarray
+    rank: np.ndarray
+    top_proba: np.ndarray
+    top_correct: np.ndarray
+    group_proba: np.ndarray
+
+
+def summarize_predictions(
+    proba: np.ndarray, observed: np.ndarray, previous: np.ndarray, group_of_state: np.ndarray, n_groups: int
+) -> TargetPredictions:
+    """Summarise a ``(n_targets, K)`` matrix of predicted distributions.
+
+    Parameters
+    ----------
+    proba : numpy.ndarray
+        Predicted distributions, one row per target.
+    observed : numpy.ndarray
+        Observed state index of every target.
+    previous : numpy.ndarray
+        Previous observed state index, ``-1`` for first years.
+    group_of_state : numpy.ndarray
+        Transition group of every state (``-1``: in no group).
+    n_groups : int
+        Number of transition groups.
+    """
+    rows = np.arange(len(observed))
+    p_observed = proba[rows, observed]
+    with np.errstate(divide="ignore"):
+        log_likelihood = np.log(p_observed)
+    has_previous = previous >= 0
+    p_stay = np.where(has_previous, proba[rows, np.maximum(previous, 0)], np.nan)
+    rank = 1 + (proba > p_observed[:, None]).sum(axis=1)
+    top = proba.argmax(axis=1)
+    in_group = group_of_state >= 0
+    membership = np.zeros((proba.shape[1], n_groups))
+    membership[np.flatnonzero(in_group), group_of_state[in_group]] = 1.0
+    return TargetPredictions(
+        log_likelihood=log_likelihood,
+        p_stay=p_stay,
+        rank=rank.astype(np.int32),
+        top_proba=proba[rows, top],
+        top_correct=top == observed,
+        group_proba=(proba @ membership).astype(np.float32),
+    )
+
+
+def transition_groups(scheme: OccupationScheme, counts: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Groups of states for transition tables, and the group of every state.
+
+    Schemes with major groups use them; schemes of at most :data:`MAX_GROUPS`
+    states use the states; otherwise the ``MAX_GROUPS - 1`` commonest states
+    (by ``counts``) keep their own group and the rest are ``other states``.
+
+    Returns
+    -------
+    labels : list of str
+        Group labels.
+    group_of_state : numpy.ndarray
+        Index into ``labels`` of every state of ``scheme``.
+    """
+    states = scheme.states
+    if "major_group" in scheme.groups:
+        names = [scheme.group_of(s, "major_group") for s in states]
+        labels = list(dict.fromkeys(names))
+        return labels, np.array([labels.index(n) for n in names], dtype=np.int64)
+    if len(states) <= MAX_GROUPS:
+        return [_state_label(scheme, s) for s in states], np.arange(len(states))
+    keep = np.argsort(-np.asarray(counts), kind="stable")[: MAX_GROUPS - 1]
+    group = np.full(len(states), MAX_GROUPS - 1, dtype=np.int64)
+    group[keep] = np.arange(len(keep))
+    return [_state_label(scheme, states[i]) for i in keep] + ["other states"], group
+
+
+def _state_label(scheme: OccupationScheme, state: str) -> str:
+    title = scheme.title(state)
+    return state if title == state else f"{state} {title}"
+
+
+# ---------------------------------------------------------------------------- perplexity
+def headline(result: ComparisonResult, *, weighted: bool = True) -> pd.DataFrame:
+    """Perplexity of every model with intervals, and paired differences against the baseline.
+
+    With ``weighted=True`` on a weighted comparison this reproduces the
+    numbers of ``result.scores`` (same bootstrap draws); with
+    ``weighted=False`` it gives their unweighted counterparts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model, best first: ``perplexity``, ``low``, ``high``,
+        ``transitions``, ``transitions_low``, ``transitions_high``,
+        ``diff_vs_baseline``, ``diff_low``, ``diff_high``, ``n_targets``.
+    """
+    targets = result.targets
+    draws = perplexity_draws(
+        result.log_likelihoods,
+        result.person_codes,
+        {"all": np.ones(len(targets), bool), "transitions": ~targets["is_first"].to_numpy()},
+        weights=result.weights if weighted else None,
+        n_boot=result.n_boot,
+        gen=np.random.default_rng(result.seed if isinstance(result.seed, int) else None),
+    )
+    rows = {}
+    for name in result.predictions:
+        low, high = draws.interval("all", name, result.level)
+        t_low, t_high = draws.interval("transitions", name, result.level)
+        diff, (d_low, d_high) = draws.difference("all", name, result.baseline, result.level)
+        rows[name] = {
+            "perplexity": draws.point["all", name],
+            "low": low,
+            "high": high,
+            "transitions": draws.point["transitions", name],
+            "transitions_low": t_low,
+            "transitions_high": t_high,
+            "diff_vs_baseline": diff,
+            "diff_low": d_low,
+            "diff_high": d_high,
+            "n_targets": draws.n_targets["all"],
+        }
+    return pd.DataFrame(rows).T.rename_axis("model").sort_values("perplexity")
+
+
+# ---------------------------------------------------------------------------- perplexity by group
+def breakdowns(result: ComparisonResult) -> dict[str, pd.Series]:
+    """The standard breakdowns of the test targets, as labels aligned with ``result.targets``.
+
+    Always: ``career position`` (1st observed year, 2nd, ..., ``10+``) and
+    ``calendar year``. When the panel has them: ``gender`` (a covariate named
+    gender, sex or female), ``race``, ``education`` and ``birth cohort``
+    (5-year bands of ``birth_year``). Missing values are labelled ``missing``.
+    """
+    targets = result.targets
+    position = targets["position"].to_numpy() + 1
+    out = {
+        "career position": pd.Series(
+            np.where(position >= 10, "10+", position.astype(str)), index=targets.index, dtype="object"
+        ),
+        "calendar year": targets["year"].astype("int64").astype(str),
+    }
+    columns = {c.lower(): c for c in targets.columns}
+    for label, names in (("gender", ("gender", "sex", "female")), ("race", ("race",)), ("education", ("education",))):
+        found = next((columns[n] for n in names if n in columns), None)
+        if found is not None:
+            out[label] = targets[found].astype("object").where(targets[found].notna(), "missing").astype(str)
+    if "birth_year" in columns:
+        born = pd.to_numeric(targets[columns["birth_year"]], errors="coerce")
+        band = (np.floor(born / 5) * 5).astype("Int64")
+        out["birth cohort"] = band.map(lambda b: f"{b}-{b + 4}", na_action="ignore").fillna("missing").astype(str)
+    return out
+
+
+def perplexity_by(
+    result: ComparisonResult, labels: pd.Series, *, weighted: bool = True, min_targets: int = 30
+) -> pd.DataFrame:
+    """Perplexity of every model within each group of targets, with person-bootstrap intervals.
+
+    Parameters
+    ----------
+    result : ComparisonResult
+        A comparison.
+    labels : pandas.Series
+        Group label of every target (aligned with ``result.targets``), e.g. one
+        of :func:`breakdowns`.
+    weighted : bool
+        Use the comparison's survey weights (when it has them).
+    min_targets : int
+        Groups with fewer targets are left out (their perplexities are noise).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``(group, model)``: ``perplexity``, ``low``, ``high``,
+        ``n_targets``, ``n_persons``. Groups are in natural order (numbers sorted
+        as numbers).
+    """
+    values = np.asarray(labels.astype(str))
+    groups = [g for g in _natural_order(np.unique(values)) if (values == g).sum() >= min_targets]
+    columns = ["group", "model", "perplexity", "low", "high", "n_targets", "n_persons"]
+    if not groups:
+        return pd.DataFrame(columns=columns)
+    draws = perplexity_draws(
+        {name: p.log_likelihood for name, p in result.predictions.items()},
+        result.person_codes,
+        {g: values == g for g in groups},
+        weights=result.weights if weighted else None,
+        n_boot=result.n_boot,
+        gen=np.random.default_rng(result.seed if isinstance(result.seed, int) else None),
+    )
+    rows = []
+    for group in groups:
+        for name in result.predictions:
+            low, high = draws.interval(group, name, result.level)
+            rows.append(
+                {
+                    "group": group,
+                    "model": name,
+                    "perplexity": draws.point[group, name],
+                    "low": low,
+                    "high": high,
+                    "n_targets": draws.n_targets[group],
+                    "n_persons": draws.n_persons[group],
+                }
+            )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _natural_order(values: np.ndarray) -> list[str]:
+    def key(value: str) -> tuple[int, float, str]:
+        head = value.split("-")[0].rstrip("+")
+        try:
+            return (0, float(head), value)
+        except ValueError:
+            return (1, 0.0, value)
+
+    return sorted((str(v) for v in values), key=key)
+
+
+# ---------------------------------------------------------------------------- stay / move, top-k
+def _weights(result: ComparisonResult, weighted: bool) -> np.ndarray:
+    if weighted and result.weights is not None:
+        return result.weights
+    return np.ones(len(result.targets))
+
+
+def stay_move(result: ComparisonResult, *, weighted: bool = True) -> pd.DataFrame:
+    """How well each model predicts staying in the previous state (transitions only).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model: ``stay rate`` (observed), ``mean p(stay)``,
+        ``accuracy`` (predict *stay* when p(stay) >= 0.5), ``log-loss`` (binary
+        cross-entropy of stay versus move, natural log) and ``AUC`` (ranking of
+        movers above stayers by 1 - p(stay); unweighted).
+    """
+    transitions = ~result.targets["is_first"].to_numpy()
+    stayed = (result.targets["occ"].astype(str) == result.targets["prev_occ"].astype(str)).to_numpy()[transitions]
+    w = _weights(result, weighted)[transitions]
+    rows = {}
+    for name, pred in result.predictions.items():
+        p = np.clip(pred.p_stay[transitions], 1e-12, 1 - 1e-12)
+        loss = -(stayed * np.log(p) + (~stayed) * np.log1p(-p))
+        rows[name] = {
+            "stay rate": np.average(stayed, weights=w),
+            "mean p(stay)": np.average(p, weights=w),
+            "accuracy": np.average((p >= 0.5) == stayed, weights=w),
+            "log-loss": np.average(loss, weights=w),
+            "AUC": roc_auc(~stayed, 1 - p),
+            "transitions": int(transitions.sum()),
+        }
+    return pd.DataFrame(rows).T.rename_axis("model")
+
+
+def top_k_accuracy(result: ComparisonResult, ks: tuple[int, ...] = TOP_K, *, weighted: bool = True) -> pd.DataFrame:
+    """Share of targets whose observed state is among each model's ``k`` most likely states.
+
+    Columns ``top-k (all)`` over all targets and ``top-k (transitions)`` over
+    transitions only, for every ``k`` in ``ks``.
+    """
+    transitions = ~result.targets["is_first"].to_numpy()
+    w = _weights(result, weighted)
+    rows = {}
+    for name, pred in result.predictions.items():
+        row = {}
+        for k in ks:
+            hit = pred.rank <= k
+            row[f"top-{k} (all)"] = np.average(hit, weights=w)
+            row[f"top-{k} (transitions)"] = np.average(hit[transitions], weights=w[transitions])
+        rows[name] = row
+    return pd.DataFrame(rows).T.rename_axis("model")
+
+
+# ---------------------------------------------------------------------------- calibration
+def reliability(result: ComparisonResult, kind: str = "stay", *, bins: int = 10, weighted: bool = True) -> pd.DataFrame:
+    """Reliability table: predicted probability against observed frequency in equal-width bins.
+
+    Parameters
+    ----------
+    result : ComparisonResult
+        A comparison.
+    kind : {"stay", "top"}
+        ``"stay"``: the predicted probability of staying in the previous state
+        (transitions only) against whether the person stayed; ``"top"``: the
+        probability of the most likely state against whether it was observed.
+    bins : int
+        Equal-width bins on [0, 1].
+    weighted : bool
+        Use the comparison's survey weights.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``(model, bin)`` with targets: ``bin_low``, ``bin_high``,
+        ``predicted`` (mean predicted probability), ``observed`` (frequency),
+        ``n_targets`` and the model's ``ece`` (expected calibration error: the
+        target-weighted mean of ``|observed - predicted|`` over bins).
+    """
+    if kind not in ("stay", "top"):
+        raise ValueError(f"reliability: kind must be 'stay' or 'top', got {kind!r}")
+    targets = result.targets
+    w_all = _weights(result, weighted)
+    if kind == "stay":
+        keep = ~targets["is_first"].to_numpy()
+        outcome = (targets["occ"].astype(str) == targets["prev_occ"].astype(str)).to_numpy()
+    else:
+        keep = np.ones(len(targets), dtype=bool)
+    edges = np.linspace(0, 1, bins + 1)
+    rows = []
+    for name, pred in result.predictions.items():
+        p = (pred.p_stay if kind == "stay" else pred.top_proba)[keep]
+        hit = (outcome if kind == "stay" else pred.top_correct)[keep]
+        w = w_all[keep]
+        which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+        total = np.bincount(which, weights=w, minlength=bins)
+        predicted = np.bincount(which, weights=w * p, minlength=bins)
+        observed = np.bincount(which, weights=w * hit, minlength=bins)
+        count = np.bincount(which, minlength=bins)
+        filled = total > 0
+        gap = np.abs(observed[filled] - predicted[filled]) / total[filled]
+        ece = float((gap * total[filled]).sum() / total.sum())
+        for b in np.flatnonzero(filled):
+            rows.append(
+                {
+                    "model": name,
+                    "bin_low": edges[b],
+                    "bin_high": edges[b + 1],
+                    "predicted": predicted[b] / total[b],
+                    "observed": observed[b] / total[b],
+                    "n_targets": int(count[b]),
+                    "ece": ece,
+                }
+            )
+    return pd.DataFrame(rows, columns=["model", "bin_low", "bin_high", "predicted", "observed", "n_targets", "ece"])
+
+
+# ---------------------------------------------------------------------------- transitions
+def transition_rates(
+    result: ComparisonResult, *, weighted: bool = True, min_transitions: int = MIN_ROW_TRANSITIONS
+) -> dict[str, pd.DataFrame]:
+    """Observed and predicted transition rates between groups of states (transitions only).
+
+    Parameters
+    ----------
+    result : ComparisonResult
+        A comparison.
+    weighted : bool
+        Use the comparison's survey weights.
+    min_transitions : int
+        Rows (previous groups) with fewer observed transitions are dropped:
+        their observed rates are too noisy to judge a model by.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``"observed"`` and one entry per model: rows the group of the previous
+        state, columns the group of the next state, each row summing to 1.
+        Predicted rates average the models' predicted group probabilities over
+        the targets of each row group.
+    """
+    labels = result.group_labels
+    targets = result.targets
+    transitions = ~targets["is_first"].to_numpy()
+    state_index = {s: i for i, s in enumerate(result.states)}
+    group_of = result.group_of_state
+    prev = group_of[targets["prev_occ"].astype(str).map(state_index).fillna(0).astype(int).to_numpy()]
+    nxt = group_of[targets["occ"].astype(str).map(state_index).astype(int).to_numpy()]
+    w = _weights(result, weighted)
+    n = len(labels)
+    observed = np.zeros((n, n))
+    np.add.at(observed, (prev[transitions], nxt[transitions]), w[transitions])
+    predicted = {}
+    for name, pred in result.predictions.items():
+        sums = np.zeros((n, n))
+        np.add.at(sums, prev[transitions], w[transitions, None] * pred.group_proba[transitions])
+        predicted[name] = sums
+    out = {"observed": observed, **predicted}
+    present = np.bincount(prev[transitions], minlength=n) >= max(min_transitions, 1)
+    frames = {}
+    for name, matrix in out.items():
+        rates = matrix[present] / matrix[present].sum(axis=1, keepdims=True)
+        frames[name] = pd.DataFrame(
+            rates, index=pd.Index(np.asarray(labels)[present], name="from"), columns=pd.Index(labels, name="to")
+        )
+    return frames
