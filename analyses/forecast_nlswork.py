@@ -10,6 +10,10 @@ for the Markov chains, the multinomial logit and CAREER (``small`` preset),
 1,000 simulated careers per person, covariates held at their 1978 values, and
 writes ``reports/nlswork-forecast/`` (report, ``results.json`` and the simulated
 paths of every model).
+
+Runtime and machine: 326 s on 2026-11-22 on a 2-core AMD EPYC CPU (torch
+2.13.0 CPU, 2 threads, no GPU); the report lists each model's fit and
+simulation time.
 """
 
 from __future__ import annotations

@@ -361,6 +361,14 @@ def _transitions_section(result: ComparisonResult) -> list[Block]:
     rates = diagnostics.transition_rates(result)
     shown = list(dict.fromkeys([result.best, result.baseline]))
     observed = rates["observed"]
+    if observed.empty:
+        return [
+            Heading("Transitions between groups"),
+            Paragraph(
+                f"No group of states has {diagnostics.MIN_ROW_TRANSITIONS} or more observed test transitions, "
+                "too few to compare transition rates."
+            ),
+        ]
     gaps = pd.Series(
         {
             name: float(np.abs(rates[name].reindex_like(observed).to_numpy() - observed.to_numpy()).mean())

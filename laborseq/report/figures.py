@@ -139,7 +139,8 @@ def reliability_figure(
     min_targets : int
         Bins with fewer person-years are not drawn (their frequencies are noise).
     """
-    fig = matplotlib.figure.Figure(figsize=(9.0, 5.6 + 0.12 * len(colors)), layout="constrained")
+    n_legend_rows = -(-(len(colors) + 1) // 4)
+    fig = matplotlib.figure.Figure(figsize=(9.0, 4.6 + 0.25 * n_legend_rows), layout="constrained")
     axes = fig.subplots(1, 2)
     panels = (
         (stay, "Staying in the previous state", "predicted probability of staying", "observed share that stayed"),
@@ -148,16 +149,9 @@ def reliability_figure(
     for ax, (frame, title, xlabel, ylabel) in zip(axes, panels, strict=True):
         ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1, label="perfect calibration")
         for name, rows in frame.groupby("model", sort=False):
-            ece = rows["ece"].iloc[0]
             rows = rows[rows["n_targets"] >= min_targets]
-            ax.plot(
-                rows["predicted"],
-                rows["observed"],
-                marker="o",
-                markersize=3.5,
-                color=colors[str(name)],
-                label=f"{name} (ECE {ece:.3f})",
-            )
+            color = colors[str(name)]
+            ax.plot(rows["predicted"], rows["observed"], marker="o", markersize=3.5, color=color, label=name)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.set_aspect("equal")
@@ -165,7 +159,8 @@ def reliability_figure(
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.grid(color="#eeeeee")
-        ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=4, frameon=False, fontsize=8)
     fig.suptitle("Calibration on test person-years (equal-width bins of predicted probability)", fontsize=11)
     return fig
 
@@ -182,27 +177,27 @@ def transition_heatmaps(rates: Mapping[str, pd.DataFrame], models: Sequence[str]
     """
     observed = rates["observed"]
     n_panels = 1 + len(models)
-    fig = matplotlib.figure.Figure(figsize=(4.2 * n_panels + 2.6, 5.2), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, n_panels, sharey=True))
+    side = 0.28 * len(observed.columns) + 3.2
+    fig = matplotlib.figure.Figure(figsize=(side + 3.4, side * n_panels * 0.92), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(n_panels, 1))
     ticks = _tick_labels(list(observed.columns))
     cols = [ticks[label] for label in observed.columns]
     rows = [label if ticks[label] in label.split()[:1] else f"{ticks[label]} {label}" for label in observed.index]
     rows = [_short(label) for label in rows]
     image = axes[0].imshow(observed.to_numpy(), cmap="Blues", norm=matplotlib.colors.PowerNorm(0.5, 0, 1))
-    fig.colorbar(image, ax=axes[0], shrink=0.7, label="observed rate")
-    axes[0].set_title("Observed", fontsize=10)
+    fig.colorbar(image, ax=axes[0], shrink=0.8, label="observed rate")
+    axes[0].set_title("Observed transition rates", fontsize=11)
     diffs = [rates[m].reindex_like(observed).to_numpy() - observed.to_numpy() for m in models]
     bound = max([float(np.nanmax(np.abs(d))) for d in diffs] + [0.01])
     for ax, name, diff in zip(axes[1:], models, diffs, strict=True):
         image = ax.imshow(diff, cmap="RdBu_r", vmin=-bound, vmax=bound)
-        ax.set_title(f"{name}: predicted - observed", fontsize=10)
-    if models:
-        fig.colorbar(image, ax=list(axes[1:]), shrink=0.7, label="difference in rate")
+        ax.set_title(f"{name}: predicted minus observed rate", fontsize=11)
+        fig.colorbar(image, ax=ax, shrink=0.8, label="difference in rate")
     for ax in axes:
-        ax.set_xticks(np.arange(len(cols)), cols, fontsize=8, rotation=90 if max(map(len, cols)) > 3 else 0)
+        ax.set_xticks(np.arange(len(cols)), cols, fontsize=9, rotation=90 if max(map(len, cols)) > 3 else 0)
         ax.set_xlabel("to (next observed state)")
-    axes[0].set_yticks(np.arange(len(rows)), rows, fontsize=9)
-    axes[0].set_ylabel("from (previous observed state)")
+        ax.set_yticks(np.arange(len(rows)), rows, fontsize=9)
+        ax.set_ylabel("from (previous observed state)")
     return fig
 
 

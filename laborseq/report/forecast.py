@@ -72,6 +72,25 @@ def _horizon_table(comparison: ForecastComparison) -> pd.DataFrame:
     return out
 
 
+def _uniform_warning(comparison: ForecastComparison) -> list[Block]:
+    """A note on models that forecast some year worse than a uniform guess over the states."""
+    n_states = next(iter(comparison.results.values())).scheme.n_states
+    table = comparison.by_horizon().drop(columns="horizon", errors="ignore").drop(index="all years", errors="ignore")
+    worse = {name: [str(y) for y in table.index[table[name] > n_states]] for name in table.columns}
+    worse = {name: years for name, years in worse.items() if years}
+    if not worse:
+        return []
+    listed = "; ".join(f"**{name}** in {', '.join(years)}" for name, years in worse.items())
+    return [
+        Paragraph(
+            f"Worse than a uniform guess over the {n_states} states (perplexity above {n_states}): {listed}. "
+            "This usually means the model extrapolates beyond its training years, for example linear duration "
+            "terms (years in state, years observed) that simulated careers push past any value seen before "
+            "the cut-off."
+        )
+    ]
+
+
 def forecast_blocks(comparison: ForecastComparison, panel: CareerPanel, *, level: int = 2) -> list[Block]:
     """The forecast sections: summary, perplexity by year, binary events, shares and fan charts.
 
@@ -101,6 +120,7 @@ def forecast_blocks(comparison: ForecastComparison, panel: CareerPanel, *, level
             _horizon_table(comparison),
             caption="exp of the mean -log p̄(observed state); p̄ averages the model's distribution over simulated paths",
         ),
+        *_uniform_warning(comparison),
         Figure(horizon_figure(comparison), "forecast_perplexity", caption="Forecast perplexity by forecast year."),
         Heading("Binary events", level=level),
         Paragraph(
