@@ -42,9 +42,12 @@ def _interval(centre: float, low: float, high: float, sign: bool = False) -> str
     return f"{centre:{spec}} [{low:{spec}}, {high:{spec}}]"
 
 
-def headline_table(result: ComparisonResult, *, weighted: bool = True) -> pd.DataFrame:
-    """Perplexities with intervals and differences against the baseline, as formatted strings, best first."""
-    table = diagnostics.headline(result, weighted=weighted)
+def headline_table(result: ComparisonResult, table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Perplexities with intervals and differences against the baseline, as formatted strings, best first.
+
+    ``table`` is :func:`laborseq.diagnostics.headline` of ``result`` (computed when not given).
+    """
+    table = diagnostics.headline(result) if table is None else table
     out = pd.DataFrame(
         {
             "perplexity (all person-years)": [_interval(r.perplexity, r.low, r.high) for r in table.itertuples()],
@@ -176,22 +179,26 @@ def _headline_section(result: ComparisonResult) -> list[Block]:
             f" Against the best econometric baseline, **{result.baseline}** ({baseline.perplexity:.3f}), the "
             f"difference is {best.diff_vs_baseline:+.3f} [{low:+.3f}, {high:+.3f}]: {verdict}."
         )
+    table = diagnostics.headline(result)
     blocks: list[Block] = [
         Paragraph(lead),
         Heading("Headline"),
         Table(
-            headline_table(result),
+            headline_table(result, table),
             caption=f"Test perplexity with {pct}% person-bootstrap intervals"
             + (" (survey-weighted)" if result.weighted else ""),
         ),
     ]
     if result.weighted:
         blocks.append(
-            Table(headline_table(result, weighted=False), caption="The same without survey weights (unweighted)")
+            Table(
+                headline_table(result, diagnostics.headline(result, weighted=False)),
+                caption="The same without survey weights (unweighted)",
+            )
         )
     blocks.append(
         Figure(
-            perplexity_intervals(diagnostics.headline(result), result.level),
+            perplexity_intervals(table, result.level),
             "perplexity",
             caption="Test perplexity by model; bars are person-bootstrap intervals.",
         )
