@@ -65,6 +65,15 @@ def test_score_is_mean_log_likelihood_and_perplexity_its_exp(fitted, toy_split):
     assert fitted.score(test, weights=w) == pytest.approx(np.average(ll, weights=w), rel=1e-12)
 
 
+def test_representations_describe_every_person_year(fitted, toy_split):
+    test = toy_split[2]
+    reps = fitted.representations(test)
+    assert len(reps) == len(test) and reps.shape[1] > 0
+    assert list(reps.index.names) == ["person_id", "year"]
+    np.testing.assert_array_equal(reps.index.get_level_values("person_id"), test.data["person_id"].to_numpy())
+    assert np.isfinite(reps.to_numpy()).all()
+
+
 def test_save_load_round_trip_gives_identical_predictions(fitted, toy_split, tmp_path):
     test = toy_split[2]
     path = fitted.save(tmp_path / "model")

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from laborseq._io import atomic_directory, write_json_atomic
-from laborseq.panel import PERSON, CareerPanel
+from laborseq.panel import PERSON, YEAR, CareerPanel
 
 if TYPE_CHECKING:
     from laborseq.forecast.result import ForecastResult
@@ -195,6 +195,42 @@ class SequenceModel(ABC):
         """Perplexity ``exp(-score)``: the effective number of equally likely next states."""
         return float(np.exp(-self.score(panel, weights)))
 
+    # ------------------------------------------------------------------ representations
+    def representations(self, panel: CareerPanel) -> pd.DataFrame:
+        """A vector describing each person's career at every person-year, for downstream models (e.g. wages).
+
+        The row of year :math:`t` describes what the model conditions on when
+        it predicts the state of :math:`t`: the career before :math:`t` (and,
+        for models that use them, the covariates of :math:`t`). This default,
+        used by the count and logit baselines, is the history as one-hot
+        features: ``prev=<state>`` (the previous observed state; all zero in a
+        person's first year) and ``share=<state>`` (the share of the person's
+        earlier observations spent in each state, the bag of jobs). CAREER
+        overrides it with its hidden state.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per panel row, indexed by ``(person, year)``, float columns.
+        """
+        self._check_panel(panel)
+        states = panel.state_index().astype(np.int64)
+        previous = panel.lagged_states(1).astype(np.int64)
+        k = len(self.classes_)
+        prev = np.zeros((len(panel), k))
+        has_prev = previous >= 0
+        prev[np.flatnonzero(has_prev), previous[has_prev]] = 1.0
+        # earlier observations in each state: cumulative one-hot counts within person, shifted by one row
+        onehot = np.zeros((len(panel), k))
+        onehot[np.arange(len(panel)), states] = 1.0
+        persons = panel.data[PERSON].to_numpy()
+        cumulative = pd.DataFrame(onehot).groupby(persons, sort=False).cumsum().to_numpy() - onehot
+        earlier = cumulative.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore"):
+            share = np.where(earlier > 0, cumulative / np.maximum(earlier, 1), 0.0)
+        columns = [f"prev={s}" for s in self.classes_] + [f"share={s}" for s in self.classes_]
+        return pd.DataFrame(np.hstack([prev, share]), index=_person_year_index(panel), columns=columns)
+
     # ------------------------------------------------------------------ forecasting
     def forecast(
         self,
@@ -310,6 +346,11 @@ def load_model(path: str | os.PathLike[str]) -> SequenceModel:
     model.scheme_ = OccupationScheme.from_dict(config["scheme"])
     model.n_features_in_ = config["n_features_in"]
     return model
+
+
+def _person_year_index(panel: CareerPanel) -> pd.MultiIndex:
+    """``(person, year)`` of every panel row."""
+    return pd.MultiIndex.from_arrays([panel.data[PERSON].to_numpy(), panel.data[YEAR].to_numpy()], names=[PERSON, YEAR])
 
 
 def resolve_weights(panel: CareerPanel, weights: WeightsLike) -> np.ndarray | None:

@@ -10,15 +10,16 @@ panels keep their pretrained embeddings, new ones start fresh.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import Any, Self
 
 import numpy as np
+import pandas as pd
 import torch
 
 from laborseq.models.bag_of_jobs import HOLDOUT_FRACTION, holdout_rows
-from laborseq.models.base import RNGLike, SequenceModel, WeightsLike, load_model
+from laborseq.models.base import RNGLike, SequenceModel, WeightsLike, _person_year_index, load_model
 from laborseq.nn.batching import token_budget_batches
 from laborseq.nn.career_net import CareerNet, CareerNetConfig, aligned_state_dict, career_loss
 from laborseq.nn.decoding import CareerStepper
@@ -292,16 +293,37 @@ class CAREER(SequenceModel):
     def _predict_proba(self, panel: CareerPanel) -> np.ndarray:
         out = np.zeros((panel.n_targets, len(self.classes_)))
         order = np.cumsum(panel.target_mask) - 1
-        for rows, log_probs in self._batched_log_probs(self.vocabulary_.encode(panel)):
+        for rows, log_probs in self._batched(self.vocabulary_.encode(panel), lambda net, batch: net.log_probs(batch)):
             keep = rows >= 0
             keep[keep] = panel.target_mask[rows[keep]]
             out[order[rows[keep]]] = log_probs[keep].exp().double().numpy()
         return out / out.sum(axis=1, keepdims=True)
 
-    def _batched_log_probs(
-        self, data: EncodedPanel, max_tokens: int = 8_192
+    def representations(self, panel: CareerPanel) -> pd.DataFrame:
+        """CAREER's hidden state at every person-year (``d_model`` columns ``h0, h1, ...``).
+
+        The row of year :math:`t` is the final-layer representation from which
+        the network predicts the state of :math:`t`: it has read the career
+        before :math:`t` and the covariates of :math:`t`, not the state of
+        :math:`t` itself. The output head applied to it gives
+        :meth:`predict_proba`. Indexed by ``(person, year)``, one row per panel row.
+        """
+        self._check_panel(panel)
+        out = np.zeros((len(panel), self.net_.config.decoder.d_model), dtype=np.float32)
+        data = self.vocabulary_.encode(panel)
+        for rows, hidden in self._batched(data, lambda net, batch: net.hidden(batch["inputs"], batch["covariates"])):
+            keep = rows >= 0
+            out[rows[keep]] = hidden[keep].numpy()
+        columns = [f"h{i}" for i in range(out.shape[1])]
+        return pd.DataFrame(out, index=_person_year_index(panel), columns=columns)
+
+    def _batched(
+        self,
+        data: EncodedPanel,
+        output: Callable[[CareerNet, dict[str, torch.Tensor]], torch.Tensor],
+        max_tokens: int = 8_192,
     ) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
-        """Yield ``(rows, log_probs)`` of padded batches: panel rows (B, T) and log-distributions (B, T, K)."""
+        """Yield ``(rows, output(net, batch))`` of padded batches, in float32 on the CPU."""
         device = _device(self.device)
         net = self.net_.to(device).eval()
         use_bf16 = device.type == "cuda" and self.precision in ("auto", "bf16")
@@ -309,7 +331,7 @@ class CAREER(SequenceModel):
         with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
             for index in batches:
                 batch = data.collate(index, device)
-                yield batch["rows"].cpu().numpy(), net.log_probs(batch).float().cpu()
+                yield batch["rows"].cpu().numpy(), output(net, batch).float().cpu()
         self.net_ = net.cpu()
 
     def _stepper(self, history: CareerPanel, n_samples: int) -> CareerStepper:
