@@ -191,3 +191,32 @@ def test_load_by_name_matches_loader_function(nlswork: CareerPanel) -> None:
     assert datasets.LOADERS["nlswork"] is datasets.load_nlswork
     assert datasets.LOADERS["wage_panel"] is datasets.load_wage_panel
     assert nlswork.scheme == datasets.nlswork.SCHEME
+
+
+@pytest.mark.parametrize("name", ["nlswork", "wage_panel"])
+def test_wages_align_with_the_panel_row_for_row(name: str, request: pytest.FixtureRequest) -> None:
+    panel = request.getfixturevalue(name)
+    wages = datasets.load_wages(name)
+    assert len(wages) == len(panel)
+    np.testing.assert_array_equal(wages.index.get_level_values("person_id"), panel.data["person_id"].to_numpy())
+    np.testing.assert_array_equal(wages.index.get_level_values("year"), panel.data["year"].to_numpy())
+    assert wages["ln_wage"].notna().all() and wages["experience"].notna().all()
+    # wages are not covariates: the occupation models never see them
+    assert not set(wages.columns) & set(panel.covariates)
+
+
+def test_nlswork_wages_are_the_raw_values() -> None:
+    from laborseq.datasets.nlswork import _read_raw
+
+    raw = _read_raw()
+    raw = raw[raw["occ_code"].notna()]
+    wages = datasets.load_wages("nlswork")
+    assert wages["ln_wage"].mean() == pytest.approx(raw["ln_wage"].mean(), rel=1e-12)
+    assert wages["schooling"].isna().sum() == 2 and wages["tenure"].isna().sum() == 432
+    row = raw.iloc[100]
+    assert wages.loc[(int(row["idcode"]), int(row["year"]) + 1900), "ln_wage"] == pytest.approx(row["ln_wage"])
+
+
+def test_wages_of_an_unknown_panel_are_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="no bundled wages"):
+        datasets.load_wages("psid")

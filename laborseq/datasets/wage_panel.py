@@ -109,3 +109,32 @@ def load_wage_panel() -> CareerPanel:
             "lineage": Lineage("linearmodels.datasets.wage_panel", rows_read=len(raw)).to_dict(),
         },
     )
+
+
+def load_wage_panel_wages() -> pd.DataFrame:
+    """Wages and human capital of every :func:`load_wage_panel` person-year, for wage models.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per panel row, in the panel's order, indexed by
+        ``(person_id, year)``: ``ln_wage`` (log hourly wage, ``lwage``),
+        ``experience`` (years, ``exper``) and ``schooling`` (years, ``educ``).
+        They are not panel covariates, so models of the next occupation never
+        see them.
+    """
+    from linearmodels.datasets import wage_panel
+
+    raw = wage_panel.load()
+    index = pd.MultiIndex.from_arrays(
+        [raw["nr"].astype("int64").to_numpy(), raw["year"].astype("int64").to_numpy()], names=["person_id", "year"]
+    )
+    frame = pd.DataFrame(
+        {
+            "ln_wage": raw["lwage"].to_numpy(dtype=float),
+            "experience": raw["exper"].to_numpy(dtype=float),
+            "schooling": raw["educ"].to_numpy(dtype=float),
+        },
+        index=index,
+    )
+    return frame.sort_index()
