@@ -26,7 +26,6 @@ import argparse
 import time
 import warnings
 
-import pandas as pd
 from linearmodels.panel import compare as compare_panel_models
 
 from laborseq.datasets import load, load_wages
@@ -51,8 +50,7 @@ def study(name: str, n_components: int) -> None:
         print(scores.table.round(4).to_string())
         print(scores.differences.to_string())
         if label == "career":
-            train_rows = pd.MultiIndex.from_frame(train.data[["person_id", "year"]])
-            pca = RepresentationPCA(n_components).fit(reps.loc[train_rows])
+            pca = RepresentationPCA(n_components).fit(reps.loc[train.person_year_index()])
             y, x = wage_design(train, wages, pca.transform(reps))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

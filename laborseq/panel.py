@@ -342,6 +342,12 @@ class CareerPanel:
         """Number of target person-years."""
         return int(self._target.sum())
 
+    def person_year_index(self) -> pd.MultiIndex:
+        """``(person, year)`` of every row, in row order (the index of per-row results such as representations)."""
+        return pd.MultiIndex.from_arrays(
+            [self._data[PERSON].to_numpy(), self._data[YEAR].to_numpy()], names=[PERSON, YEAR]
+        )
+
     @property
     def years(self) -> np.ndarray:
         """Distinct calendar years, sorted."""

@@ -96,7 +96,7 @@ def wage_design(
         regressor are left out, and a ``ValueError`` names how many when the
         panel has rows that ``wages`` lacks.
     """
-    index = pd.MultiIndex.from_arrays([panel.data[PERSON].to_numpy(), panel.data[YEAR].to_numpy()])
+    index = panel.person_year_index()
     missing = index.difference(wages.index)
     if len(missing):
         raise ValueError(f"wages lack {len(missing)} of the panel's person-years, e.g. {list(missing[:3])}")
@@ -121,8 +121,7 @@ def wage_design(
     y = pd.Series(w["ln_wage"].to_numpy(), index=index, name="ln_wage")
     keep = y.notna().to_numpy() & x.notna().all(axis=1).to_numpy()
     x = x.loc[:, (x[keep] != 0).any(axis=0)]  # a dummy absent from these rows cannot be estimated
-    names = [PERSON, YEAR]
-    return y[keep].rename_axis(names), x[keep].rename_axis(names)
+    return y[keep], x[keep]
 
 
 def fit_wage_model(y: pd.Series, x: pd.DataFrame, kind: str = "pooled") -> Any:
@@ -194,7 +193,7 @@ def heldout_wage_scores(
     from a model fitted on ``train`` only, so that test persons never shaped
     them). Intervals resample test persons; differences are paired.
     """
-    pca = RepresentationPCA(n_components).fit(representations.loc[_rows(train)])
+    pca = RepresentationPCA(n_components).fit(representations.loc[train.person_year_index()])
     components = pca.transform(representations)
     gen = np.random.default_rng(rng)
     rows, predictions, observed = [], {}, None
@@ -254,7 +253,3 @@ def heldout_wage_scores(
         pd.DataFrame(diffs).set_index("estimator"),
         float(pca.explained_variance_ratio_.sum()),
     )
-
-
-def _rows(panel: CareerPanel) -> pd.MultiIndex:
-    return pd.MultiIndex.from_arrays([panel.data[PERSON].to_numpy(), panel.data[YEAR].to_numpy()])

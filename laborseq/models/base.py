@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from laborseq._io import atomic_directory, write_json_atomic
-from laborseq.panel import PERSON, YEAR, CareerPanel
+from laborseq.panel import PERSON, CareerPanel
 
 if TYPE_CHECKING:
     from laborseq.forecast.result import ForecastResult
@@ -229,7 +229,7 @@ class SequenceModel(ABC):
         with np.errstate(invalid="ignore"):
             share = np.where(earlier > 0, cumulative / np.maximum(earlier, 1), 0.0)
         columns = [f"prev={s}" for s in self.classes_] + [f"share={s}" for s in self.classes_]
-        return pd.DataFrame(np.hstack([prev, share]), index=_person_year_index(panel), columns=columns)
+        return pd.DataFrame(np.hstack([prev, share]), index=panel.person_year_index(), columns=columns)
 
     # ------------------------------------------------------------------ forecasting
     def forecast(
@@ -346,11 +346,6 @@ def load_model(path: str | os.PathLike[str]) -> SequenceModel:
     model.scheme_ = OccupationScheme.from_dict(config["scheme"])
     model.n_features_in_ = config["n_features_in"]
     return model
-
-
-def _person_year_index(panel: CareerPanel) -> pd.MultiIndex:
-    """``(person, year)`` of every panel row."""
-    return pd.MultiIndex.from_arrays([panel.data[PERSON].to_numpy(), panel.data[YEAR].to_numpy()], names=[PERSON, YEAR])
 
 
 def resolve_weights(panel: CareerPanel, weights: WeightsLike) -> np.ndarray | None:

@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 
 from laborseq.models.bag_of_jobs import HOLDOUT_FRACTION, holdout_rows
-from laborseq.models.base import RNGLike, SequenceModel, WeightsLike, _person_year_index, load_model
+from laborseq.models.base import RNGLike, SequenceModel, WeightsLike, load_model
 from laborseq.nn.batching import token_budget_batches
 from laborseq.nn.career_net import CareerNet, CareerNetConfig, aligned_state_dict, career_loss
 from laborseq.nn.decoding import CareerStepper
@@ -315,7 +315,7 @@ class CAREER(SequenceModel):
             keep = rows >= 0
             out[rows[keep]] = hidden[keep].numpy()
         columns = [f"h{i}" for i in range(out.shape[1])]
-        return pd.DataFrame(out, index=_person_year_index(panel), columns=columns)
+        return pd.DataFrame(out, index=panel.person_year_index(), columns=columns)
 
     def _batched(
         self,
