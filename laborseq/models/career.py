@@ -10,6 +10,9 @@ panels keep their pretrained embeddings, new ones start fresh.
 
 from __future__ import annotations
 
+import functools
+import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import Any, Self
@@ -24,9 +27,11 @@ from laborseq.nn.batching import token_budget_batches
 from laborseq.nn.career_net import CareerNet, CareerNetConfig, aligned_state_dict, career_loss
 from laborseq.nn.decoding import CareerStepper
 from laborseq.nn.encoding import CareerVocabulary, EncodedPanel
+from laborseq.nn.rationale import greedy_rationale
 from laborseq.nn.train import TrainConfig, TrainResult, train
 from laborseq.nn.transformer import DecoderConfig
-from laborseq.panel import PERSON, CareerPanel
+from laborseq.panel import PERSON, YEAR, CareerPanel
+from laborseq.rationales import Rationale, target_rows
 
 FORECAST_CACHE_BYTES = 2e9
 FORECAST_CACHE_YEARS = 16
@@ -98,6 +103,10 @@ class CAREER(SequenceModel):
     checkpoint_dir : str, optional
         Where training writes resumable checkpoints (``last/``, ``best/``); a run
         killed mid-way resumes from ``last/`` when fitted again with the same directory.
+    word_dropout : float, default 0.0
+        Probability that a training batch sees a random subset of earlier
+        positions only (the reference's word-dropout mixture, 0.5 for
+        rationalization; see :meth:`finetune_word_dropout`).
     progress : bool, default False
         Show a progress bar with the loss and tokens per second.
 
@@ -150,6 +159,7 @@ class CAREER(SequenceModel):
         precision: str = "auto",
         pretrained: str | None = None,
         checkpoint_dir: str | None = None,
+        word_dropout: float = 0.0,
         progress: bool = False,
     ) -> None:
         self.n_layers = n_layers
@@ -177,6 +187,7 @@ class CAREER(SequenceModel):
         self.precision = precision
         self.pretrained = pretrained
         self.checkpoint_dir = checkpoint_dir
+        self.word_dropout = word_dropout
         self.progress = progress
 
     @classmethod
@@ -190,6 +201,8 @@ class CAREER(SequenceModel):
         DecoderConfig(**self._decoder_params())  # validates the shape
         if self.precision not in ("auto", "bf16", "fp32"):
             raise ValueError(f"precision must be 'auto', 'bf16' or 'fp32', got {self.precision!r}")
+        if not 0.0 <= self.word_dropout <= 1.0:
+            raise ValueError(f"word_dropout must be in [0, 1], got {self.word_dropout}")
 
     def _decoder_params(self) -> dict[str, Any]:
         names = ("n_layers", "d_model", "n_heads", "d_ff", "dropout", "attn_dropout")
@@ -259,7 +272,7 @@ class CAREER(SequenceModel):
         )
         result = train(
             net,
-            career_loss,
+            functools.partial(career_loss, word_dropout=self.word_dropout),
             vocab.encode(train_panel, train_weights),
             config,
             valid_data=None if valid is None else vocab.encode(valid),
@@ -269,6 +282,48 @@ class CAREER(SequenceModel):
         self.net_ = net.cpu().eval()
         self.vocabulary_ = vocab
         self.training_ = _training_summary(result, config, finetune, alignment)
+
+    def finetune_word_dropout(
+        self,
+        panel: CareerPanel,
+        *,
+        mixture: float = 0.5,
+        valid: CareerPanel | None = None,
+        weights: WeightsLike = None,
+        rng: RNGLike = None,
+        max_steps: int | None = None,
+        patience: int | None = None,
+    ) -> CAREER:
+        """A copy of this fitted model, fine-tuned further with word dropout, for :meth:`rationalize`.
+
+        As in the reference, the fitted model is trained on ``panel`` again with
+        the fine-tuning schedule (``finetune_lr``, ``finetune_warmup_steps``, and
+        ``max_steps`` updates, by default ``finetune_max_steps``; the reference
+        runs 5,000) while, with probability ``mixture`` per batch, each position
+        sees only a random subset of the earlier positions. The weights with the
+        lowest validation loss (whole careers) are kept; ``patience`` stops
+        early (default: no early stopping, as the reference). The copy predicts
+        from incomplete careers, so the probabilities along a rationale mean
+        what they say. This model is left as it is.
+
+        Returns
+        -------
+        CAREER
+            The fine-tuned copy (its ``word_dropout`` is ``mixture``).
+        """
+        self._check_fitted()
+        params = {
+            **self.get_params(),
+            "word_dropout": mixture,
+            "patience": patience,
+            "pretrained": None,
+            "checkpoint_dir": None,
+        }
+        if max_steps is not None:
+            params["finetune_max_steps"] = max_steps
+        model = type(self)(**params)
+        model._pretrained_state = (self._net_arrays(), self.vocabulary_)
+        return model.fit(panel, valid=valid, weights=weights, rng=rng)
 
     def _base_weights(self) -> tuple[dict[str, np.ndarray], CareerVocabulary] | None:
         """Weights and vocabulary to start from: :meth:`pretrain` in memory, or ``pretrained``."""
@@ -316,6 +371,69 @@ class CAREER(SequenceModel):
             out[rows[keep]] = hidden[keep].numpy()
         columns = [f"h{i}" for i in range(out.shape[1])]
         return pd.DataFrame(out, index=panel.person_year_index(), columns=columns)
+
+    # ------------------------------------------------------------------ rationales
+    def rationalize(self, panel: CareerPanel, person: Any, year: int, *, top: int = 2) -> Rationale:
+        """The smallest greedy set of earlier jobs that makes the observed job of ``year`` a top-``top`` prediction.
+
+        Starting from the most recent job, the earlier job (or the start of
+        the career) that raises the probability of the observed job most is
+        added, one at a time, until the observed job is among the ``top`` most
+        likely (the reference stops at the top two) or the whole career is in
+        (:func:`~laborseq.nn.rationale.greedy_rationale`). The covariates of the
+        predicted year and static covariates always count; an earlier job
+        brings the covariates of the year after it, as in the reference.
+
+        The model should be fine-tuned with word dropout
+        (:meth:`finetune_word_dropout`): a model trained on whole careers only
+        has never predicted from a subset, so its probabilities along the way
+        mean little (a warning says so).
+
+        Returns
+        -------
+        Rationale
+            With :meth:`~laborseq.rationales.Rationale.to_text` and
+            :meth:`~laborseq.rationales.Rationale.plot`.
+        """
+        return self.rationalize_many(panel, pd.DataFrame({PERSON: [person], YEAR: [year]}), top=top)[0]
+
+    def rationalize_many(self, panel: CareerPanel, targets: pd.DataFrame, *, top: int = 2) -> list[Rationale]:
+        """:meth:`rationalize` for every ``(person_id, year)`` row of ``targets``, encoding the panel once."""
+        self._check_panel(panel)
+        if not self.word_dropout:
+            warnings.warn(
+                "this CAREER model was not trained with word dropout; rationales need a model that has learnt "
+                "to predict from incomplete careers (use finetune_word_dropout first)",
+                stacklevel=2,
+            )
+        rows = target_rows(panel, targets)
+        data = self.vocabulary_.encode(panel)
+        owner = np.searchsorted(data.offsets, rows, side="right") - 1
+        device = _device(self.device)
+        net = self.net_.to(device).eval()
+        years, states = panel.data[YEAR].to_numpy(), np.asarray(panel.states)[panel.state_index()]
+        titles = {s: self.scheme_.title(s) for s in self.classes_}
+        out = []
+        try:
+            for person, year, row, i in zip(targets[PERSON], targets[YEAR], rows, owner, strict=True):
+                started = time.perf_counter()
+                search = greedy_rationale(net, data.collate(np.array([i]), device), row - data.offsets[i], top=top)
+                seconds = time.perf_counter() - started
+                earlier = pd.DataFrame({"year": years[data.offsets[i] : row], "state": states[data.offsets[i] : row]})
+                out.append(
+                    Rationale.from_search(
+                        search,
+                        person=person,
+                        year=year,
+                        earlier=earlier,
+                        states=self.classes_,
+                        titles=titles,
+                        seconds=seconds,
+                    )
+                )
+        finally:
+            self.net_ = net.cpu()
+        return out
 
     def _batched(
         self,

@@ -26,7 +26,7 @@ from torch import nn
 
 from laborseq.nn.encoding import CareerVocabulary
 from laborseq.nn.heads import two_stage_log_probs
-from laborseq.nn.transformer import Decoder, DecoderConfig, sinusoidal_positions
+from laborseq.nn.transformer import Decoder, DecoderConfig, key_subset_mask, sinusoidal_positions
 
 
 @dataclass(frozen=True)
@@ -109,13 +109,23 @@ class CareerNet(nn.Module):
             x = x + embedding(covariates[..., i])
         return x
 
-    def hidden(self, inputs: torch.Tensor, covariates: torch.Tensor) -> torch.Tensor:
-        """Final-layer representation of every position, shape ``(B, T, d)``."""
-        return self.decoder(self.drop(self.embed(inputs, covariates)))
+    def hidden(
+        self,
+        inputs: torch.Tensor,
+        covariates: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        positions: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Final-layer representation of every position, shape ``(B, T, d)``.
 
-    def forward(self, inputs: torch.Tensor, covariates: torch.Tensor) -> torch.Tensor:
+        ``mask`` (:func:`~laborseq.nn.transformer.key_subset_mask`) replaces the
+        causal attention mask; ``positions`` the default ``0..T-1`` positions.
+        """
+        return self.decoder(self.drop(self.embed(inputs, covariates, positions)), mask)
+
+    def forward(self, inputs: torch.Tensor, covariates: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """Output logits, shape ``(B, T, K + 1)`` (two-stage) or ``(B, T, K)``."""
-        return self.head(self.hidden(inputs, covariates))
+        return self.head(self.hidden(inputs, covariates, mask))
 
     def output_log_probs(self, logits: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
         """Log-distribution over the ``K`` states from output ``logits`` (float32) and the previous states ``prev``."""
@@ -129,20 +139,44 @@ class CareerNet(nn.Module):
         return self.output_log_probs(self(batch["inputs"], batch["covariates"]), batch["prev"])
 
 
-def career_loss(net: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+def career_loss(
+    net: nn.Module, batch: dict[str, torch.Tensor], word_dropout: float = 0.0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Weighted negative log-likelihood of a batch: ``(sum of w * nll, sum of w)``.
 
     Padding and context rows have weight 0. ``net`` may be wrapped in
     :class:`~torch.nn.parallel.DistributedDataParallel`; its forward is what is
     called, so gradients synchronise.
+
+    With ``word_dropout`` (the reference's ``--word-dropout-mixture``), each
+    training batch is, with that probability, computed with a random subset of
+    its positions as attention keys (:func:`word_dropout_keys`): every position
+    then predicts from the kept earlier positions and its own input only. The
+    model so learns to predict from incomplete careers, which rationalization
+    needs. Evaluation (``net.eval()``) always sees the whole career.
     """
     core = net.module if hasattr(net, "module") else net
-    log_probs = core.output_log_probs(net(batch["inputs"], batch["covariates"]), batch["prev"])
+    mask = None
+    if word_dropout and net.training and float(torch.rand(())) < word_dropout:
+        mask = key_subset_mask(word_dropout_keys(batch["inputs"].shape[1], batch["inputs"].device))
+    log_probs = core.output_log_probs(net(batch["inputs"], batch["covariates"], mask), batch["prev"])
     targets = batch["targets"]
     nll = -log_probs.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
     weight = batch["weight"]
     nll = torch.where(weight > 0, nll, torch.zeros_like(nll))  # padding: no -inf * 0
     return (nll * weight).sum(), weight.sum()
+
+
+def word_dropout_keys(length: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """A random subset of ``length`` positions, shape ``(1, length)``: its size uniform on ``0..length``.
+
+    The same subset serves every sequence of the batch, as in the reference
+    (drawn from torch's global generator, which training seeds).
+    """
+    size = int(torch.randint(0, length + 1, ()))
+    keep = torch.zeros(length, dtype=torch.bool)
+    keep[torch.randperm(length)[:size]] = True
+    return keep[None].to(device)
 
 
 def aligned_state_dict(

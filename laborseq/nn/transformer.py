@@ -49,6 +49,9 @@ class CausalSelfAttention(nn.Module):
 
     Right-padded batches need no key-padding mask: a padded key always comes
     after every real query of its sequence, so the causal mask already hides it.
+    An explicit boolean ``mask`` (``True``: the query may attend to the key)
+    replaces the causal mask; :func:`key_subset_mask` builds the masks of word
+    dropout and rationalization.
     """
 
     def __init__(self, config: DecoderConfig) -> None:
@@ -58,13 +61,13 @@ class CausalSelfAttention(nn.Module):
         self.out = nn.Linear(config.d_model, config.d_model)
         self.attn_dropout = config.attn_dropout
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         batch, length, width = x.shape
         q, k, v = self.qkv(x).split(width, dim=-1)
         shape = (batch, length, self.n_heads, width // self.n_heads)
         q, k, v = (t.view(shape).transpose(1, 2) for t in (q, k, v))
         dropout = self.attn_dropout if self.training else 0.0
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, is_causal=True)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout, is_causal=mask is None)
         return self.out(y.transpose(1, 2).reshape(batch, length, width))
 
 
@@ -91,8 +94,8 @@ class Block(nn.Module):
         self.ffn = FeedForward(config)
         self.drop = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.drop(self.attn(self.ln_attn(x)))
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        x = x + self.drop(self.attn(self.ln_attn(x), mask))
         return x + self.drop(self.ffn(self.ln_ffn(x)))
 
 
@@ -108,10 +111,35 @@ class Decoder(nn.Module):
                 nn.init.xavier_uniform_(module.weight)
                 nn.init.zeros_(module.bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Run the blocks; ``mask`` (see :func:`key_subset_mask`) replaces the causal mask in every layer."""
         for block in self.blocks:
-            x = block(x)
+            x = block(x, mask)
         return self.ln_final(x)
+
+
+def key_subset_mask(keep: torch.Tensor) -> torch.Tensor:
+    """Attention mask in which every query sees the kept earlier positions and itself.
+
+    Parameters
+    ----------
+    keep : torch.Tensor
+        Boolean, shape ``(B, T)``: the positions every query may attend to
+        (besides itself), per sequence.
+
+    Returns
+    -------
+    torch.Tensor
+        Boolean, shape ``(B, 1, T, T)``: ``True`` where query ``q`` may attend
+        to key ``k``, that is ``k <= q`` and (``k`` is kept or ``k == q``).
+        Masking the same keys in every layer is the same as running the
+        network on the kept positions alone with their original positions,
+        which is how word dropout trains and how rationales are scored.
+    """
+    length = keep.shape[-1]
+    causal = torch.ones(length, length, dtype=torch.bool, device=keep.device).tril()
+    diagonal = torch.eye(length, dtype=torch.bool, device=keep.device)
+    return (causal & (keep[:, None, :] | diagonal))[:, None]
 
 
 def sinusoidal_positions(length: int, width: int, *, device: torch.device | None = None) -> torch.Tensor:
