@@ -10,13 +10,17 @@ the two-stage head, the multinomial logit with the paper's hand-built features
 with and without the two-stage head, bag-of-jobs and CAREER with the ``small``
 preset, trained from scratch), seed 0, a 70/10/20 person split, 1,000
 bootstrap draws, and a forecast section from the latest year followed by five
-panel years (1,000 simulated careers per person). It writes
+panel years (1,000 simulated careers per person), the wage section and the
+rationale section. It writes
 ``reports/<panel>/`` and prints the wall time of each run and the machine.
 
 Runtime and machine: on 2026-11-22, on a 2-core AMD EPYC CPU (torch 2.13.0
-CPU, 2 threads, no GPU), nlswork took 420 s (CAREER's 1,000 forecasts per
-person are 233 s of it; an earlier run took 374 s) and wage_panel 78 s. Each report's "Environment"
-section records the machine and every model's fit time.
+CPU, 2 threads, no GPU), nlswork took 468 s and wage_panel 143 s, with the
+wage section (CAREER's hidden state, one-hot histories and the previous
+occupation in the Mincer equation) and the rationale section (1,000
+word-dropout fine-tuning updates, 100 rationales); runs before those sections
+existed took 374-420 s and 78 s. Each report's "Environment" section records
+the machine and every model's fit time.
 """
 
 from __future__ import annotations

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from laborseq.panel import CareerPanel
 
 if TYPE_CHECKING:
     from laborseq.models import CAREER, SequenceModel
+    from laborseq.wages import WageStudy
 
 
 def load_data(spec: str) -> CareerPanel:
@@ -41,8 +43,10 @@ def _fractions(text: str) -> tuple[float, ...]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of all sub-commands."""
+    from laborseq.datasets import WAGE_LOADERS
     from laborseq.models import MODEL_NAMES
     from laborseq.models.career import PRESETS as CAREER_PRESETS
+    from laborseq.rationale_study import FINETUNE_STEPS
 
     parser = argparse.ArgumentParser(prog="laborseq", description="Careers as sequences of occupations.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -50,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_ = sub.add_parser(
         "compare",
         help="fit models, compare held-out perplexity and forecasts in a report",
-        description="Without arguments: every model on nlswork, with a forecast section (about 5 minutes on 2 cores).",
+        description=(
+            "Without arguments: every model on nlswork, with forecast, wage and rationale sections "
+            "(about 8 minutes on 2 cores)."
+        ),
     )
     cmp_.add_argument("--data", default="nlswork", help="bundled panel (nlswork, wage_panel) or PANEL.parquet")
     cmp_.add_argument(
@@ -80,6 +87,20 @@ def build_parser() -> argparse.ArgumentParser:
         "these is compared, all compared models are forecast)",
     )
     forecast.add_argument("--forecast-samples", type=int, default=1_000, help="simulated careers per person")
+    downstream = cmp_.add_argument_group("wage and rationale sections")
+    downstream.add_argument(
+        "--wages",
+        choices=("auto", "none"),
+        default="auto",
+        help="auto: the wage section when the bundled panel has wages (nlswork, wage_panel)",
+    )
+    downstream.add_argument(
+        "--rationales",
+        type=int,
+        default=100,
+        metavar="N",
+        help="rationalize N held-out CAREER predictions (0: no section; needs career among the models)",
+    )
     cmp_.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_career_options(cmp_, CAREER_PRESETS)
 
@@ -102,6 +123,57 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--out", default=None, help="output directory (default: forecast-<data>-<cutoff>)")
     fc.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_career_options(fc, CAREER_PRESETS)
+
+    rat = sub.add_parser(
+        "rationalize",
+        help="explain CAREER's held-out predictions by the few past jobs that drive them",
+        description=(
+            "Fit CAREER on the training persons (or load --model), fine-tune a copy with word dropout, and "
+            "rationalize random held-out predictions greedily; writes a report with example rationales."
+        ),
+    )
+    rat.add_argument("--data", default="nlswork", help="bundled panel (nlswork, wage_panel) or PANEL.parquet")
+    rat.add_argument("--model", default=None, metavar="DIR", help="a saved CAREER model fitted on this split")
+    rat.add_argument("--n", type=int, default=100, help="held-out predictions to rationalize")
+    rat.add_argument("--mixture", type=float, default=0.5, help="word-dropout probability per batch")
+    rat.add_argument(
+        "--finetune-steps",
+        type=int,
+        default=None,
+        help=f"word-dropout fine-tuning updates (default {FINETUNE_STEPS:,}, or --career-max-steps when given)",
+    )
+    rat.add_argument("--top", type=int, default=2, help="stop once the observed job ranks within this many")
+    rat.add_argument(
+        "--explain",
+        action="append",
+        default=[],
+        metavar="PERSON:YEAR",
+        help="also rationalize this person-year (repeatable)",
+    )
+    rat.add_argument("--seed", type=int, default=0, help="seed of the split, the fits and the sample")
+    rat.add_argument("--fractions", type=_fractions, default=(0.7, 0.1, 0.2), help="train,valid,test shares")
+    rat.add_argument("--sample-persons", type=int, default=None, help="use a random subset of persons (quick runs)")
+    rat.add_argument("--out", default=None, help="output directory (default: rationales-<data>)")
+    rat.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_career_options(rat, CAREER_PRESETS)
+
+    wag = sub.add_parser(
+        "wages",
+        help="do career representations improve held-out wage predictions? (Mincer equations, linearmodels)",
+        description=(
+            "Fit CAREER and a Markov chain on the training persons, add their career representations to the "
+            "Mincer equation, and compare held-out RMSE and R-squared with and without them."
+        ),
+    )
+    wag.add_argument("--data", default="nlswork", choices=sorted(WAGE_LOADERS), help="bundled panel with wages")
+    wag.add_argument("--components", type=int, default=10, help="principal components of each representation")
+    wag.add_argument("--n-boot", type=int, default=1000, help="person-bootstrap draws for intervals")
+    wag.add_argument("--seed", type=int, default=0, help="seed of the split, the fits and the bootstrap")
+    wag.add_argument("--fractions", type=_fractions, default=(0.7, 0.1, 0.2), help="train,valid,test shares")
+    wag.add_argument("--sample-persons", type=int, default=None, help="use a random subset of persons (quick runs)")
+    wag.add_argument("--out", default=None, help="output directory (default: wages-<data>)")
+    wag.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_career_options(wag, CAREER_PRESETS)
 
     harm = sub.add_parser("harmonize", help="read a survey export or resume spells into an occ1990dd panel")
     harm.add_argument("source", choices=sorted(READERS), help="kind of input")
@@ -171,7 +243,7 @@ def run_forecast(args: argparse.Namespace, argv: Sequence[str]) -> int:
     except ValueError as err:
         raise SystemExit(f"laborseq forecast: {err}") from None
     out = Path(args.out or f"forecast-{panel.name or 'panel'}-{args.cutoff}")
-    command = "laborseq " + " ".join(shlex.quote(a) for a in argv)
+    command = _command(argv)
     paths = write_forecast_report(comparison, panel, out, command=command)
     print(comparison.by_horizon().round(4).to_string())
     seconds = time.perf_counter() - started
@@ -183,14 +255,13 @@ def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``laborseq compare``: split, fit, score, forecast when asked, write the report."""
     from tqdm.auto import tqdm
 
+    from laborseq.datasets import WAGE_LOADERS
     from laborseq.evaluate import compare
     from laborseq.report import write_comparison_report
 
     models = _models(args)
-    if len(args.fractions) != 3:
-        raise SystemExit("laborseq: --fractions needs three shares: train,valid,test")
     started = time.perf_counter()
-    steps = tqdm(total=5, desc="compare", disable=args.quiet, unit="step")
+    steps = tqdm(total=6, desc="compare", disable=args.quiet, unit="step")
     steps.set_postfix_str("load data")
     panel = load_data(args.data)
     if args.sample_persons:
@@ -198,7 +269,7 @@ def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     cutoff = _forecast_cutoff(args.forecast_cutoff, panel)
     steps.update()
     steps.set_postfix_str("split")
-    train, valid, test = panel.split_persons(args.fractions, rng=args.seed)
+    train, valid, test = _split(panel, args.fractions, args.seed)
     weights = "weight" if panel.has_weight and not args.unweighted else None
     steps.update()
     steps.set_postfix_str("fit and score")
@@ -221,12 +292,29 @@ def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
             progress=not args.quiet,
         )
     steps.update()
+    steps.set_postfix_str("wages and rationales")
+    wages = rationales = None
+    if args.wages == "auto" and args.data in WAGE_LOADERS:
+        wages = _wage_study(args, models, panel, train, test)
+    if args.rationales and "career" in models:
+        from laborseq.rationale_study import rationale_study
+
+        rationales = rationale_study(
+            models["career"],
+            train,
+            test,
+            valid=valid,
+            n=args.rationales,
+            rng=args.seed,
+            max_steps=_finetune_steps(args),
+        )
+    steps.update()
     steps.set_postfix_str("write report")
     out = Path(args.out or f"compare-{panel.name or 'panel'}")
     split = {"method": "by person", "fractions": list(args.fractions), "seed": args.seed}
     if args.sample_persons:
         split["sample_persons"] = args.sample_persons
-    command = "laborseq " + " ".join(shlex.quote(a) for a in argv)
+    command = _command(argv)
     paths = write_comparison_report(
         result,
         panel,
@@ -235,6 +323,8 @@ def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         split=split,
         command=command,
         forecast=forecast,
+        wages=wages,
+        rationales=rationales,
     )
     steps.update()
     steps.close()
@@ -252,6 +342,141 @@ def _forecast_models(args: argparse.Namespace, compared: list[str]) -> dict[str,
     wanted = compared if args.forecast_models == "all" else [n.strip() for n in args.forecast_models.split(",")]
     names = [n for n in compared if n in wanted] or compared
     return _models(argparse.Namespace(**{**vars(args), "models": ",".join(names)}))
+
+
+def _wage_study(
+    args: argparse.Namespace,
+    models: dict[str, SequenceModel],
+    panel: CareerPanel,
+    train: CareerPanel,
+    test: CareerPanel,
+) -> WageStudy:
+    """The wage study of ``compare`` / ``wages``: CAREER's representations (when fitted) and one-hot histories.
+
+    The representations cover ``panel`` (which holds ``train`` and ``test``); the models are fitted on ``train``.
+    """
+    from laborseq.datasets import load_wages
+    from laborseq.models import Markov
+    from laborseq.wages import previous_occupation, wage_study
+
+    onehot = Markov(order=1).fit(train).representations(panel)
+    representations = {"one-hot history": onehot, "previous occupation": previous_occupation(onehot)}
+    if "career" in models:
+        representations = {"CAREER": models["career"].representations(panel), **representations}
+    components = getattr(args, "components", 10)
+    return wage_study(
+        train, test, load_wages(args.data), representations, n_components=components, n_boot=args.n_boot, rng=args.seed
+    )
+
+
+def run_wages(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``laborseq wages``: fit CAREER on the training persons, run the wage study, write its report."""
+    from laborseq.report.wages import write_wage_report
+
+    started = time.perf_counter()
+    panel, (train, valid, test) = _load_and_split(args)
+    career = _career_model(args).fit(train, valid=valid, rng=args.seed)
+    study = _wage_study(args, {"career": career}, panel, train, test)
+    out = Path(args.out or f"wages-{args.data}")
+    command = _command(argv)
+    paths = write_wage_report(study, out, title=f"Wages and career representations on {args.data}", command=command)
+    print(study.table.round(4).to_string())
+    print(study.differences.round(4).to_string())
+    print(f"\nwrote {paths['html']} and {paths['results']} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def run_rationalize(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``laborseq rationalize``: fit (or load) CAREER, fine-tune with word dropout, rationalize, write the report."""
+    from laborseq.models import CAREER, load_model
+    from laborseq.rationale_study import rationale_study
+    from laborseq.rationales import target_rows
+    from laborseq.report.rationales import write_rationale_report
+
+    started = time.perf_counter()
+    panel, (train, valid, test) = _load_and_split(args)
+    explain = _person_years(args.explain, panel)
+    try:
+        target_rows(panel, explain)
+    except ValueError as err:
+        raise SystemExit(f"laborseq rationalize: --explain: {err}") from None
+    if args.model:
+        model = load_model(args.model)
+        if not isinstance(model, CAREER):
+            raise SystemExit(f"laborseq rationalize: --model {args.model} holds a {type(model).__name__}, not CAREER")
+    else:
+        model = _career_model(args).fit(train, valid=valid, rng=args.seed)
+    try:
+        study = rationale_study(
+            model,
+            train,
+            test,
+            valid=valid,
+            n=args.n,
+            mixture=args.mixture,
+            top=args.top,
+            rng=args.seed,
+            max_steps=_finetune_steps(args),
+        )
+        extra = study.model.rationalize_many(panel, explain, top=args.top)
+    except ValueError as err:
+        raise SystemExit(f"laborseq rationalize: {err}") from None
+    out = Path(args.out or f"rationales-{panel.name or 'panel'}")
+    command = _command(argv)
+    title = f"Rationales of CAREER's predictions on {panel.name or 'a career panel'}"
+    paths = write_rationale_report(study, out, title=title, command=command, extra=extra)
+    print(study.summary.round(4).to_string())
+    for rationale in extra:
+        print("\n" + rationale.to_text())
+    print(f"\nwrote {paths['html']} and {paths['results']} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _finetune_steps(args: argparse.Namespace) -> int:
+    """Word-dropout fine-tuning updates: ``--finetune-steps``, else ``--career-max-steps``, else the default."""
+    from laborseq.rationale_study import FINETUNE_STEPS
+
+    given = getattr(args, "finetune_steps", None)
+    return given or args.career_max_steps or FINETUNE_STEPS
+
+
+def _command(argv: Sequence[str]) -> str:
+    """The command line as typed, for the record in reports."""
+    return "laborseq " + " ".join(shlex.quote(a) for a in argv)
+
+
+def _load_and_split(args: argparse.Namespace) -> tuple[CareerPanel, tuple[CareerPanel, ...]]:
+    """``--data`` (a random subset of ``--sample-persons`` persons when given) and its train/valid/test split."""
+    panel = load_data(args.data)
+    if args.sample_persons:
+        panel = panel.sample_persons(args.sample_persons, rng=args.seed)
+    return panel, _split(panel, args.fractions, args.seed)
+
+
+def _split(panel: CareerPanel, fractions: tuple[float, ...], seed: int) -> tuple[CareerPanel, ...]:
+    if len(fractions) != 3:
+        raise SystemExit("laborseq: --fractions needs three shares: train,valid,test")
+    return panel.split_persons(fractions, rng=seed)
+
+
+def _person_years(specs: Sequence[str], panel: CareerPanel) -> pd.DataFrame:
+    """``PERSON:YEAR`` strings as a ``(person_id, year)`` table, person ids typed as in ``panel``."""
+    from laborseq.panel import PERSON, YEAR
+
+    rows = []
+    for spec in specs:
+        person, sep, year = spec.rpartition(":")
+        if not sep or not year.strip().isdigit():
+            raise SystemExit(f"laborseq: --explain wants PERSON:YEAR, got {spec!r}")
+        rows.append((person, int(year)))
+    frame = pd.DataFrame(rows, columns=[PERSON, YEAR])
+    try:
+        frame[PERSON] = frame[PERSON].astype(panel.data[PERSON].dtype)
+    except (TypeError, ValueError):
+        raise SystemExit(
+            f"laborseq: --explain person ids must look like the panel's ({panel.data[PERSON].dtype})"
+        ) from None
+    return frame
 
 
 AUTO_FORECAST_YEARS = 5
@@ -349,6 +574,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_compare(args, argv)
     if args.command == "forecast":
         return run_forecast(args, argv)
+    if args.command == "wages":
+        return run_wages(args, argv)
+    if args.command == "rationalize":
+        return run_rationalize(args, argv)
     if args.command == "harmonize":
         return run_harmonize(args)
     if args.command == "describe":

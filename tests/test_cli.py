@@ -62,7 +62,8 @@ def test_compare_writes_the_report(tmp_path, capsys):
     headings = re.findall(r"^#+ (.+)$", markdown, flags=re.MULTILINE)
     for section in ("Headline", "Data", "Split", "Where the models differ", "By career position", "By calendar year",
                     "Staying or moving", "Top-k accuracy", "Calibration", "Transitions between groups",
-                    "Forecasts from 1980", "Models", "Method", "Environment"):  # fmt: skip
+                    "Forecasts from 1980", "Wages with and without career representations", "Held-out log wages",
+                    "Models", "Method", "Environment"):  # fmt: skip
         assert section in headings, section
     # every figure is saved as PNG and SVG, linked from the Markdown and inlined once in the HTML
     pngs = sorted(p.stem for p in (out / "figures").glob("*.png"))
@@ -72,6 +73,11 @@ def test_compare_writes_the_report(tmp_path, capsys):
     assert {"perplexity", "calibration", "transitions", "perplexity_by_career_position", "fan_markov1"} <= set(pngs)
     assert (out / "figures" / "perplexity.png").stat().st_size > 1000
     assert "markov1" in capsys.readouterr().out
+    # the wage section (nlswork has wages; no CAREER among these models, so the one-hot histories)
+    wages = results["wages"]
+    assert {row["representation"] for row in wages["differences"]} == {"one-hot history", "previous occupation"}
+    assert (out / "linearmodels" / "compare.txt").exists()
+    assert "rationales" not in results
 
 
 def test_compare_on_a_weighted_panel_reports_both(tmp_path):
@@ -142,6 +148,12 @@ def test_compare_with_career_pretrained_on_a_resume_panel(tmp_path, capsys):
     assert career["params"]["d_model"] == 64  # the small preset
     assert career["params"]["max_steps"] == career["params"]["finetune_max_steps"] == 3
     assert "pretraining CAREER" in capsys.readouterr().out
+    # the rationale section, its word-dropout fine-tuning capped by --career-max-steps
+    rationales = results["rationales"]
+    assert rationales["mixture"] == 0.5 and len(rationales["rationales"]) == 100
+    assert rationales["finetune"]["steps"] == 3
+    assert "wages" not in results  # a parquet panel has no bundled wages
+    assert "Rationales of CAREER's predictions" in (out / "report.md").read_text()
     with pytest.raises(SystemExit, match="not both"):
         main([*argv, "--career-pretrained", str(tmp_path)])
 
@@ -176,3 +188,43 @@ def test_the_forecast_section_keeps_the_compared_models_it_names():
     assert list(_forecast_models(args, ["marginal"])) == ["marginal"]  # none named: every compared model
     args = build_parser().parse_args(["compare", "--forecast-models", "all"])
     assert list(_forecast_models(args, ["marginal", "markov1"])) == ["marginal", "markov1"]
+
+
+def test_rationalize_writes_the_report_and_explains_what_is_asked(tmp_path, capsys):
+    from laborseq.datasets import load
+
+    panel = load("nlswork").sample_persons(300, rng=0)
+    second = panel.data.groupby("person_id").nth(1).iloc[0]
+    out = tmp_path / "rationales"
+    argv = ["rationalize", "--data", "nlswork", "--sample-persons", "300", "--n", "12", "--career-max-steps", "20"]
+    explain = f"{second.person_id}:{second.year}"
+    assert main([*argv, "--explain", explain, "--out", str(out), "--quiet"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert len(results["rationales"]) == 12 and results["mixture"] == 0.5
+    assert results["explained"][0]["person"] == second.person_id and results["explained"][0]["year"] == second.year
+    assert {"all"} <= {row["group"] for row in results["summary"]}
+    markdown = (out / "report.md").read_text()
+    assert "Example rationales" in markdown and "figures/rationale_sizes.png" in markdown
+    assert f"Person {second.person_id}, {second.year}" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="PERSON:YEAR"):
+        main([*argv, "--explain", "nonsense", "--out", str(tmp_path / "x"), "--quiet"])
+    with pytest.raises(SystemExit, match="first observed year"):
+        first = panel.data.iloc[0]
+        main([*argv, "--explain", f"{first.person_id}:{first.year}", "--out", str(tmp_path / "y"), "--quiet"])
+
+
+def test_wages_writes_the_report_with_linearmodels_summaries(tmp_path, capsys):
+    out = tmp_path / "wages"
+    argv = ["wages", "--data", "wage_panel", "--career-max-steps", "5", "--n-boot", "50", "--components", "4"]
+    assert main([*argv, "--out", str(out), "--quiet"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    representations = {row["representation"] for row in results["differences"]}
+    assert representations == {"CAREER", "one-hot history", "previous occupation"}
+    assert results["n_boot"] == 50 and results["command"].startswith("laborseq wages")
+    summaries = sorted(p.name for p in (out / "linearmodels").glob("*.txt"))
+    assert "compare.txt" in summaries and len(summaries) == 7  # 2 specifications x 3 estimators + compare
+    assert "PanelOLS" in (out / "linearmodels" / "compare.txt").read_text()
+    assert "Held-out log wages" in (out / "report.md").read_text()
+    assert "Mincer" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["wages", "--data", "nosuchpanel", "--out", str(tmp_path / "x")])

@@ -32,6 +32,8 @@ from laborseq.report.figures import (
 
 if TYPE_CHECKING:
     from laborseq.forecast.compare import ForecastComparison
+    from laborseq.rationale_study import RationaleStudy
+    from laborseq.wages import WageStudy
 
 ORDERED_BREAKDOWNS = ("career position", "calendar year", "birth cohort")
 """Breakdowns whose groups have an order (drawn as lines)."""
@@ -77,6 +79,8 @@ def results_dict(
     split: Mapping[str, Any],
     command: str | None = None,
     forecast: ForecastComparison | None = None,
+    wages: WageStudy | None = None,
+    rationales: RationaleStudy | None = None,
 ) -> dict[str, Any]:
     """The content of ``results.json``.
 
@@ -86,9 +90,9 @@ def results_dict(
     and the baseline, targets, parameters, fit seconds, ...), ``best``,
     ``baseline``, ``bootstrap``, ``weighted``, ``unweighted`` (the headline
     without weights, for weighted comparisons), ``diagnostics`` (perplexity by
-    breakdown, stay/move, top-k, calibration, transition rates), ``forecast``
-    (when given), ``panel`` (:meth:`CareerPanel.describe`), ``lineage``,
-    ``environment`` and ``command``.
+    breakdown, stay/move, top-k, calibration, transition rates), ``forecast``,
+    ``wages`` and ``rationales`` (when given), ``panel``
+    (:meth:`CareerPanel.describe`), ``lineage``, ``environment`` and ``command``.
     """
     summary = result.to_dict()
     parts = {
@@ -112,6 +116,10 @@ def results_dict(
         out["unweighted"] = _records(diagnostics.headline(result, weighted=False).reset_index())
     if forecast is not None:
         out["forecast"] = forecast.to_dict()
+    if wages is not None:
+        out["wages"] = wages.to_dict()
+    if rationales is not None:
+        out["rationales"] = rationales.to_dict()
     return out
 
 
@@ -144,6 +152,8 @@ def comparison_report(
     split: Mapping[str, Any],
     command: str | None = None,
     forecast: ForecastComparison | None = None,
+    wages: WageStudy | None = None,
+    rationales: RationaleStudy | None = None,
 ) -> Report:
     """Build the comparison report (see :func:`write_comparison_report`)."""
     report = Report(f"Model comparison on {panel.name or 'a career panel'}")
@@ -155,6 +165,14 @@ def comparison_report(
         from laborseq.report.forecast import forecast_blocks
 
         report.add(Heading(f"Forecasts from {forecast.cutoff}"), *forecast_blocks(forecast, panel, level=3))
+    if wages is not None:
+        from laborseq.report.wages import wage_blocks
+
+        report.add(*wage_blocks(wages, level=2))
+    if rationales is not None:
+        from laborseq.report.rationales import rationale_blocks
+
+        report.add(Heading("Rationales of CAREER's predictions"), *rationale_blocks(rationales, level=3))
     report.add(*_models_section(result))
     report.add(*_method_section(result, command))
     return report
@@ -457,6 +475,8 @@ def write_comparison_report(
     split: Mapping[str, Any],
     command: str | None = None,
     forecast: ForecastComparison | None = None,
+    wages: WageStudy | None = None,
+    rationales: RationaleStudy | None = None,
 ) -> dict[str, Path]:
     """Write ``report.md``, ``report.html`` (self-contained), ``figures/`` and ``results.json``.
 
@@ -476,13 +496,21 @@ def write_comparison_report(
         The command line that produced the report.
     forecast : ForecastComparison, optional
         Adds the forecast section (and ``forecasts/<model>/`` with the simulated paths).
+    wages : WageStudy, optional
+        Adds the wage section (and ``linearmodels/`` with the in-sample fits' summaries).
+    rationales : RationaleStudy, optional
+        Adds the section on rationales of CAREER's predictions.
     """
     out = Path(out_dir)
-    paths = comparison_report(result, panel, splits, split, command, forecast).write(out)
+    paths = comparison_report(result, panel, splits, split, command, forecast, wages, rationales).write(out)
+    if wages is not None:
+        from laborseq.report.wages import write_fit_summaries
+
+        paths["linearmodels"] = write_fit_summaries(wages, out / "linearmodels")
     if forecast is not None:
         for name, forecast_result in forecast.results.items():
             forecast_result.save(out / "forecasts" / name)
         paths["forecasts"] = out / "forecasts"
-    results = results_dict(result, panel, splits, split, command, forecast)
+    results = results_dict(result, panel, splits, split, command, forecast, wages, rationales)
     paths["results"] = write_json_atomic(out / "results.json", results)
     return paths

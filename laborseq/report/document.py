@@ -38,6 +38,7 @@ caption { caption-side: top; text-align: left; font-weight: 600; padding-bottom:
 figure { margin: 1rem 0; } figure img { max-width: 100%; }
 figcaption { font-size: .9rem; color: #444; }
 pre { background: #f5f5f5; padding: .6rem; white-space: pre-wrap; overflow-wrap: anywhere; font-size: .85rem; }
+pre.nowrap { white-space: pre; overflow-x: auto; font-size: .75rem; }
 code { background: #f2f2f2; padding: 0 .2rem; }
 """
 
@@ -76,9 +77,14 @@ class Figure:
 
 @dataclass(frozen=True)
 class Preformatted:
-    """Monospaced text (commands, environment listings)."""
+    """Monospaced text (commands, environment listings).
+
+    ``wrap=False`` keeps lines whole (text tables such as linearmodels'
+    summaries) and scrolls them sideways in HTML instead of wrapping them.
+    """
 
     text: str
+    wrap: bool = True
 
 
 Block = Heading | Paragraph | Table | Figure | Preformatted
@@ -134,7 +140,8 @@ class Report:
                 caption = f"<figcaption>{html.escape(block.caption)}</figcaption>" if block.caption else ""
                 body.append(f'<figure><img alt="{alt}" src="data:image/png;base64,{data}">{caption}</figure>')
             elif isinstance(block, Preformatted):
-                body.append(f"<pre>{html.escape(block.text)}</pre>")
+                attributes = "" if block.wrap else ' class="nowrap"'
+                body.append(f"<pre{attributes}>{html.escape(block.text)}</pre>")
         return (
             '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{html.escape(self.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
