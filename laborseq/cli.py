@@ -65,11 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="all",
         help=f"'all' or comma-separated model names from: {', '.join(MODEL_NAMES)}",
     )
-    cmp_.add_argument("--seed", type=int, default=0, help="seed of the person split and the bootstrap")
+    _add_split_options(cmp_)
     cmp_.add_argument("--out", default=None, help="output directory (default: compare-<data>)")
-    cmp_.add_argument("--fractions", type=_fractions, default=(0.7, 0.1, 0.2), help="train,valid,test shares")
     cmp_.add_argument("--n-boot", type=int, default=1000, help="person-bootstrap draws for intervals")
-    cmp_.add_argument("--sample-persons", type=int, default=None, help="use a random subset of persons (quick runs)")
     cmp_.add_argument(
         "--unweighted", action="store_true", help="ignore the panel's survey weights (used by default when present)"
     )
@@ -150,9 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PERSON:YEAR",
         help="also rationalize this person-year (repeatable)",
     )
-    rat.add_argument("--seed", type=int, default=0, help="seed of the split, the fits and the sample")
-    rat.add_argument("--fractions", type=_fractions, default=(0.7, 0.1, 0.2), help="train,valid,test shares")
-    rat.add_argument("--sample-persons", type=int, default=None, help="use a random subset of persons (quick runs)")
+    _add_split_options(rat)
     rat.add_argument("--out", default=None, help="output directory (default: rationales-<data>)")
     rat.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_career_options(rat, CAREER_PRESETS)
@@ -168,9 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     wag.add_argument("--data", default="nlswork", choices=sorted(WAGE_LOADERS), help="bundled panel with wages")
     wag.add_argument("--components", type=int, default=10, help="principal components of each representation")
     wag.add_argument("--n-boot", type=int, default=1000, help="person-bootstrap draws for intervals")
-    wag.add_argument("--seed", type=int, default=0, help="seed of the split, the fits and the bootstrap")
-    wag.add_argument("--fractions", type=_fractions, default=(0.7, 0.1, 0.2), help="train,valid,test shares")
-    wag.add_argument("--sample-persons", type=int, default=None, help="use a random subset of persons (quick runs)")
+    _add_split_options(wag)
     wag.add_argument("--out", default=None, help="output directory (default: wages-<data>)")
     wag.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_career_options(wag, CAREER_PRESETS)
@@ -192,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     desc = sub.add_parser("describe", help="summarise a panel")
     desc.add_argument("--data", default="nlswork", help="bundled panel or PANEL.parquet")
     return parser
+
+
+def _add_split_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=0, help="seed of the person split, the fits and the bootstrap")
+    parser.add_argument("--fractions", type=_fractions, default=(0.7, 0.1, 0.2), help="train,valid,test shares")
+    parser.add_argument("--sample-persons", type=int, default=None, help="use a random subset of persons (quick runs)")
 
 
 def _add_career_options(parser: argparse.ArgumentParser, presets: Sequence[str]) -> None:
@@ -261,15 +261,10 @@ def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     models = _models(args)
     started = time.perf_counter()
-    steps = tqdm(total=6, desc="compare", disable=args.quiet, unit="step")
-    steps.set_postfix_str("load data")
-    panel = load_data(args.data)
-    if args.sample_persons:
-        panel = panel.sample_persons(args.sample_persons, rng=args.seed)
+    steps = tqdm(total=5, desc="compare", disable=args.quiet, unit="step")
+    steps.set_postfix_str("load and split")
+    panel, (train, valid, test) = _load_and_split(args)
     cutoff = _forecast_cutoff(args.forecast_cutoff, panel)
-    steps.update()
-    steps.set_postfix_str("split")
-    train, valid, test = _split(panel, args.fractions, args.seed)
     weights = "weight" if panel.has_weight and not args.unweighted else None
     steps.update()
     steps.set_postfix_str("fit and score")
