@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from laborseq._io import json_records
 from laborseq.models import CAREER
 from laborseq.panel import CareerPanel
 from laborseq.rationales import Rationale, rationale_targets, summarize_rationales
@@ -73,8 +74,8 @@ class RationaleStudy:
             "perplexity": self.perplexity,
             "finetune": self.finetune,
             "seconds": self.seconds,
-            "summary": _records(self.summary),
-            "plain_summary": _records(self.plain_summary),
+            "summary": json_records(self.summary),
+            "plain_summary": json_records(self.plain_summary),
             "rationales": [r.to_dict() for r in self.rationales],
         }
 
@@ -141,7 +142,3 @@ def rationale_study(
         seed=rng,
         model=tuned,
     )
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{"group": str(k), **{c: float(v) for c, v in row.items()}} for k, row in frame.iterrows()]

@@ -24,6 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from laborseq._io import json_scalar
 from laborseq.nn.rationale import RationaleSearch, rank_of
 from laborseq.panel import PERSON, YEAR, CareerPanel
 
@@ -171,7 +172,7 @@ class Rationale:
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable form."""
         return {
-            "person": _plain(self.person),
+            "person": json_scalar(self.person),
             "year": int(self.year),
             "observed": self.observed,
             "move": self.is_move,
@@ -182,7 +183,7 @@ class Rationale:
             "p_full": self.p_full,
             "rank_full": self.rank_full,
             "seconds": self.seconds,
-            "steps": [{k: _plain(v) for k, v in row.items()} for row in self.steps.to_dict("records")],
+            "steps": [{k: json_scalar(v) for k, v in row.items()} for row in self.steps.to_dict("records")],
         }
 
     def plot(self, ax: plt.Axes | None = None) -> matplotlib.figure.Figure:
@@ -285,12 +286,4 @@ def summarize_rationales(rationales: Sequence[Rationale]) -> pd.DataFrame:
         for name, g in groups.items()
         if len(g)
     }
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    return value
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("group")

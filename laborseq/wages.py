@@ -32,7 +32,6 @@ where the differences come from.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from laborseq._io import json_records, json_scalar
 from laborseq.bootstrap import bootstrap_ratios, percentile_interval
 from laborseq.panel import PERSON, YEAR, CareerPanel
 
@@ -333,18 +333,18 @@ class WageStudy:
             "n_boot": self.n_boot,
             "level": self.level,
             "seed": self.seed,
-            "heldout": _records(self.table),
-            "differences": _records(self.differences),
-            "subgroups": _records(self.subgroups),
-            "components": _records(self.components),
+            "heldout": json_records(self.table),
+            "differences": json_records(self.differences),
+            "subgroups": json_records(self.subgroups),
+            "components": json_records(self.components),
             "in_sample": [
                 {
                     "specification": spec,
                     "estimator": kind,
                     "nobs": int(result.nobs),
-                    "rsquared": _plain(result.rsquared),
-                    "params": {str(k): _plain(v) for k, v in result.params.items()},
-                    "std_errors": {str(k): _plain(v) for k, v in result.std_errors.items()},
+                    "rsquared": json_scalar(result.rsquared),
+                    "params": {str(k): json_scalar(v) for k, v in result.params.items()},
+                    "std_errors": {str(k): json_scalar(v) for k, v in result.std_errors.items()},
                 }
                 for (spec, kind), result in self.fits.items()
             ],
@@ -662,17 +662,3 @@ def _subgroup_table(
                 }
             )
     return pd.DataFrame(rows).set_index(["representation", "subgroup"])
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-ready scalar: numpy scalars become Python ones, NaN becomes ``None``."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A frame's rows, index included, as JSON-ready dicts."""
-    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.reset_index().to_dict("records")]
