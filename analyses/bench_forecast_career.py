@@ -33,7 +33,7 @@ import torch
 from laborseq.models import CAREER
 from laborseq.nn.encoding import EncodedPanel
 from laborseq.panel import CareerPanel
-from laborseq.sources import SyntheticCareers
+from laborseq.synthetic import SyntheticCareers
 
 
 def per_person_loop(model: CAREER, history: CareerPanel, n_years: int, n_samples: int, seed: int = 0) -> float:

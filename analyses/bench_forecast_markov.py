@@ -11,7 +11,7 @@ the wall time of
   sampled histories plus the target year, ``predict_proba``, the mean, and one
   draw per path), timed on ``--loop-persons`` persons and scaled up to all
   persons, and the ratio,
-* the generic engine (:class:`~laborseq.forecast.stepper.PanelStepper`, which
+* the generic engine (:class:`~laborseq.models.stepper.PanelStepper`, which
   reruns ``predict_proba`` on the histories) on ``--loop-persons`` persons,
   scaled up,
 * the exact method (``method="exact"``: propagated marginals, no sampling),
@@ -33,8 +33,8 @@ import pandas as pd
 import laborseq.forecast.result  # noqa: F401 - imported before timing
 from laborseq import CareerPanel, OccupationScheme
 from laborseq.forecast.simulate import sample_states
-from laborseq.forecast.stepper import PanelStepper
 from laborseq.models import Markov
+from laborseq.models.stepper import PanelStepper
 
 ORIGIN = 1995
 

@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from laborseq.occ1990dd import taxonomy_file
+from laborseq.occupations.occ1990dd import taxonomy_file
 
 ROUNDS: list[tuple[str, str, int]] = [
     ("R0046400", "occ1970", 1979),

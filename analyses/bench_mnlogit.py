@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from laborseq import CareerPanel
-from laborseq.occ1990dd import occ1990dd
+from laborseq.occupations.occ1990dd import occ1990dd
 
 
 def synthetic_panel(n_persons: int, n_obs: int = 9, seed: int = 0) -> CareerPanel:

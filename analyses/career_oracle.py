@@ -27,10 +27,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from laborseq.evaluate import ComparisonResult, compare
-from laborseq.models import MNLogit, SequenceModel, make_model
+from laborseq.evaluation.compare import ComparisonResult, compare
+from laborseq.models import MNLogit, SequenceModel, TrueProcessModel, make_model
 from laborseq.panel import PERSON
-from laborseq.sources import SyntheticCareers
+from laborseq.synthetic import SyntheticCareers
 
 
 def oracle_ratios(result: ComparisonResult, oracle: str, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
@@ -73,7 +73,7 @@ def main() -> None:
         started = time.perf_counter()
         panel = process.sample(n, population="survey", rng=1)
         train, valid, test = panel.split_persons((0.7, 0.1, 0.2), rng=0)
-        models = {"oracle": process.as_model("survey")}
+        models = {"oracle": TrueProcessModel.from_process(process, population="survey")}
         models.update({name: baseline(name, args.mnlogit_iter) for name in args.models.split(",")})
         result = compare(models, train, test, valid=valid, rng=0, n_boot=args.n_boot, progress=True)
         ratios = oracle_ratios(result, "oracle", n_boot=args.n_boot)

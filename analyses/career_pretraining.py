@@ -57,13 +57,14 @@ import torch
 from career_oracle import baseline, oracle_ratios
 
 from laborseq import CareerPanel
-from laborseq._io import write_json_atomic
-from laborseq.evaluate import ComparisonResult, compare, environment
-from laborseq.models import CAREER, SequenceModel
+from laborseq._util.environment import environment
+from laborseq._util.io import write_json_atomic
+from laborseq.evaluation.compare import ComparisonResult, compare
+from laborseq.models import CAREER, SequenceModel, TrueProcessModel
 from laborseq.models.career import PRESETS
 from laborseq.report.document import Figure, Heading, Paragraph, Preformatted, Report, Table
-from laborseq.sources import SyntheticCareers
-from laborseq.sources.synthetic import EDUCATION_LEVELS, GENDERS, RACES, REGIONS, Population
+from laborseq.synthetic import SyntheticCareers
+from laborseq.synthetic.careers import EDUCATION_LEVELS, GENDERS, RACES, REGIONS, Population
 
 SHAPES = ("n_layers", "d_model", "n_heads", "d_ff")
 REPO = Path(__file__).resolve().parent.parent
@@ -127,7 +128,7 @@ def stage(timings: dict[str, float], name: str) -> Iterator[None]:
 
 
 def machine() -> dict[str, Any]:
-    """What :func:`laborseq.evaluate.environment` leaves out about the CPU: model, cores, threads, load.
+    """What :func:`laborseq.evaluation.compare.environment` leaves out about the CPU: model, cores, threads, load.
 
     Returns
     -------
@@ -309,7 +310,7 @@ def fit_references(
     train, valid = panels.survey_train, panels.survey_valid
     models: dict[str, SequenceModel] = {}
     with stage(timings, f"fit {ORACLE}"):
-        models[ORACLE] = process.as_model("survey").fit(train)
+        models[ORACLE] = TrueProcessModel.from_process(process, population="survey").fit(train)
     with stage(timings, "fit career_survey_only"):
         models["career_survey_only"] = CAREER.preset("small", **shape).fit(train, valid=valid, rng=0)
     for name in BASELINES:

@@ -28,8 +28,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from laborseq._util.environment import environment
 from laborseq.cli import main
-from laborseq.evaluate import environment
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

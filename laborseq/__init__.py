@@ -1,8 +1,7 @@
 """laborseq: careers as sequences of occupations, from surveys to foundation models."""
 
+from laborseq._version import __version__
+from laborseq.occupations.scheme import STATUS_TOKENS, OccupationScheme
 from laborseq.panel import CareerPanel, PanelValidationError
-from laborseq.taxonomy import STATUS_TOKENS, OccupationScheme
-
-__version__ = "0.1.0"
 
 __all__ = ["STATUS_TOKENS", "CareerPanel", "OccupationScheme", "PanelValidationError", "__version__"]

@@ -17,7 +17,7 @@ from laborseq.panel import CareerPanel
 
 if TYPE_CHECKING:
     from laborseq.models import CAREER, SequenceModel
-    from laborseq.wages import WageStudy
+    from laborseq.studies.wages import WageStudy
 
 
 def load_data(spec: str) -> CareerPanel:
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     from laborseq.datasets import WAGE_LOADERS
     from laborseq.models import MODEL_NAMES
     from laborseq.models.career import PRESETS as CAREER_PRESETS
-    from laborseq.rationale_study import FINETUNE_STEPS
+    from laborseq.studies.rationale_study import FINETUNE_STEPS
 
     parser = argparse.ArgumentParser(prog="laborseq", description="Careers as sequences of occupations.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -256,7 +256,7 @@ def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from tqdm.auto import tqdm
 
     from laborseq.datasets import WAGE_LOADERS
-    from laborseq.evaluate import compare
+    from laborseq.evaluation.compare import compare
     from laborseq.report import write_comparison_report
 
     models = _models(args)
@@ -292,7 +292,7 @@ def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if args.wages == "auto" and args.data in WAGE_LOADERS:
         wages = _wage_study(args, models, panel, train, test)
     if args.rationales and "career" in models:
-        from laborseq.rationale_study import rationale_study
+        from laborseq.studies.rationale_study import rationale_study
 
         rationales = rationale_study(
             models["career"],
@@ -352,7 +352,7 @@ def _wage_study(
     """
     from laborseq.datasets import load_wages
     from laborseq.models import Markov
-    from laborseq.wages import previous_occupation, wage_study
+    from laborseq.studies.wages import previous_occupation, wage_study
 
     onehot = Markov(order=1).fit(train).representations(panel)
     representations = {"one-hot history": onehot, "previous occupation": previous_occupation(onehot)}
@@ -384,9 +384,9 @@ def run_wages(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def run_rationalize(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``laborseq rationalize``: fit (or load) CAREER, fine-tune with word dropout, rationalize, write the report."""
     from laborseq.models import CAREER, load_model
-    from laborseq.rationale_study import rationale_study
-    from laborseq.rationales import target_rows
     from laborseq.report.rationales import write_rationale_report
+    from laborseq.studies.rationale_study import rationale_study
+    from laborseq.studies.rationales import target_rows
 
     started = time.perf_counter()
     panel, (train, valid, test) = _load_and_split(args)
@@ -429,7 +429,7 @@ def run_rationalize(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def _finetune_steps(args: argparse.Namespace) -> int:
     """Word-dropout fine-tuning updates: ``--finetune-steps``, else ``--career-max-steps``, else the default."""
-    from laborseq.rationale_study import FINETUNE_STEPS
+    from laborseq.studies.rationale_study import FINETUNE_STEPS
 
     given = getattr(args, "finetune_steps", None)
     return given or args.career_max_steps or FINETUNE_STEPS
@@ -530,7 +530,7 @@ def run_harmonize(args: argparse.Namespace) -> int:
     """``laborseq harmonize``: read, harmonise, write the panel and its lineage."""
     import importlib
 
-    from laborseq._io import write_text_atomic
+    from laborseq._util.io import write_text_atomic
 
     module, function = READERS[args.source]
     reader = getattr(importlib.import_module(module), function)

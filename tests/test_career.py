@@ -12,8 +12,8 @@ from conftest import TINY_CAREER, make_panel
 
 from laborseq import CareerPanel, OccupationScheme
 from laborseq.models import CAREER, Marginal, Markov, load_model
-from laborseq.models import career as career_module
 from laborseq.models.career import PRESETS
+from laborseq.models.career import model as career_module
 
 TINY = {**TINY_CAREER, "warmup_steps": 10}
 

@@ -10,7 +10,7 @@ from conftest import TINY_CAREER, make_panel
 
 from laborseq import CareerPanel
 from laborseq.models import CAREER
-from laborseq.nn.decoding import CareerStepper
+from laborseq.models.career.stepper import CareerStepper
 
 
 @pytest.fixture(scope="module")

@@ -134,7 +134,7 @@ def test_describe(capsys):
 
 
 def test_compare_with_career_pretrained_on_a_resume_panel(tmp_path, capsys):
-    from laborseq.sources import SyntheticCareers
+    from laborseq.synthetic import SyntheticCareers
 
     process = SyntheticCareers(seed=0, n_occupations=20)
     resumes = process.write_parquet(tmp_path / "resumes.parquet", 150, population="resume", rng=1)

@@ -1,4 +1,4 @@
-"""Tests for laborseq.crosswalk and laborseq.occ1990dd: the shipped tables, their transformations and apply().
+"""Tests for laborseq.occupations.crosswalk and .occ1990dd: the shipped tables, their transformations and apply().
 
 Expected values are computed here from the CSV files in ``laborseq/resources/taxonomy`` (read with the csv
 module, not through the package) and from the facts in its PROVENANCE.md.
@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from laborseq import STATUS_TOKENS, CareerPanel
-from laborseq.crosswalk import (
+from laborseq.occupations.crosswalk import (
     FRAMES,
     MAPPED,
     MISSING_CODE,
@@ -26,7 +26,7 @@ from laborseq.crosswalk import (
     UnmappedCodeError,
     crosswalk,
 )
-from laborseq.occ1990dd import VARIANTS, occ1990dd
+from laborseq.occupations.occ1990dd import VARIANTS, occ1990dd
 
 TAXONOMY = resources.files("laborseq") / "resources" / "taxonomy"
 

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from conftest import make_panel
 
-from laborseq import OccupationScheme, diagnostics
-from laborseq.evaluate import compare
+from laborseq import OccupationScheme
+from laborseq.evaluation import breakdowns as diagnostics
+from laborseq.evaluation.compare import compare
 from laborseq.models import Marginal, Markov
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from laborseq.evaluate import compare
+from laborseq.evaluation.compare import compare
 from laborseq.models import Marginal, Markov
 
 

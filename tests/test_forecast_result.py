@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from laborseq import CareerPanel, OccupationScheme
-from laborseq.forecast.metrics import binary_perplexity, roc_auc
+from laborseq.evaluation.metrics import binary_perplexity, roc_auc
 from laborseq.forecast.result import ForecastResult, ForecastScore
 
 STATES = ("11", "22", "33", "unemployed", "out_of_labor_force")

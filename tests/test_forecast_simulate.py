@@ -13,8 +13,8 @@ from conftest import make_panel
 from laborseq import CareerPanel, OccupationScheme
 from laborseq.forecast.covariates import future_covariates
 from laborseq.forecast.simulate import forecast_years, sample_indexed, sample_states
-from laborseq.forecast.stepper import LastStatesStepper, PanelStepper
 from laborseq.models import Marginal, Markov, MNLogit, SequenceModel
+from laborseq.models.stepper import LastStatesStepper, PanelStepper
 
 ORIGIN = 1996
 MARKOV_VARIANTS = {

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from laborseq.crosswalk import MAPPED, UnmappedCodeError, crosswalk
-from laborseq.lineage import Lineage
-from laborseq.occ1990dd import occ1990dd
+from laborseq.occupations.crosswalk import MAPPED, UnmappedCodeError, crosswalk
+from laborseq.occupations.occ1990dd import occ1990dd
+from laborseq.panel.lineage import Lineage
 from laborseq.sources.harmonize import CANDIDATE_COLUMNS, SpecialCode, harmonize
 
 

@@ -1,4 +1,4 @@
-"""Tests for laborseq.lineage.Lineage: counting drops and recodes, checks, and serialisation."""
+"""Tests for laborseq.panel.lineage.Lineage: counting drops and recodes, checks, and serialisation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from laborseq.lineage import Lineage, LineageError, LineageStep
+from laborseq.panel.lineage import Lineage, LineageError, LineageStep
 
 
 def make_lineage() -> Lineage:

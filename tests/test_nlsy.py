@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from laborseq.crosswalk import UnmappedCodeError, crosswalk
-from laborseq.occ1990dd import taxonomy_file
+from laborseq.occupations.crosswalk import UnmappedCodeError, crosswalk
+from laborseq.occupations.occ1990dd import taxonomy_file
 from laborseq.sources.nlsy import (
     NLSYFormatError,
     frame_from_title,

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from laborseq.occupations.scheme import OccupationScheme
 from laborseq.panel import CareerPanel, PanelValidationError
-from laborseq.taxonomy import OccupationScheme
 
 # ---------------------------------------------------------------------- fixtures
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import laborseq
-from laborseq.crosswalk import UnmappedCodeError
+from laborseq.occupations.crosswalk import UnmappedCodeError
 from laborseq.sources.psid import (
     OCCUPATION_VARIABLES,
     WAVE_IDS,

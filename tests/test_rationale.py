@@ -18,7 +18,7 @@ from laborseq.nn import career_net
 from laborseq.nn.career_net import CareerNet, CareerNetConfig, career_loss, word_dropout_keys
 from laborseq.nn.rationale import greedy_rationale, rank_of
 from laborseq.nn.transformer import DecoderConfig, key_subset_mask
-from laborseq.rationales import START, Rationale, rationale_targets, summarize_rationales
+from laborseq.studies.rationales import START, Rationale, rationale_targets, summarize_rationales
 
 CODES = tuple(f"{i}{i}" for i in range(1, 9))
 

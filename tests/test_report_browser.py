@@ -36,7 +36,7 @@ def browser() -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def report_dir(tmp_path_factory) -> Path:
     from laborseq.datasets import load_nlswork
-    from laborseq.evaluate import compare
+    from laborseq.evaluation.compare import compare
     from laborseq.models import make_model
     from laborseq.report import write_comparison_report
 

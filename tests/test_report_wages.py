@@ -13,7 +13,7 @@ from conftest import make_panel
 from laborseq.models import Markov
 from laborseq.report.document import Figure, Heading, Paragraph, Preformatted, Table
 from laborseq.report.wages import heldout_table, subgroup_table, wage_blocks, write_wage_report
-from laborseq.wages import CHANGED, MINCER, previous_occupation, wage_study
+from laborseq.studies.wages import CHANGED, MINCER, previous_occupation, wage_study
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from laborseq.crosswalk import UnmappedCodeError, crosswalk
-from laborseq.occ1990dd import occ1990dd
+from laborseq.occupations.crosswalk import UnmappedCodeError, crosswalk
+from laborseq.occupations.occ1990dd import occ1990dd
 from laborseq.sources.resumes import LINEAGE_UNIT, ResumeFormatError, read_resumes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "resumes"

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 from laborseq import CareerPanel, PanelValidationError
-from laborseq.datasets._common import EDUCATION_LEVELS
-from laborseq.evaluate import compare
+from laborseq.evaluation.compare import compare
 from laborseq.models import Markov, load_model
 from laborseq.models.oracle import TrueProcessModel
-from laborseq.occ1990dd import occ1990dd
-from laborseq.sources.synthetic import RACES, REGIONS, SyntheticCareers
+from laborseq.occupations.occ1990dd import occ1990dd
+from laborseq.panel.education import EDUCATION_LEVELS
+from laborseq.synthetic.careers import RACES, REGIONS, SyntheticCareers
 
 
 @pytest.fixture(scope="module")
@@ -469,7 +469,7 @@ def test_true_process_model(small: SyntheticCareers, tmp_path) -> None:
     loaded = load_model(model.save(tmp_path / "oracle"))
     assert isinstance(loaded, TrueProcessModel)
     np.testing.assert_array_equal(loaded.log_likelihood(test), model.log_likelihood(test))
-    result = compare({"oracle": small.as_model(), "markov": Markov()}, train, test, n_boot=20)
+    result = compare({"oracle": TrueProcessModel.from_process(small), "markov": Markov()}, train, test, n_boot=20)
     assert result.scores["oracle"].perplexity == pytest.approx(small.oracle_perplexity(test))
 
 

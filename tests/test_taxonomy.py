@@ -1,4 +1,4 @@
-"""Tests for laborseq.taxonomy.OccupationScheme."""
+"""Tests for laborseq.occupations.scheme.OccupationScheme."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from laborseq.taxonomy import STATUS_TOKENS, OccupationScheme
+from laborseq.occupations.scheme import STATUS_TOKENS, OccupationScheme
 
 
 def make_scheme() -> OccupationScheme:

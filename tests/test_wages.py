@@ -18,7 +18,7 @@ from conftest import make_panel
 from linearmodels.panel.utility import AbsorbingEffectWarning
 
 from laborseq.models import Markov
-from laborseq.wages import (
+from laborseq.studies.wages import (
     CHANGED,
     FIRST_YEAR,
     KINDS,

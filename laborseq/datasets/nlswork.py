@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from laborseq.datasets._common import education_from_years
-from laborseq.lineage import Lineage
+from laborseq.occupations.scheme import OccupationScheme
 from laborseq.panel import CareerPanel
-from laborseq.taxonomy import OccupationScheme
+from laborseq.panel.education import education_from_years
+from laborseq.panel.lineage import Lineage
 
 DESCR = """\
 NLS Young Women, 1968-1988 (``nlswork``)

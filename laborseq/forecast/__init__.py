@@ -5,16 +5,16 @@ the distribution of states in later calendar years, by Monte Carlo simulation of
 career paths (or exactly, for models whose marginals can be computed in closed
 form). :class:`~laborseq.forecast.result.ForecastResult` holds what a forecast
 produces (the mean predicted distribution p̄ of every person and year, and the
-sampled paths); :mod:`laborseq.forecast.metrics` scores it against what was later
+sampled paths); :mod:`laborseq.evaluation.metrics` scores it against what was later
 observed, as in the CAREER forecasting evaluation (perplexity of p̄ and binary
 events with ROC AUC); :mod:`laborseq.forecast.plots` draws fan charts of
 projected shares.
 """
 
+from laborseq.evaluation.metrics import roc_auc
 from laborseq.forecast.compare import ForecastComparison, forecast_compare, forecast_years
-from laborseq.forecast.metrics import roc_auc
 from laborseq.forecast.result import ForecastResult, ForecastScore
-from laborseq.forecast.stepper import PanelStepper, Stepper
+from laborseq.models.stepper import PanelStepper, Stepper
 
 __all__ = [
     "ForecastComparison",

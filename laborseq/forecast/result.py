@@ -26,10 +26,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from laborseq._io import atomic_directory, write_json_atomic
-from laborseq.forecast.metrics import EVENT_METRICS, NOT_EMPLOYED_TOKENS, event_summary, perplexity
+from laborseq._util.io import atomic_directory, write_json_atomic
+from laborseq._util.json import to_jsonable
+from laborseq._version import __version__
+from laborseq.evaluation.metrics import EVENT_METRICS, NOT_EMPLOYED_TOKENS, event_summary, perplexity
+from laborseq.occupations.scheme import OccupationScheme
 from laborseq.panel import OCC, PERSON, YEAR, CareerPanel
-from laborseq.taxonomy import OccupationScheme
 
 if TYPE_CHECKING:
     import matplotlib.axes
@@ -93,8 +95,8 @@ class ForecastScore:
             "events": list(self.events),
             "n_rows_ignored": self.n_rows_ignored,
             "n_persons_incomplete": self.n_persons_incomplete,
-            "overall": {k: _scalar(v) for k, v in self.overall.items()},
-            "by_horizon": [{k: _scalar(v) for k, v in row.items()} for row in self.by_horizon.to_dict("records")],
+            "overall": to_jsonable(self.overall),
+            "by_horizon": to_jsonable(self.by_horizon.to_dict("records")),
         }
 
     def __str__(self) -> str:
@@ -577,7 +579,7 @@ class ForecastResult:
         """
         config = {
             "format_version": _FORMAT_VERSION,
-            "laborseq_version": _version(),
+            "laborseq_version": __version__,
             "model": self.model,
             "method": self.method,
             "covariates": self.covariates,
@@ -585,7 +587,7 @@ class ForecastResult:
             "origin": self.origin,
             "years": [int(y) for y in self.years],
             "classes": list(self.classes),
-            "persons": [_plain(x) for x in self.persons.tolist()],
+            "persons": to_jsonable(self.persons.tolist()),
             "n_samples": self.n_samples,
             "scheme": self.scheme.to_dict(),
         }
@@ -833,21 +835,3 @@ def _paths_from_table(table: pa.Table, p: int, s: int, years: np.ndarray) -> np.
 def _small_int(n: int) -> type[np.signedinteger[Any]]:
     """The smallest of int16 / int32 that holds ``0 .. n - 1``."""
     return np.int16 if n <= np.iinfo(np.int16).max else np.int32
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _scalar(value: Any) -> Any:
-    if isinstance(value, np.integer | bool):
-        return int(value) if not isinstance(value, bool) else value
-    if isinstance(value, np.floating | float):
-        return float(value)
-    return value
-
-
-def _version() -> str:
-    from laborseq import __version__
-
-    return __version__

@@ -5,7 +5,7 @@ section): at each forecast year every sampled history is run through the model,
 the predicted distributions are averaged over a person's samples (``p̄``, the
 forecast recorded for that year), and each path then draws its next state from
 its own distribution and appends it. The model side is a
-:class:`~laborseq.forecast.stepper.Stepper` from ``model._stepper``.
+:class:`~laborseq.models.stepper.Stepper` from ``model._stepper``.
 """
 
 from __future__ import annotations
@@ -18,15 +18,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from laborseq._util.random import seed_int
 from laborseq.forecast.covariates import CovariatePolicy, future_covariates, held_covariates, policy_name
-from laborseq.forecast.stepper import last_states
+from laborseq.models.stepper import last_states
 from laborseq.panel import PERSON, YEAR, CareerPanel
 
 if TYPE_CHECKING:
     from laborseq.forecast.result import ForecastResult
     from laborseq.models.base import RNGLike, SequenceModel
 
-__all__ = ["METHODS", "forecast", "forecast_years", "root_seed", "sample_indexed", "sample_states"]
+__all__ = ["METHODS", "forecast", "forecast_years", "sample_indexed", "sample_states"]
 
 METHODS = ("simulate", "exact")
 """Forecast methods: Monte Carlo simulation, or exact marginals (Markov models)."""
@@ -142,7 +143,7 @@ def forecast(
     last_state, _, last_year = last_states(history)
     n_years = len(target_years)
 
-    seed = root_seed(rng)
+    seed = seed_int(rng)
     if method == "exact":
         probabilities = np.asarray(model._forecast_exact(history, n_years), dtype=np.float64)
         paths = None
@@ -195,17 +196,6 @@ def forecast_years(
     if (np.diff(out) <= 0).any():
         raise ValueError(f"years must be strictly increasing, got {out.tolist()}")
     return out
-
-
-def root_seed(rng: RNGLike) -> int:
-    """The integer seed a forecast records: ``rng`` itself, a draw from a Generator, or fresh entropy."""
-    if rng is None:
-        return int(np.random.default_rng().integers(0, 2**63 - 1))
-    if isinstance(rng, np.random.Generator):
-        return int(rng.integers(0, 2**63 - 1))
-    if isinstance(rng, bool) or not isinstance(rng, int | np.integer) or rng < 0:
-        raise TypeError(f"rng must be a non-negative int, a numpy Generator or None, got {rng!r}")
-    return int(rng)
 
 
 def sample_states(probs: np.ndarray, uniforms: np.ndarray) -> np.ndarray:

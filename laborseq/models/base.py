@@ -22,15 +22,17 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
-from laborseq._io import atomic_directory, write_json_atomic
+from laborseq._util.io import atomic_directory, write_json_atomic
+from laborseq._util.json import to_jsonable
+from laborseq._util.random import RNGLike
+from laborseq._version import __version__
 from laborseq.panel import PERSON, CareerPanel
 
 if TYPE_CHECKING:
     from laborseq.forecast.result import ForecastResult
-    from laborseq.forecast.stepper import Stepper
+    from laborseq.models.stepper import Stepper
 
 WeightsLike = str | np.ndarray | pd.Series | None
-RNGLike = int | np.random.Generator | None
 
 _CONFIG = "config.json"
 _ARRAYS = "arrays.npz"
@@ -268,7 +270,7 @@ class SequenceModel(ABC):
 
         Models with a cheaper incremental form override this.
         """
-        from laborseq.forecast.stepper import PanelStepper
+        from laborseq.models.stepper import PanelStepper
 
         return PanelStepper(self, history, n_samples)
 
@@ -294,13 +296,13 @@ class SequenceModel(ABC):
         self._check_fitted()
         state, arrays = self._get_fitted()
         config = {
-            "laborseq_version": _version(),
+            "laborseq_version": __version__,
             "model": f"{type(self).__module__}.{type(self).__qualname__}",
-            "params": _jsonable(self.get_params()),
+            "params": to_jsonable(self.get_params()),
             "classes": list(self.classes_),
             "scheme": self.scheme_.to_dict(),
             "n_features_in": self.n_features_in_,
-            "fitted": _jsonable(state),
+            "fitted": to_jsonable(state),
         }
         with atomic_directory(path) as tmp:
             write_json_atomic(tmp / _CONFIG, config)
@@ -322,7 +324,7 @@ def load_model(path: str | os.PathLike[str]) -> SequenceModel:
     Only classes defined inside the ``laborseq.models`` package are accepted, so
     a crafted ``config.json`` cannot make this import arbitrary code.
     """
-    from laborseq.taxonomy import OccupationScheme
+    from laborseq.occupations.scheme import OccupationScheme
 
     path = Path(path)
     config_file = path / _CONFIG
@@ -381,21 +383,3 @@ def resolve_weights(panel: CareerPanel, weights: WeightsLike) -> np.ndarray | No
     if not np.all(np.isfinite(out)) or (out < 0).any():
         raise ValueError("weights must be finite and non-negative")
     return out
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    return obj
-
-
-def _version() -> str:
-    from laborseq import __version__
-
-    return __version__

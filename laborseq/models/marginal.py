@@ -12,7 +12,7 @@ from laborseq.models.smoothing import backoff, weighted_counts
 from laborseq.panel import CareerPanel
 
 if TYPE_CHECKING:
-    from laborseq.forecast.stepper import LastStatesStepper
+    from laborseq.models.stepper import LastStatesStepper
 
 
 class Marginal(CountModel):
@@ -59,7 +59,7 @@ class Marginal(CountModel):
 
     def _stepper(self, history: CareerPanel, n_samples: int) -> LastStatesStepper:
         """Forecast stepper: every path's next state has the transition marginal."""
-        from laborseq.forecast.stepper import LastStatesStepper
+        from laborseq.models.stepper import LastStatesStepper
 
         proba = self._transition_proba()
         return LastStatesStepper(

@@ -13,7 +13,7 @@ from laborseq.nn.heads import two_stage_proba
 from laborseq.panel import CareerPanel
 
 if TYPE_CHECKING:
-    from laborseq.forecast.stepper import LastStatesStepper
+    from laborseq.models.stepper import LastStatesStepper
 
 _EXACT_CHUNK = 2**24
 """Elements of the joint distribution (persons x contexts x states) propagated at once by exact forecasts."""
@@ -196,7 +196,7 @@ class Markov(CountModel):
     # ------------------------------------------------------------------ forecasting
     def _stepper(self, history: CareerPanel, n_samples: int) -> LastStatesStepper:
         """Forecast stepper: tracks each path's last one or two states and reads the fitted tables."""
-        from laborseq.forecast.stepper import LastStatesStepper
+        from laborseq.models.stepper import LastStatesStepper
 
         return LastStatesStepper(self._next_proba, history, n_samples, self.counts_.shape[0], self.order)
 
@@ -226,7 +226,7 @@ class Markov(CountModel):
         :math:`P K^3` multiply-adds per step (batched matrix products), so
         for hundreds of states simulation is cheaper.
         """
-        from laborseq.forecast.stepper import last_states
+        from laborseq.models.stepper import last_states
 
         self._check_fitted()
         k = self.counts_.shape[0]

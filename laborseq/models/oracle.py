@@ -1,8 +1,8 @@
 """The true process of synthetic careers as a model: the oracle every fitted model is measured against.
 
-:class:`TrueProcessModel` wraps a :class:`~laborseq.sources.synthetic.SyntheticCareers`
+:class:`TrueProcessModel` wraps a :class:`~laborseq.synthetic.careers.SyntheticCareers`
 process behind the :class:`~laborseq.models.base.SequenceModel` contract, so that
-:func:`laborseq.evaluate.compare` can score it beside fitted models (as model
+:func:`laborseq.evaluation.compare.compare` can score it beside fitted models (as model
 ``"oracle"``). It learns nothing: its predictions are the exact conditional
 distributions of the process, and its perplexity on a panel drawn from the
 process is the lowest any model can reach in expectation.
@@ -17,7 +17,7 @@ import numpy as np
 
 from laborseq.models.base import RNGLike, SequenceModel
 from laborseq.panel import CareerPanel
-from laborseq.sources.synthetic import SyntheticCareers, TrueParameters, _column_map
+from laborseq.synthetic.careers import SyntheticCareers, TrueParameters, _column_map
 
 
 class TrueProcessModel(SequenceModel):
@@ -27,7 +27,7 @@ class TrueProcessModel(SequenceModel):
     ----------
     process : mapping
         The process's configuration, :meth:`SyntheticCareers.config` (use
-        :meth:`from_process` or :meth:`SyntheticCareers.as_model` to build one
+        :meth:`from_process` to build one
         from a process object).
     population : str, optional
         Population the scored persons come from (it sets the latent type mix);

@@ -33,6 +33,8 @@ import pandas as pd
 import torch
 from scipy import special
 
+from laborseq._util.random import seed_record
+from laborseq._version import __version__
 from laborseq.models.covariance import (
     COV_TYPES,
     MAX_ANALYTIC_PARAMS,
@@ -605,7 +607,7 @@ class MNLogitResults:
             cov[np.diag_indices_from(cov)] = se**2
         else:
             note = f"the full covariance of {self.n_params:,} parameters is not formed; std_errors are available"
-        config = self.config | {"bootstrap": {"n_boot": n_boot, "n_failed": n_failed, "rng": _seed_repr(rng)}}
+        config = self.config | {"bootstrap": {"n_boot": n_boot, "n_failed": n_failed, "rng": seed_record(rng)}}
         return MNLogitResults(
             params=self._params,
             terms=self._terms,
@@ -650,11 +652,6 @@ def _frozen(values: Any) -> np.ndarray:
     out = np.array(values, dtype=float)
     out.setflags(write=False)
     return out
-
-
-def _seed_repr(rng: Any) -> Any:
-    """The seed as recorded in the config: an int or ``None`` as is, else its ``repr``."""
-    return rng if rng is None or isinstance(rng, int) else repr(rng)
 
 
 # ======================================================================= building results
@@ -747,8 +744,6 @@ def mnlogit_results(
         "loglik_null": float(positive @ np.log(positive / total)),
         "weight_total": total,
     }
-    from laborseq import __version__
-
     config = {
         "params": model.get_params(),
         "features": list(model.encoder_.categorical_) + list(model.encoder_.numeric_),

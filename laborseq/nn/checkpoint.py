@@ -29,7 +29,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from laborseq._io import atomic_directory
+from laborseq._util.io import atomic_directory
+from laborseq._version import __version__
 from laborseq.nn.distributed import unwrap
 
 CONFIG = "config.json"
@@ -90,7 +91,7 @@ def save_checkpoint(
     config: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
-        "laborseq_version": _version(),
+        "laborseq_version": __version__,
         "train_config": train_config,
         "metadata": metadata,
         "trainer": trainer,
@@ -212,7 +213,7 @@ def check_state_dict(
 def recover_interrupted(path: str | os.PathLike[str]) -> bool:
     """Move back a checkpoint left aside by a save interrupted between its two renames.
 
-    :func:`laborseq._io.atomic_directory` renames the old directory aside before
+    :func:`laborseq._util.io.atomic_directory` renames the old directory aside before
     renaming the new one into place; a crash between the two leaves no ``path``
     but a complete ``.{name}.old-{pid}`` next to it. Returns True if one was restored.
     """
@@ -301,9 +302,3 @@ def _fsync(file: Path) -> None:
 def _shorten(items: list[str], n: int = 8) -> str:
     shown = ", ".join(items[:n])
     return f"[{shown}, ... ({len(items) - n} more)]" if len(items) > n else f"[{shown}]"
-
-
-def _version() -> str:
-    from laborseq import __version__
-
-    return __version__

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from laborseq import diagnostics
-from laborseq._io import write_json_atomic
-from laborseq.evaluate import ComparisonResult
+from laborseq._util.io import write_json_atomic
+from laborseq.evaluation import breakdowns as diagnostics
+from laborseq.evaluation.compare import ComparisonResult
 from laborseq.panel import CareerPanel
 from laborseq.report.document import Block, Figure, Heading, Paragraph, Preformatted, Report, Table
 from laborseq.report.figures import (
@@ -32,8 +32,8 @@ from laborseq.report.figures import (
 
 if TYPE_CHECKING:
     from laborseq.forecast.compare import ForecastComparison
-    from laborseq.rationale_study import RationaleStudy
-    from laborseq.wages import WageStudy
+    from laborseq.studies.rationale_study import RationaleStudy
+    from laborseq.studies.wages import WageStudy
 
 ORDERED_BREAKDOWNS = ("career position", "calendar year", "birth cohort")
 """Breakdowns whose groups have an order (drawn as lines)."""
@@ -47,7 +47,7 @@ def _interval(centre: float, low: float, high: float, sign: bool = False) -> str
 def headline_table(result: ComparisonResult, table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Perplexities with intervals and differences against the baseline, as formatted strings, best first.
 
-    ``table`` is :func:`laborseq.diagnostics.headline` of ``result`` (computed when not given).
+    ``table`` is :func:`laborseq.evaluation.breakdowns.headline` of ``result`` (computed when not given).
     """
     table = diagnostics.headline(result) if table is None else table
     out = pd.DataFrame(
@@ -483,7 +483,7 @@ def write_comparison_report(
     Parameters
     ----------
     result : ComparisonResult
-        Output of :func:`laborseq.evaluate.compare`.
+        Output of :func:`laborseq.evaluation.compare.compare`.
     panel : CareerPanel
         The full panel before splitting (described in the report).
     splits : mapping of str to CareerPanel

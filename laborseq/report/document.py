@@ -22,7 +22,7 @@ import matplotlib.figure
 import numpy as np
 import pandas as pd
 
-from laborseq._io import write_text_atomic
+from laborseq._util.io import write_text_atomic
 
 _CSS = """
 body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; max-width: 60rem;

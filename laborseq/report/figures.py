@@ -36,7 +36,7 @@ def perplexity_intervals(table: pd.DataFrame, level: float) -> matplotlib.figure
     Parameters
     ----------
     table : pandas.DataFrame
-        :func:`laborseq.diagnostics.headline`: one row per model with
+        :func:`laborseq.evaluation.breakdowns.headline`: one row per model with
         ``perplexity``, ``low``, ``high`` and ``transitions``,
         ``transitions_low``, ``transitions_high``.
     level : float
@@ -85,7 +85,7 @@ def breakdown_figure(
     Parameters
     ----------
     frame : pandas.DataFrame
-        :func:`laborseq.diagnostics.perplexity_by` output.
+        :func:`laborseq.evaluation.breakdowns.perplexity_by` output.
     xlabel, title : str
         Axis label of the groups and figure title.
     colors : mapping
@@ -133,7 +133,7 @@ def reliability_figure(
     Parameters
     ----------
     stay, top : pandas.DataFrame
-        :func:`laborseq.diagnostics.reliability` with ``kind="stay"`` and ``kind="top"``.
+        :func:`laborseq.evaluation.breakdowns.reliability` with ``kind="stay"`` and ``kind="top"``.
     colors : mapping
         Colour of every model.
     min_targets : int
@@ -171,7 +171,7 @@ def transition_heatmaps(rates: Mapping[str, pd.DataFrame], models: Sequence[str]
     Parameters
     ----------
     rates : mapping
-        :func:`laborseq.diagnostics.transition_rates` (``"observed"`` and models).
+        :func:`laborseq.evaluation.breakdowns.transition_rates` (``"observed"`` and models).
     models : sequence of str
         Models to show next to the observed rates (one panel each).
     """

@@ -9,8 +9,8 @@ import matplotlib.figure
 import numpy as np
 import pandas as pd
 
-from laborseq._io import write_json_atomic
-from laborseq.evaluate import environment
+from laborseq._util.environment import environment
+from laborseq._util.io import write_json_atomic
 from laborseq.forecast.compare import ForecastComparison
 from laborseq.panel import CareerPanel
 from laborseq.report.document import Block, Figure, Heading, Paragraph, Preformatted, Report, Table

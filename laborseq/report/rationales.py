@@ -1,4 +1,4 @@
-"""Report blocks of a :class:`~laborseq.rationale_study.RationaleStudy`: figures, examples, a standalone report."""
+"""Report blocks of a rationale study (:class:`~laborseq.studies.rationale_study.RationaleStudy`)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from laborseq._io import write_json_atomic
-from laborseq.rationale_study import RationaleStudy
-from laborseq.rationales import Rationale
+from laborseq._util.io import write_json_atomic
 from laborseq.report.document import Block, Figure, Heading, Paragraph, Preformatted, Report, Table
+from laborseq.studies.rationale_study import RationaleStudy
+from laborseq.studies.rationales import Rationale
 
 N_EXAMPLES = 3
 """Example rationales shown: the held-out moves with the longest rationales that reach the top."""
@@ -36,7 +36,7 @@ _COLUMNS = {
 
 
 def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """:func:`~laborseq.rationales.summarize_rationales` output, formatted: one row per figure, one column per group."""
+    """Output of :func:`~laborseq.studies.rationales.summarize_rationales`, one row per figure, a column per group."""
     rows = {}
     for column, (label, fmt) in _COLUMNS.items():
         values = summary[column] * (1000 if column == "mean_seconds" else 1)

@@ -1,6 +1,6 @@
 """The wage report: held-out log wages with and without career representations, and why they differ.
 
-:func:`wage_blocks` turns a :class:`~laborseq.wages.WageStudy` into report
+:func:`wage_blocks` turns a :class:`~laborseq.studies.wages.WageStudy` into report
 blocks (design, held-out scores, paired differences with a figure, the
 subgroup breakdown with a reading computed from its numbers, linearmodels'
 comparison of the in-sample fits); :func:`write_wage_report` writes them with
@@ -18,11 +18,11 @@ import matplotlib.figure
 import numpy as np
 import pandas as pd
 
-from laborseq._io import write_json_atomic, write_text_atomic
-from laborseq.evaluate import environment
+from laborseq._util.environment import environment
+from laborseq._util.io import write_json_atomic, write_text_atomic
 from laborseq.report.document import Block, Figure, Heading, Paragraph, Preformatted, Report, Table
 from laborseq.report.figures import model_colors
-from laborseq.wages import CHANGED, FIRST_YEAR, HELDOUT_KINDS, MINCER, STAYED, SUBGROUPS, WageStudy
+from laborseq.studies.wages import CHANGED, FIRST_YEAR, HELDOUT_KINDS, MINCER, STAYED, SUBGROUPS, WageStudy
 
 __all__ = [
     "components_table",
@@ -229,7 +229,7 @@ def wage_blocks(study: WageStudy, *, level: int = 2) -> list[Block]:
     Parameters
     ----------
     study : WageStudy
-        From :func:`laborseq.wages.wage_study`.
+        From :func:`laborseq.studies.wages.wage_study`.
     level : int
         Heading level of the section; its subsections are one level deeper.
     """

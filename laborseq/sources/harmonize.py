@@ -13,7 +13,7 @@ priority. :func:`harmonize` then applies, in order,
 5. one state per person-year: where several candidates survive, the one with
    the lowest priority number is kept and the others are dropped as superseded;
 
-and records each step in a :class:`~laborseq.lineage.Lineage`, so that
+and records each step in a :class:`~laborseq.panel.lineage.Lineage`, so that
 candidates read = person-years kept + counted drops.
 """
 
@@ -26,10 +26,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from laborseq.crosswalk import MAPPED, MISSING_CODE, NO_OCCUPATION, UNMAPPED, OnUnmapped, UnmappedCodeError, crosswalk
-from laborseq.lineage import Lineage
-from laborseq.occ1990dd import Variant, occ1990dd
+from laborseq.occupations.crosswalk import (
+    MAPPED,
+    MISSING_CODE,
+    NO_OCCUPATION,
+    UNMAPPED,
+    OnUnmapped,
+    UnmappedCodeError,
+    crosswalk,
+)
+from laborseq.occupations.occ1990dd import Variant, occ1990dd
 from laborseq.panel import CareerPanel
+from laborseq.panel.lineage import Lineage
 
 CANDIDATE_COLUMNS = ("person_id", "year", "variable", "frame", "code", "priority")
 """Columns of the long candidate table every reader builds."""

@@ -35,11 +35,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from laborseq.crosswalk import OnUnmapped
-from laborseq.datasets._common import education_from_years
-from laborseq.lineage import Lineage
-from laborseq.occ1990dd import Variant
+from laborseq.occupations.crosswalk import OnUnmapped
+from laborseq.occupations.occ1990dd import Variant
 from laborseq.panel import CareerPanel
+from laborseq.panel.education import education_from_years
+from laborseq.panel.lineage import Lineage
 from laborseq.sources.harmonize import SpecialCode, harmonize
 
 MISSING_CODES: dict[int, str] = {
@@ -535,7 +535,7 @@ def _categorical(values: np.ndarray, mapping: Mapping[int, str]) -> pd.Categoric
 def _education(values: np.ndarray) -> pd.Categorical:
     """Highest grade completed (0-20; 95 ungraded and NLS missing codes are missing) -> education level.
 
-    :func:`~laborseq.datasets._common.education_from_years` is applied to the
+    :func:`~laborseq.panel.education.education_from_years` is applied to the
     21 possible grades once and the result looked up per row.
     """
     levels = education_from_years(pd.Series(np.arange(MAX_GRADE + 1, dtype=float)))

@@ -24,8 +24,8 @@ import re
 from collections.abc import Iterable
 from typing import Literal
 
-from laborseq.crosswalk import OnUnmapped
-from laborseq.occ1990dd import Variant
+from laborseq.occupations.crosswalk import OnUnmapped
+from laborseq.occupations.occ1990dd import Variant
 from laborseq.panel import CareerPanel
 from laborseq.sources.harmonize import SpecialCode
 from laborseq.sources.nlsy import REGIONS, Cohort, Role, read_investigator
@@ -249,7 +249,7 @@ def read_nlsy79(
         occ1990dd family of the result.
     on_unmapped : {"drop", "raise"}
         Codes the crosswalk does not know: counted drops, or
-        :class:`~laborseq.crosswalk.UnmappedCodeError`.
+        :class:`~laborseq.occupations.crosswalk.UnmappedCodeError`.
 
     Returns
     -------

@@ -13,8 +13,8 @@ import os
 import re
 from collections.abc import Iterable
 
-from laborseq.crosswalk import OnUnmapped
-from laborseq.occ1990dd import Variant
+from laborseq.occupations.crosswalk import OnUnmapped
+from laborseq.occupations.occ1990dd import Variant
 from laborseq.panel import CareerPanel
 from laborseq.sources.nlsy import REGIONS, Cohort, Role, read_investigator
 
@@ -108,7 +108,7 @@ def read_nlsy97(
         occ1990dd family of the result.
     on_unmapped : {"drop", "raise"}
         Codes the crosswalk does not know: counted drops, or
-        :class:`~laborseq.crosswalk.UnmappedCodeError`.
+        :class:`~laborseq.occupations.crosswalk.UnmappedCodeError`.
 
     Returns
     -------
@@ -135,7 +135,7 @@ def read_nlsy97(
     Missing codes -1 to -5 and blanks are counted drops; the 4-digit codes
     9840 (Armed Forces) and 9950 (not in the labor force) become the status
     tokens ``military`` and ``out_of_labor_force``, 9990 (uncodeable) is
-    dropped as "no occupation" (see :func:`~laborseq.crosswalk.crosswalk`).
+    dropped as "no occupation" (see :func:`~laborseq.occupations.crosswalk.crosswalk`).
     """
     return read_investigator(
         path,

@@ -61,10 +61,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from laborseq.crosswalk import FRAMES, OnUnmapped
-from laborseq.lineage import Lineage
-from laborseq.occ1990dd import Variant, check_variant
+from laborseq.occupations.crosswalk import FRAMES, OnUnmapped
+from laborseq.occupations.occ1990dd import Variant, check_variant
 from laborseq.panel import CareerPanel
+from laborseq.panel.lineage import Lineage
 from laborseq.sources.harmonize import SpecialCode, harmonize
 from laborseq.sources.psid_layout import SETUP_SUFFIXES, Layout, PSIDFormatError, read_fixed_width, read_layout
 
@@ -133,7 +133,7 @@ class OccupationVariable:
     role : {"head", "spouse"}
         Whose occupation: the head / reference person's, or the wife / spouse's.
     frame : str
-        Census code frame (a :mod:`laborseq.crosswalk` frame, or ``"occ1990dd"``).
+        Census code frame (a :mod:`laborseq.occupations.crosswalk` frame, or ``"occ1990dd"``).
     job : int
         Job number (1 = main job).
     priority : int

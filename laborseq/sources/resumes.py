@@ -39,7 +39,7 @@ Covariates
     varying; missing where that spell has none).
 Codes
     ``frame`` names the code frame of the ``occ`` column, one of
-    :data:`laborseq.crosswalk.FRAMES`: a Census frame (``"occ2010"``,
+    :data:`laborseq.occupations.crosswalk.FRAMES`: a Census frame (``"occ2010"``,
     ``"occ2000"``, ...) or ``"occ1990dd"`` for codes that are harmonised
     already (there, as in every crosswalk, 905 becomes ``military``, 991
     ``unemployed``, 999 means no occupation, and in the dorn2013 family 874 is
@@ -106,10 +106,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from laborseq.crosswalk import FRAMES, MAPPED, UNMAPPED, OnUnmapped, UnmappedCodeError, crosswalk
-from laborseq.lineage import Lineage
-from laborseq.occ1990dd import Variant, check_variant
+from laborseq.occupations.crosswalk import FRAMES, MAPPED, UNMAPPED, OnUnmapped, UnmappedCodeError, crosswalk
+from laborseq.occupations.occ1990dd import Variant, check_variant
 from laborseq.panel import CareerPanel
+from laborseq.panel.lineage import Lineage
 from laborseq.sources.harmonize import harmonize
 
 Rule = Literal["longest", "last"]
@@ -189,7 +189,7 @@ def read_resumes(
     person, start, end, occ : str
         Columns of the person key, the start and end dates and the occupation code.
     frame : str
-        Code frame of ``occ``: one of :data:`laborseq.crosswalk.FRAMES`
+        Code frame of ``occ``: one of :data:`laborseq.occupations.crosswalk.FRAMES`
         (``"occ1990dd"`` for codes that are harmonised already).
     education, location : str, optional
         Columns of per-spell covariates; they become the time-varying panel
@@ -205,7 +205,7 @@ def read_resumes(
         occ1990dd family of the result.
     on_unmapped : {"drop", "raise"}
         ``"drop"``: codes that do not map are counted and dropped;
-        ``"raise"``: raise :class:`~laborseq.crosswalk.UnmappedCodeError` listing
+        ``"raise"``: raise :class:`~laborseq.occupations.crosswalk.UnmappedCodeError` listing
         them with their file rows.
     batch_size : int
         Rows read at a time.

@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from laborseq._util.json import to_jsonable
+
 Action = Literal["dropped", "recoded"]
 
 
@@ -85,7 +87,7 @@ class Lineage:
         if count < 0:
             raise ValueError(f"lineage count must be non-negative, got {count} for {reason!r}")
         if count:
-            self.steps.append(LineageStep(stage, reason, action, count, _plain(detail)))
+            self.steps.append(LineageStep(stage, reason, action, count, to_jsonable(detail)))
 
     @property
     def rows_dropped(self) -> int:
@@ -163,14 +165,3 @@ class Lineage:
         if self.rows_recoded:
             lines.append(f"  ({self.rows_recoded:,} kept rows were recoded, marked ~)")
         return "\n".join(lines)
-
-
-def _plain(obj: Any) -> Any:
-    """Convert numpy scalars and containers to plain Python for JSON."""
-    if isinstance(obj, Mapping):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_plain(v) for v in obj]
-    if hasattr(obj, "item") and callable(obj.item):
-        return obj.item()
-    return obj

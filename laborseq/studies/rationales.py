@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from laborseq._io import json_scalar
+from laborseq._util.json import to_jsonable
 from laborseq.nn.rationale import RationaleSearch, rank_of
 from laborseq.panel import PERSON, YEAR, CareerPanel
 
@@ -172,7 +172,7 @@ class Rationale:
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable form."""
         return {
-            "person": json_scalar(self.person),
+            "person": to_jsonable(self.person),
             "year": int(self.year),
             "observed": self.observed,
             "move": self.is_move,
@@ -183,7 +183,7 @@ class Rationale:
             "p_full": self.p_full,
             "rank_full": self.rank_full,
             "seconds": self.seconds,
-            "steps": [{k: json_scalar(v) for k, v in row.items()} for row in self.steps.to_dict("records")],
+            "steps": [{k: to_jsonable(v) for k, v in row.items()} for row in self.steps.to_dict("records")],
         }
 
     def plot(self, ax: plt.Axes | None = None) -> matplotlib.figure.Figure:

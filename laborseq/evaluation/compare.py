@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import platform
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -14,8 +12,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from laborseq.bootstrap import perplexity_draws
-from laborseq.diagnostics import TargetPredictions, summarize_predictions, transition_groups
+from laborseq._util.environment import environment
+from laborseq.evaluation.bootstrap import perplexity_draws
+from laborseq.evaluation.breakdowns import TargetPredictions, summarize_predictions, transition_groups
 from laborseq.models.base import RNGLike, SequenceModel, WeightsLike, resolve_weights
 from laborseq.panel import PERSON, CareerPanel
 
@@ -91,7 +90,7 @@ class ComparisonResult:
         the best model when there is none): the reference of the differences.
     predictions : dict of str to TargetPredictions
         Per model, what it predicted for every target
-        (:mod:`laborseq.diagnostics` breaks these down).
+        (:mod:`laborseq.evaluation.breakdowns` breaks these down).
     targets : pandas.DataFrame
         The test targets (:meth:`CareerPanel.targets`) with the test panel's covariates.
     weights : numpy.ndarray or None
@@ -99,7 +98,7 @@ class ComparisonResult:
     person_codes : numpy.ndarray
         Person of every target as ``0 .. n_test_persons - 1`` (the bootstrap unit).
     states, group_labels, group_of_state
-        The states of the scheme, and the groups of :func:`laborseq.diagnostics.transition_groups`.
+        The states of the scheme, and the groups of :func:`laborseq.evaluation.breakdowns.transition_groups`.
     """
 
     scores: dict[str, ModelScore]
@@ -226,7 +225,7 @@ def compare(
     models are paired. Differences are reported against the best model and
     against the best econometric baseline. Each model's full predicted
     distributions are summarised per target (:class:`TargetPredictions`) for
-    the breakdowns of :mod:`laborseq.diagnostics`.
+    the breakdowns of :mod:`laborseq.evaluation.breakdowns`.
     """
     named = _name_models(models)
     if not named:
@@ -338,35 +337,3 @@ def _name_models(models: Mapping[str, SequenceModel] | Sequence[SequenceModel]) 
             name, k = f"{base}_{k}", k + 1
         named[name] = model
     return named
-
-
-def _processor() -> str:
-    """The CPU model (``/proc/cpuinfo`` on Linux, where ``platform.processor()`` is often empty)."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def environment() -> dict[str, str]:
-    """Versions and hardware recorded with every result."""
-    import torch
-
-    from laborseq import __version__
-
-    return {
-        "laborseq": __version__,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "torch": torch.__version__,
-        "machine": f"{platform.system()} {platform.machine()}",
-        "processor": _processor(),
-        "cpus": str(os.cpu_count()),
-        "torch threads": str(torch.get_num_threads()),
-        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none",
-    }

@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from laborseq._io import json_records, json_scalar
-from laborseq.bootstrap import bootstrap_ratios, percentile_interval
+from laborseq._util.json import json_records, to_jsonable
+from laborseq.evaluation.bootstrap import bootstrap_ratios, percentile_interval
 from laborseq.panel import PERSON, YEAR, CareerPanel
 
 __all__ = [
@@ -342,9 +342,9 @@ class WageStudy:
                     "specification": spec,
                     "estimator": kind,
                     "nobs": int(result.nobs),
-                    "rsquared": json_scalar(result.rsquared),
-                    "params": {str(k): json_scalar(v) for k, v in result.params.items()},
-                    "std_errors": {str(k): json_scalar(v) for k, v in result.std_errors.items()},
+                    "rsquared": to_jsonable(result.rsquared),
+                    "params": {str(k): to_jsonable(v) for k, v in result.params.items()},
+                    "std_errors": {str(k): to_jsonable(v) for k, v in result.std_errors.items()},
                 }
                 for (spec, kind), result in self.fits.items()
             ],
@@ -557,7 +557,7 @@ def _heldout_metrics(
     """Scores of every prediction on every subset, keyed by ``(subset, specification, estimator)``.
 
     Mean squared errors, the mean and the mean square of ``y`` are ratios of
-    per-person totals, so one call of :func:`~laborseq.bootstrap.bootstrap_ratios`
+    per-person totals, so one call of :func:`~laborseq.evaluation.bootstrap.bootstrap_ratios`
     gives every score on the same person draws.
     """
     keys = list(predictions)

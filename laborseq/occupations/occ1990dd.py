@@ -17,7 +17,7 @@ from typing import Literal
 
 import pandas as pd
 
-from laborseq.taxonomy import STATUS_TOKENS, OccupationScheme
+from laborseq.occupations.scheme import STATUS_TOKENS, OccupationScheme
 
 Variant = Literal["dorn2013", "deming2017"]
 VARIANTS: tuple[str, ...] = ("dorn2013", "deming2017")

@@ -16,10 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-from laborseq._io import json_records
+from laborseq._util.json import json_records
 from laborseq.models import CAREER
 from laborseq.panel import CareerPanel
-from laborseq.rationales import Rationale, rationale_targets, summarize_rationales
+from laborseq.studies.rationales import Rationale, rationale_targets, summarize_rationales
 
 __all__ = ["FINETUNE_STEPS", "RationaleStudy", "rationale_study"]
 
@@ -39,7 +39,7 @@ class RationaleStudy:
     rationales : list of Rationale
         From the word-dropout model, one per sampled prediction.
     summary : pandas.DataFrame
-        :func:`~laborseq.rationales.summarize_rationales` of ``rationales``.
+        :func:`~laborseq.studies.rationales.summarize_rationales` of ``rationales``.
     plain_summary : pandas.DataFrame
         The same predictions rationalized with the model trained on whole careers.
     perplexity : dict of str to float

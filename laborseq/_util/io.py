@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -11,9 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import numpy as np
-import pandas as pd
 
 
 @contextmanager
@@ -66,17 +62,3 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
 def write_json_atomic(path: str | os.PathLike[str], obj: Any) -> Path:
     """Write ``obj`` as indented JSON to ``path`` atomically."""
     return write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
-
-
-def json_scalar(value: Any) -> Any:
-    """A JSON-ready scalar: numpy scalars become Python ones, NaN becomes ``None``."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A frame's rows, index included, as JSON-ready dicts (:func:`json_scalar` values, string keys)."""
-    return [{str(k): json_scalar(v) for k, v in row.items()} for row in frame.reset_index().to_dict("records")]

@@ -2,7 +2,7 @@
 
 :class:`CareerPanel` is the table every reader produces and every model consumes.
 It holds a person key, the calendar year, the state (an occupation code of the
-panel's :class:`~laborseq.taxonomy.OccupationScheme` or a status token),
+panel's :class:`~laborseq.occupations.scheme.OccupationScheme` or a status token),
 optional covariates and an optional survey weight. It is validated on
 construction, kept sorted by person and year, and saved to parquet with its
 scheme and metadata in the Arrow schema.
@@ -23,8 +23,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from laborseq.lineage import Lineage
-from laborseq.taxonomy import STATUS_TOKENS, OccupationScheme
+from laborseq._util.json import plain, to_jsonable
+from laborseq._util.random import RNGLike
+from laborseq.occupations.scheme import STATUS_TOKENS, OccupationScheme
+from laborseq.panel.lineage import Lineage
 
 PERSON = "person_id"
 YEAR = "year"
@@ -33,7 +35,6 @@ WEIGHT = "weight"
 TARGET = "is_target"
 _METADATA_KEY = b"laborseq"
 _FORMAT_VERSION = 1
-_RNG = int | np.random.Generator | None
 
 
 class PanelValidationError(ValueError):
@@ -171,7 +172,7 @@ class CareerPanel:
         non-negative.
     scheme : OccupationScheme, optional
         The state space. By default one is built from the observed states, with
-        any of :data:`~laborseq.taxonomy.STATUS_TOKENS` treated as status tokens.
+        any of :data:`~laborseq.occupations.scheme.STATUS_TOKENS` treated as status tokens.
     name : str, optional
         A short name for reports.
     metadata : mapping, optional
@@ -283,7 +284,7 @@ class CareerPanel:
 
     @property
     def scheme(self) -> OccupationScheme:
-        """The panel's :class:`~laborseq.taxonomy.OccupationScheme`."""
+        """The panel's :class:`~laborseq.occupations.scheme.OccupationScheme`."""
         return self._scheme
 
     @property
@@ -323,7 +324,7 @@ class CareerPanel:
 
     @property
     def lineage(self) -> Lineage | None:
-        """What happened to the rows of the source, when a reader recorded it (see :mod:`laborseq.lineage`)."""
+        """What happened to the rows of the source, when a reader recorded it (see :mod:`laborseq.panel.lineage`)."""
         record = self.metadata.get("lineage")
         return None if record is None else Lineage.from_dict(record)
 
@@ -446,14 +447,14 @@ class CareerPanel:
         keep = self._data[PERSON].isin(list(persons)).to_numpy()
         return self._from_canonical(self, self._data[keep], self._target[keep])
 
-    def sample_persons(self, n: int, rng: _RNG = 0) -> CareerPanel:
+    def sample_persons(self, n: int, rng: RNGLike = 0) -> CareerPanel:
         """A random sub-panel of ``n`` persons (all of them if ``n`` exceeds the count)."""
         gen = np.random.default_rng(rng)
         ids = np.sort(self.persons)
         chosen = gen.choice(ids, size=min(n, len(ids)), replace=False)
         return self.select_persons(chosen)
 
-    def split_persons(self, fractions: Sequence[float] = (0.7, 0.1, 0.2), rng: _RNG = 0) -> tuple[CareerPanel, ...]:
+    def split_persons(self, fractions: Sequence[float] = (0.7, 0.1, 0.2), rng: RNGLike = 0) -> tuple[CareerPanel, ...]:
         """Split by person into disjoint panels, deterministically.
 
         Parameters
@@ -575,7 +576,7 @@ class CareerPanel:
             frame = frame.assign(**{TARGET: self._target})
         table = pa.Table.from_pandas(frame, preserve_index=False)
         meta = dict(table.schema.metadata or {})
-        meta[_METADATA_KEY] = json.dumps(self._schema_metadata(), default=_json_default).encode()
+        meta[_METADATA_KEY] = json.dumps(to_jsonable(self._schema_metadata())).encode()
         return table.replace_schema_metadata(meta)
 
     def to_parquet(self, path: str | os.PathLike[str]) -> Path:
@@ -642,13 +643,8 @@ class CareerPanel:
 
 
 # ---------------------------------------------------------------------- validation helpers
-def _plain(value: Any) -> Any:
-    """numpy scalars as Python scalars, for readable messages."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _preview(labels: Iterable[Any], limit: int = 10) -> str:
-    labels = [_plain(x) for x in labels]
+    labels = [plain(x) for x in labels]
     shown = ", ".join(repr(x) if isinstance(x, str) else str(x) for x in labels[:limit])
     more = f" and {len(labels) - limit} more" if len(labels) > limit else ""
     return f"[{shown}{more}]"
@@ -688,7 +684,7 @@ def _clean_year(values: pd.Series, column: str) -> pd.Series:
         raise _fail("missing year", column, values.index[missing])
     bad = numeric.isna() | (numeric != np.floor(numeric))
     if bad.any():
-        raise _fail(f"non-integer year (e.g. {_plain(values[bad].iloc[0])!r})", column, values.index[bad])
+        raise _fail(f"non-integer year (e.g. {plain(values[bad].iloc[0])!r})", column, values.index[bad])
     out_of_range = (numeric < 1000) | (numeric > 3000)
     if out_of_range.any():
         raise _fail(
@@ -729,7 +725,7 @@ def _state_categorical(
 
 def _state_label(value: Any) -> str:
     """A state value as the string used in schemes (whole-number floats without ``.0``)."""
-    value = _plain(value)
+    value = plain(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -775,7 +771,7 @@ def _check_duplicates(frame: pd.DataFrame, person: str, year: str) -> None:
         rows = list(frame.index[dup])
         raise PanelValidationError(
             f"CareerPanel: duplicate person-year in columns ({person!r}, {year!r}), e.g. person "
-            f"{_plain(first[PERSON])!r} in {_plain(first[YEAR])}, at {len(rows)} row(s) {_preview(rows)}",
+            f"{plain(first[PERSON])!r} in {plain(first[YEAR])}, at {len(rows)} row(s) {_preview(rows)}",
             column=year,
             rows=rows,
         )
@@ -807,13 +803,3 @@ def _resolve_static(frame: pd.DataFrame, covariates: list[str], static: Sequence
                 rows=list(persons),
             )
     return set(static)
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"metadata value of type {type(obj).__name__} is not JSON-serializable")

@@ -152,7 +152,7 @@ def decode_step(net: CareerNet, cache: HistoryCache, own: PathCache, x: torch.Te
 
 
 class CareerStepper:
-    """Forecast stepper of a CAREER network (see :class:`laborseq.forecast.stepper.Stepper`).
+    """Forecast stepper of a CAREER network (see :class:`laborseq.models.stepper.Stepper`).
 
     Parameters
     ----------

@@ -1,8 +1,8 @@
 """Where models differ: held-out breakdowns of a model comparison.
 
-:func:`laborseq.evaluate.compare` keeps, for every model and test target, a
+:func:`laborseq.evaluation.compare.compare` keeps, for every model and test target, a
 compact summary of the predicted distribution (:class:`TargetPredictions`).
-The functions here turn a :class:`~laborseq.evaluate.ComparisonResult` into
+The functions here turn a :class:`~laborseq.evaluation.compare.ComparisonResult` into
 tables:
 
 * :func:`perplexity_by`: perplexity with person-bootstrap intervals by career
@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from laborseq.bootstrap import perplexity_draws
-from laborseq.forecast.metrics import roc_auc
-from laborseq.taxonomy import OccupationScheme
+from laborseq.evaluation.bootstrap import perplexity_draws
+from laborseq.evaluation.metrics import roc_auc
+from laborseq.occupations.scheme import OccupationScheme
 
 if TYPE_CHECKING:
-    from laborseq.evaluate import ComparisonResult
+    from laborseq.evaluation.compare import ComparisonResult
 
 __all__ = [
     "MAX_GROUPS",

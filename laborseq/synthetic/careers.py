@@ -138,19 +138,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from laborseq.datasets._common import EDUCATION_LEVELS
-from laborseq.occ1990dd import occ1990dd
+from laborseq._util.random import RNGLike, seed_sequence
+from laborseq.occupations.occ1990dd import occ1990dd
+from laborseq.occupations.scheme import OccupationScheme
 from laborseq.panel import OCC, PERSON, YEAR, CareerPanel, PanelValidationError
-from laborseq.taxonomy import OccupationScheme
-
-if TYPE_CHECKING:
-    from laborseq.models.oracle import TrueProcessModel
+from laborseq.panel.education import EDUCATION_LEVELS
 
 GENDER, RACE, REGION, BIRTH_YEAR, EDUCATION = "gender", "race", "region", "birth_year", "education"
 COVARIATES: tuple[str, ...] = (GENDER, RACE, REGION, BIRTH_YEAR, EDUCATION)
@@ -165,7 +163,6 @@ UNEMPLOYED = "unemployed"
 SCHEME_NAME = "occ1990dd-synthetic"
 CYCLE_ORIGIN, DRIFT_ORIGIN, COHORT_ORIGIN = 1980, 2000, 1975
 
-RNGLike = int | np.random.SeedSequence | np.random.Generator | None
 
 _PROBA_CELLS = 4_000_000
 """Rows times states of the predictive distributions computed at once in :meth:`SyntheticCareers.predict_proba`."""
@@ -680,7 +677,7 @@ class SyntheticCareers:
             raise ValueError(f"n_persons and chunk_size must be >= 1, got {n_persons} and {chunk_size}")
         pop = self.population(population)
         starts = range(0, n_persons, chunk_size)
-        for start, seq in zip(starts, _root_seed(rng).spawn(len(starts)), strict=True):
+        for start, seq in zip(starts, seed_sequence(rng).spawn(len(starts)), strict=True):
             n = min(chunk_size, n_persons - start)
             yield self._simulate(n, pop, np.random.default_rng(seq), first_id=start + 1)
 
@@ -832,12 +829,6 @@ class SyntheticCareers:
     def oracle_perplexity(self, panel: CareerPanel, population: str | None = None) -> float:
         """``exp(-mean log_likelihood)`` over the target rows of ``panel``."""
         return float(np.exp(-np.mean(self.log_likelihood(panel, population))))
-
-    def as_model(self, population: str | None = None) -> TrueProcessModel:
-        """This process as a :class:`~laborseq.models.oracle.TrueProcessModel` (unfitted)."""
-        from laborseq.models.oracle import TrueProcessModel
-
-        return TrueProcessModel.from_process(self, population=population)
 
     def _encode(self, panel: CareerPanel, population: str | None) -> _Encoded:
         if not isinstance(panel, CareerPanel):
@@ -1235,14 +1226,6 @@ def _check_static(column: str, values: np.ndarray, offsets: np.ndarray, persons:
 
 
 # ---------------------------------------------------------------------- sampling helpers
-def _root_seed(rng: RNGLike) -> np.random.SeedSequence:
-    if isinstance(rng, np.random.SeedSequence):
-        return rng
-    if isinstance(rng, np.random.Generator):
-        return np.random.SeedSequence(int(rng.integers(2**63)))
-    return np.random.SeedSequence(rng)
-
-
 def _draw_categorical(rng: np.random.Generator, shares: np.ndarray, n: int) -> np.ndarray:
     return np.minimum(np.searchsorted(np.cumsum(shares), rng.random(n) * shares.sum(), side="right"), len(shares) - 1)
 

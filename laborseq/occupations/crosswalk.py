@@ -17,8 +17,15 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from laborseq.occ1990dd import DORN_ALIASES, SPECIAL_TARGETS, Variant, check_variant, occ1990dd, taxonomy_file
-from laborseq.taxonomy import OccupationScheme
+from laborseq.occupations.occ1990dd import (
+    DORN_ALIASES,
+    SPECIAL_TARGETS,
+    Variant,
+    check_variant,
+    occ1990dd,
+    taxonomy_file,
+)
+from laborseq.occupations.scheme import OccupationScheme
 
 Frame = Literal["occ1970", "occ1980", "occ1990", "occ2000", "occ2000_4digit", "occ2005", "occ2010", "occ1990dd"]
 FRAMES: tuple[str, ...] = (

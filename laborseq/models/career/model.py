@@ -21,17 +21,18 @@ import numpy as np
 import pandas as pd
 import torch
 
+from laborseq._util.random import seed_int
 from laborseq.models.bag_of_jobs import HOLDOUT_FRACTION, holdout_rows
 from laborseq.models.base import RNGLike, SequenceModel, WeightsLike, load_model
+from laborseq.models.career.stepper import CareerStepper
 from laborseq.nn.batching import token_budget_batches
 from laborseq.nn.career_net import CareerNet, CareerNetConfig, aligned_state_dict, career_loss
-from laborseq.nn.decoding import CareerStepper
 from laborseq.nn.encoding import CareerVocabulary, EncodedPanel
 from laborseq.nn.rationale import greedy_rationale
 from laborseq.nn.train import TrainConfig, TrainResult, train
 from laborseq.nn.transformer import DecoderConfig
 from laborseq.panel import PERSON, YEAR, CareerPanel
-from laborseq.rationales import Rationale, target_rows
+from laborseq.studies.rationales import Rationale, target_rows
 
 FORECAST_CACHE_BYTES = 2e9
 FORECAST_CACHE_YEARS = 16
@@ -229,7 +230,7 @@ class CAREER(SequenceModel):
         return self
 
     def _fit(self, panel: CareerPanel, *, valid: CareerPanel | None, weights: np.ndarray | None, rng: RNGLike) -> None:
-        seed = _seed(rng)
+        seed = seed_int(rng, high=2**31 - 1, none=0)
         base = self._base_weights()
         vocab = CareerVocabulary.fit(panel, self.covariates, gap=self.gap_input)
         torch.manual_seed(seed)
@@ -392,8 +393,8 @@ class CAREER(SequenceModel):
         Returns
         -------
         Rationale
-            With :meth:`~laborseq.rationales.Rationale.to_text` and
-            :meth:`~laborseq.rationales.Rationale.plot`.
+            With :meth:`~laborseq.studies.rationales.Rationale.to_text` and
+            :meth:`~laborseq.studies.rationales.Rationale.plot`.
         """
         return self.rationalize_many(panel, pd.DataFrame({PERSON: [person], YEAR: [year]}), top=top)[0]
 
@@ -486,14 +487,6 @@ class CAREER(SequenceModel):
         """Number of trained parameters of the network."""
         self._check_fitted()
         return sum(p.numel() for p in self.net_.parameters())
-
-
-def _seed(rng: RNGLike) -> int:
-    if rng is None:
-        return 0
-    if isinstance(rng, np.random.Generator):
-        return int(rng.integers(2**31 - 1))
-    return int(rng)
 
 
 def _device(name: str) -> torch.device:

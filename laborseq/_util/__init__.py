@@ -1,0 +1,1 @@
+"""Layer 0: helpers with no laborseq imports (atomic writes, JSON conversion, seeds, environment record)."""
