@@ -16,13 +16,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/laborseq compare --out reports/nlswork
 
-# The default test suite (slow and GPU tests are left out; run them with: .venv/bin/pytest -m slow).
+# The default test suite (slow and GPU tests are left out; run them with: .venv/bin/pytest -m slow),
+# after the import-linter contract of pyproject.toml (layers import downward only).
 test: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -37,7 +37,7 @@ def child(config_name: str, steps: int, device: str, precision: str, persons: in
     from laborseq.nn.encoding import CareerVocabulary
     from laborseq.nn.train import TrainConfig, train
     from laborseq.nn.transformer import DecoderConfig
-    from laborseq.synthetic.careers import SyntheticCareers
+    from laborseq.synthetic import SyntheticCareers
 
     if threads:
         torch.set_num_threads(threads)

@@ -95,7 +95,7 @@ def reference_read(path: Path) -> float:
 
 CHILD = """
 import json, resource, sys, time
-from laborseq.sources.nlsy79 import read_nlsy79
+from laborseq.sources.nlsy.nlsy79 import read_nlsy79
 start = time.perf_counter()
 panel = read_nlsy79(sys.argv[1])
 seconds = time.perf_counter() - start

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from laborseq.synthetic.careers import SyntheticCareers
+from laborseq.synthetic import SyntheticCareers
 
 PARTS = ("sample", "write", "loglik")
 

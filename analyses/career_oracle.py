@@ -77,7 +77,10 @@ def main() -> None:
         models.update({name: baseline(name, args.mnlogit_iter) for name in args.models.split(",")})
         result = compare(models, train, test, valid=valid, rng=0, n_boot=args.n_boot, progress=True)
         ratios = oracle_ratios(result, "oracle", n_boot=args.n_boot)
-        table = result.table()[["perplexity", "perplexity_transitions", "fit_seconds"]].join(ratios)
+        table = result.table()[["perplexity", "transitions", "fit_seconds"]].rename(
+            columns={"transitions": "perplexity_transitions"}
+        )
+        table = table.join(ratios)
         print(
             f"\n{n:,} survey-like persons ({len(panel):,} person-years; test: {result.n_test_persons:,} persons, "
             f"{len(result.targets):,} targets), {time.perf_counter() - started:.0f} s"

@@ -4,7 +4,8 @@ Run from the repository root::
 
     .venv/bin/python analyses/compare_bundled.py [--data nlswork,wage_panel]
 
-For each panel it runs ``laborseq compare`` with its defaults: every model of
+For each panel it runs the study of ``laborseq compare`` with its defaults
+(:func:`laborseq.pipeline.run_comparison`): every model of
 the registry (the marginal, Markov chains of order 1 and 2 with and without
 the two-stage head, the multinomial logit with the paper's hand-built features
 with and without the two-stage head, bag-of-jobs and CAREER with the ``small``
@@ -28,16 +29,25 @@ from __future__ import annotations
 import argparse
 import time
 
+from laborseq import datasets
 from laborseq._util.environment import environment
-from laborseq.cli import main
+from laborseq.pipeline import run_comparison, write_report
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="nlswork,wage_panel", help="comma-separated bundled panels")
     args = parser.parse_args()
     machine = environment()
-    print(f"machine: {machine['processor']}, {machine['cpus']} CPUs, CUDA: {machine['cuda']}")
+    print(f"machine: {machine['processor']}, {machine['cpus']} CPUs, CUDA: {machine.get('cuda', 'none')}")
     for data in args.data.split(","):
         start = time.perf_counter()
-        main(["compare", "--data", data, "--seed", "0", "--out", f"reports/{data}", "--quiet"])
+        study = run_comparison(
+            datasets.load(data),
+            wages=datasets.load_wages(data),
+            rationales=100,
+            rng=0,
+            command=f"analyses/compare_bundled.py --data {data}",
+        )
+        write_report(study, f"reports/{data}")
+        print(study.comparison)
         print(f"{data}: {time.perf_counter() - start:.1f} s wall\n")

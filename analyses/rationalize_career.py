@@ -34,7 +34,7 @@ from laborseq.models import CAREER
 from laborseq.panel import PERSON, YEAR
 from laborseq.report.rationales import examples, write_rationale_report
 from laborseq.studies.rationale_study import rationale_study
-from laborseq.studies.rationales import summarize_rationales
+from laborseq.studies.rationales import rationalize_many, summarize_rationales
 
 
 def main() -> None:
@@ -64,7 +64,7 @@ def main() -> None:
     lagged = test.lagged_states(1)
     moves = test.data.loc[test.target_mask & (lagged >= 0) & (lagged != test.state_index()), [PERSON, YEAR]]
     chosen = np.sort(np.random.default_rng(0).choice(len(moves), size=min(args.n, len(moves)), replace=False))
-    move_rationales = study.model.rationalize_many(test, moves.iloc[chosen])
+    move_rationales = rationalize_many(study.model, test, moves.iloc[chosen])
     print(f"\n{len(chosen)} random held-out moves, word-dropout model:")
     print(summarize_rationales(move_rationales).round(4).to_string())
     for r in examples(study.rationales + move_rationales):

@@ -43,7 +43,7 @@ import pandas as pd
 
 from laborseq._util.environment import environment
 from laborseq.datasets import load, load_wages
-from laborseq.models import CAREER, Markov
+from laborseq.models import CAREER
 from laborseq.panel import CareerPanel
 from laborseq.report.wages import (
     components_table,
@@ -52,13 +52,14 @@ from laborseq.report.wages import (
     subgroup_table,
     write_wage_report,
 )
-from laborseq.studies.wages import WageStudy, previous_occupation, wage_study
+from laborseq.studies.representations import one_hot_history, previous_occupation
+from laborseq.studies.wages import WageStudy, wage_study
 
 
 def career_representations(panel: CareerPanel, train: CareerPanel, valid: CareerPanel) -> dict[str, pd.DataFrame]:
-    """CAREER's hidden state, Markov's one-hot history and its previous occupation, for every person-year."""
+    """CAREER's hidden state, the one-hot history and the previous occupation, for every person-year."""
     career = CAREER.preset("small").fit(train, valid=valid, rng=0)
-    history = Markov(order=1).fit(train, valid=valid, rng=0).representations(panel)
+    history = one_hot_history(panel)
     return {
         "CAREER": career.representations(panel),
         "one-hot history": history,

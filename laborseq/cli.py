@@ -1,29 +1,59 @@
-"""The ``laborseq`` command line: thin wrappers over the Python API."""
+"""The ``laborseq`` command line: argparse, then one library call per sub-command.
+
+The studies themselves live in :mod:`laborseq.pipeline`; a bad argument or input
+ends the command with one line on standard error and a non-zero exit.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import shlex
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from laborseq.panel import CareerPanel
+from laborseq import datasets
+from laborseq._util.io import write_text_atomic
+from laborseq.models.base import load_model
+from laborseq.models.career.model import CAREER
+from laborseq.models.career.presets import PRESETS as CAREER_PRESETS
+from laborseq.models.registry import MODEL_NAMES
+from laborseq.panel import PERSON, YEAR, CareerPanel
+from laborseq.pipeline import (
+    AUTO_FORECAST_YEARS,
+    DEFAULT_FORECAST_MODELS,
+    career_model,
+    make_models,
+    run_comparison,
+    run_forecast,
+    run_rationales,
+    run_wages,
+    write_report,
+)
+from laborseq.report.forecast import write_forecast_report
+from laborseq.report.rationales import write_rationale_report
+from laborseq.report.wages import write_wage_report
+from laborseq.studies.rationale_study import FINETUNE_STEPS
 
-if TYPE_CHECKING:
-    from laborseq.models import CAREER, SequenceModel
-    from laborseq.studies.wages import WageStudy
+READERS: dict[str, tuple[str, str]] = {
+    "nlsy79": ("laborseq.sources.nlsy.nlsy79", "read_nlsy79"),
+    "nlsy97": ("laborseq.sources.nlsy.nlsy97", "read_nlsy97"),
+    "psid": ("laborseq.sources.psid.reader", "read_psid"),
+    "resumes": ("laborseq.sources.resumes.reader", "read_resumes"),
+}
+"""``laborseq harmonize`` sources: module and reader function (imported when used)."""
+
+_READER_OPTIONS = {"psid": {"layout"}, "nlsy79": {"codebook", "tagset"}, "nlsy97": {"codebook", "tagset"}}
+_READER_OPTIONS["resumes"] = {"frame"}
 
 
 def load_data(spec: str) -> CareerPanel:
     """A bundled panel by name, or a panel parquet file by path."""
-    from laborseq import datasets
-
     if spec in datasets.LOADERS:
         return datasets.load(spec)
     path = Path(spec)
@@ -36,18 +66,16 @@ def load_data(spec: str) -> CareerPanel:
 
 def _fractions(text: str) -> tuple[float, ...]:
     try:
-        return tuple(float(x) for x in text.split(","))
+        values = tuple(float(x) for x in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"fractions must be comma-separated numbers, got {text!r}") from None
+    if len(values) != 3:
+        raise argparse.ArgumentTypeError(f"fractions needs three shares train,valid,test, got {text!r}")
+    return values
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of all sub-commands."""
-    from laborseq.datasets import WAGE_LOADERS
-    from laborseq.models import MODEL_NAMES
-    from laborseq.models.career import PRESETS as CAREER_PRESETS
-    from laborseq.studies.rationale_study import FINETUNE_STEPS
-
     parser = argparse.ArgumentParser(prog="laborseq", description="Careers as sequences of occupations.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -59,11 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
             "(about 8 minutes on 2 cores)."
         ),
     )
-    cmp_.add_argument("--data", default="nlswork", help="bundled panel (nlswork, wage_panel) or PANEL.parquet")
+    _add_data_option(cmp_)
     cmp_.add_argument(
-        "--models",
-        default="all",
-        help=f"'all' or comma-separated model names from: {', '.join(MODEL_NAMES)}",
+        "--models", default="all", help=f"'all' or comma-separated model names from: {', '.join(MODEL_NAMES)}"
     )
     _add_split_options(cmp_)
     cmp_.add_argument("--out", default=None, help="output directory (default: compare-<data>)")
@@ -73,14 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     forecast = cmp_.add_argument_group("forecast section")
     forecast.add_argument(
-        "--forecast-cutoff",
+        "--forecast-origin",
         default="auto",
         help="last year of history for the forecast section: a year, 'auto' (the latest year followed by at "
         f"least {AUTO_FORECAST_YEARS} panel years) or 'none'",
     )
     forecast.add_argument(
         "--forecast-models",
-        default="markov1,markov2,mnlogit,career",
+        default=",".join(DEFAULT_FORECAST_MODELS),
         help="models of the forecast section, among those compared ('all': every compared model; when none of "
         "these is compared, all compared models are forecast)",
     )
@@ -99,13 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="rationalize N held-out CAREER predictions (0: no section; needs career among the models)",
     )
-    cmp_.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_career_options(cmp_, CAREER_PRESETS)
+    _add_quiet_and_career_options(cmp_)
 
-    fc = sub.add_parser("forecast", help="fit up to a cut-off year, forecast later years, score against what happened")
-    fc.add_argument("--data", default="nlswork", help="bundled panel (nlswork, wage_panel) or PANEL.parquet")
-    fc.add_argument("--cutoff", type=int, required=True, help="last year of history (the forecast origin)")
-    fc.add_argument("--horizon", type=int, default=5, help="forecast up to cutoff + horizon")
+    fc = sub.add_parser("forecast", help="fit up to an origin year, forecast later years, score against what happened")
+    _add_data_option(fc)
+    fc.add_argument("--origin", type=int, required=True, help="last year of history (the forecast origin)")
+    fc.add_argument("--horizon", type=int, default=5, help="forecast up to origin + horizon")
     fc.add_argument("--models", default="markov1,markov2", help=f"comma-separated names from: {', '.join(MODEL_NAMES)}")
     fc.add_argument(
         "--years", choices=("waves", "annual"), default="waves", help="forecast the survey's wave years or every year"
@@ -115,12 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--covariates",
         choices=("hold", "observed"),
         default="hold",
-        help="future covariates: last value at the cut-off, or the observed ones (leaks the future)",
+        help="future covariates: last value at the origin, or the observed ones (leaks the future)",
     )
     fc.add_argument("--seed", type=int, default=0, help="seed of the split, the fits and the simulations")
-    fc.add_argument("--out", default=None, help="output directory (default: forecast-<data>-<cutoff>)")
-    fc.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_career_options(fc, CAREER_PRESETS)
+    fc.add_argument("--out", default=None, help="output directory (default: forecast-<data>-<origin>)")
+    _add_quiet_and_career_options(fc)
 
     rat = sub.add_parser(
         "rationalize",
@@ -130,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
             "rationalize random held-out predictions greedily; writes a report with example rationales."
         ),
     )
-    rat.add_argument("--data", default="nlswork", help="bundled panel (nlswork, wage_panel) or PANEL.parquet")
+    _add_data_option(rat)
     rat.add_argument("--model", default=None, metavar="DIR", help="a saved CAREER model fitted on this split")
     rat.add_argument("--n", type=int, default=100, help="held-out predictions to rationalize")
     rat.add_argument("--mixture", type=float, default=0.5, help="word-dropout probability per batch")
@@ -142,32 +166,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rat.add_argument("--top", type=int, default=2, help="stop once the observed job ranks within this many")
     rat.add_argument(
-        "--explain",
-        action="append",
-        default=[],
-        metavar="PERSON:YEAR",
-        help="also rationalize this person-year (repeatable)",
+        "--explain", action="append", default=[], metavar="PERSON:YEAR", help="also rationalize this person-year"
     )
     _add_split_options(rat)
     rat.add_argument("--out", default=None, help="output directory (default: rationales-<data>)")
-    rat.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_career_options(rat, CAREER_PRESETS)
+    _add_quiet_and_career_options(rat)
 
     wag = sub.add_parser(
         "wages",
         help="do career representations improve held-out wage predictions? (Mincer equations, linearmodels)",
         description=(
-            "Fit CAREER and a Markov chain on the training persons, add their career representations to the "
+            "Fit CAREER on the training persons, add its career representations and the one-hot history to the "
             "Mincer equation, and compare held-out RMSE and R-squared with and without them."
         ),
     )
-    wag.add_argument("--data", default="nlswork", choices=sorted(WAGE_LOADERS), help="bundled panel with wages")
+    wag.add_argument("--data", default="nlswork", choices=sorted(datasets.WAGE_LOADERS), help="bundled panel")
     wag.add_argument("--components", type=int, default=10, help="principal components of each representation")
     wag.add_argument("--n-boot", type=int, default=1000, help="person-bootstrap draws for intervals")
     _add_split_options(wag)
     wag.add_argument("--out", default=None, help="output directory (default: wages-<data>)")
-    wag.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_career_options(wag, CAREER_PRESETS)
+    _add_quiet_and_career_options(wag)
 
     harm = sub.add_parser("harmonize", help="read a survey export or resume spells into an occ1990dd panel")
     harm.add_argument("source", choices=sorted(READERS), help="kind of input")
@@ -184,8 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     desc = sub.add_parser("describe", help="summarise a panel")
-    desc.add_argument("--data", default="nlswork", help="bundled panel or PANEL.parquet")
+    _add_data_option(desc)
     return parser
+
+
+def _add_data_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default="nlswork", help="bundled panel (nlswork, wage_panel) or PANEL.parquet")
 
 
 def _add_split_options(parser: argparse.ArgumentParser) -> None:
@@ -194,9 +216,10 @@ def _add_split_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sample-persons", type=int, default=None, help="use a random subset of persons (quick runs)")
 
 
-def _add_career_options(parser: argparse.ArgumentParser, presets: Sequence[str]) -> None:
+def _add_quiet_and_career_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     career = parser.add_argument_group("CAREER options")
-    career.add_argument("--career-preset", choices=sorted(presets), default="small", help="model configuration")
+    career.add_argument("--career-preset", choices=sorted(CAREER_PRESETS), default="small", help="model configuration")
     career.add_argument(
         "--career-pretrain", default=None, metavar="PANEL.parquet", help="pretrain on this resume panel, then fine-tune"
     )
@@ -207,232 +230,45 @@ def _add_career_options(parser: argparse.ArgumentParser, presets: Sequence[str])
     career.add_argument("--career-device", default="auto", help="torch device (auto: CUDA when available)")
 
 
-def _models(args: argparse.Namespace) -> dict[str, SequenceModel]:
-    from laborseq.models import MODEL_NAMES, make_model
+def _names(value: str) -> list[str] | None:
+    """Comma-separated model names (``"all"``: ``None``, every registered model)."""
+    return None if value == "all" else [n.strip() for n in value.split(",") if n.strip()]
 
-    names = list(MODEL_NAMES) if args.models == "all" else [n.strip() for n in args.models.split(",") if n.strip()]
-    try:
-        models = {name: make_model(name) for name in names}
-    except ValueError as err:
-        raise SystemExit(f"laborseq: {err}") from None
+
+def _models(args: argparse.Namespace) -> dict[str, Any]:
+    """The models of ``--models``, with CAREER built (and pretrained, once) from the CAREER options."""
+    models = make_models(_names(args.models))
     if "career" in models:
-        models["career"] = _career_model(args)
+        models["career"] = _career(args)
     return models
 
 
-def run_forecast(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``laborseq forecast``: fit up to the cut-off, forecast, score, write the report and the paths."""
-    from laborseq.forecast.compare import forecast_compare
-    from laborseq.report.forecast import write_forecast_report
+def _career(args: argparse.Namespace) -> CAREER:
+    """The CAREER of the CAREER options; ``--career-pretrain`` pretrains here, once for the whole run."""
+    if args.career_pretrain and args.career_pretrained:
+        raise SystemExit("laborseq: give --career-pretrain or --career-pretrained, not both")
+    resumes = None
+    if args.career_pretrain:
+        resumes = load_data(args.career_pretrain)
+        print(f"pretraining CAREER on {resumes}")
+    return career_model(
+        args.career_preset,
+        pretrain=resumes,
+        pretrained=args.career_pretrained,
+        max_steps=args.career_max_steps,
+        rng=getattr(args, "seed", 0),
+        device=args.career_device,
+        progress=not args.quiet,
+    )
 
-    models = _models(args)
-    started = time.perf_counter()
-    panel = load_data(args.data)
+
+def _forecast_origin(value: str) -> int | str | None:
+    if value in ("auto", "none"):
+        return None if value == "none" else value
     try:
-        comparison = forecast_compare(
-            models,
-            panel,
-            cutoff=args.cutoff,
-            horizon=args.horizon,
-            years=args.years,
-            n_samples=args.n_samples,
-            covariates=args.covariates,
-            rng=args.seed,
-            progress=not args.quiet,
-        )
-    except ValueError as err:
-        raise SystemExit(f"laborseq forecast: {err}") from None
-    out = Path(args.out or f"forecast-{panel.name or 'panel'}-{args.cutoff}")
-    command = _command(argv)
-    paths = write_forecast_report(comparison, panel, out, command=command)
-    print(comparison.by_horizon().round(4).to_string())
-    seconds = time.perf_counter() - started
-    print(f"\nwrote {paths['html']}, {paths['results']} and {paths['forecasts']}/ in {seconds:.1f} s")
-    return 0
-
-
-def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``laborseq compare``: split, fit, score, forecast when asked, write the report."""
-    from tqdm.auto import tqdm
-
-    from laborseq.datasets import WAGE_LOADERS
-    from laborseq.evaluation.compare import compare
-    from laborseq.report import write_comparison_report
-
-    models = _models(args)
-    started = time.perf_counter()
-    steps = tqdm(total=5, desc="compare", disable=args.quiet, unit="step")
-    steps.set_postfix_str("load and split")
-    panel, (train, valid, test) = _load_and_split(args)
-    cutoff = _forecast_cutoff(args.forecast_cutoff, panel)
-    weights = "weight" if panel.has_weight and not args.unweighted else None
-    steps.update()
-    steps.set_postfix_str("fit and score")
-    result = compare(
-        models, train, test, valid=valid, rng=args.seed, n_boot=args.n_boot, weights=weights, progress=not args.quiet
-    )
-    steps.update()
-    forecast = None
-    if cutoff is not None:
-        from laborseq.forecast.compare import forecast_compare
-
-        steps.set_postfix_str(f"forecast from {cutoff}")
-        forecast = forecast_compare(
-            _forecast_models(args, list(models)),
-            panel,
-            cutoff=cutoff,
-            horizon=int(panel.years.max()) - cutoff,
-            n_samples=args.forecast_samples,
-            rng=args.seed,
-            progress=not args.quiet,
-        )
-    steps.update()
-    steps.set_postfix_str("wages and rationales")
-    wages = rationales = None
-    if args.wages == "auto" and args.data in WAGE_LOADERS:
-        wages = _wage_study(args, models, panel, train, test)
-    if args.rationales and "career" in models:
-        from laborseq.studies.rationale_study import rationale_study
-
-        rationales = rationale_study(
-            models["career"],
-            train,
-            test,
-            valid=valid,
-            n=args.rationales,
-            rng=args.seed,
-            max_steps=_finetune_steps(args),
-        )
-    steps.update()
-    steps.set_postfix_str("write report")
-    out = Path(args.out or f"compare-{panel.name or 'panel'}")
-    split = {"method": "by person", "fractions": list(args.fractions), "seed": args.seed}
-    if args.sample_persons:
-        split["sample_persons"] = args.sample_persons
-    command = _command(argv)
-    paths = write_comparison_report(
-        result,
-        panel,
-        {"train": train, "valid": valid, "test": test},
-        out,
-        split=split,
-        command=command,
-        forecast=forecast,
-        wages=wages,
-        rationales=rationales,
-    )
-    steps.update()
-    steps.close()
-    print(result)
-    if forecast is not None:
-        print(f"\nForecast perplexity from {cutoff}:\n{forecast.by_horizon().round(4).to_string()}")
-    print(
-        f"\nwrote {paths['html']}, {paths['markdown']} and {paths['results']} in {time.perf_counter() - started:.1f} s"
-    )
-    return 0
-
-
-def _forecast_models(args: argparse.Namespace, compared: list[str]) -> dict[str, SequenceModel]:
-    """New instances of the models of the forecast section (fitted again, on the years up to the cut-off)."""
-    wanted = compared if args.forecast_models == "all" else [n.strip() for n in args.forecast_models.split(",")]
-    names = [n for n in compared if n in wanted] or compared
-    return _models(argparse.Namespace(**{**vars(args), "models": ",".join(names)}))
-
-
-def _wage_study(
-    args: argparse.Namespace,
-    models: dict[str, SequenceModel],
-    panel: CareerPanel,
-    train: CareerPanel,
-    test: CareerPanel,
-) -> WageStudy:
-    """The wage study of ``compare`` / ``wages``: CAREER's representations (when fitted) and one-hot histories.
-
-    The representations cover ``panel`` (which holds ``train`` and ``test``); the models are fitted on ``train``.
-    """
-    from laborseq.datasets import load_wages
-    from laborseq.models import Markov
-    from laborseq.studies.wages import previous_occupation, wage_study
-
-    onehot = Markov(order=1).fit(train).representations(panel)
-    representations = {"one-hot history": onehot, "previous occupation": previous_occupation(onehot)}
-    if "career" in models:
-        representations = {"CAREER": models["career"].representations(panel), **representations}
-    components = getattr(args, "components", 10)
-    return wage_study(
-        train, test, load_wages(args.data), representations, n_components=components, n_boot=args.n_boot, rng=args.seed
-    )
-
-
-def run_wages(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``laborseq wages``: fit CAREER on the training persons, run the wage study, write its report."""
-    from laborseq.report.wages import write_wage_report
-
-    started = time.perf_counter()
-    panel, (train, valid, test) = _load_and_split(args)
-    career = _career_model(args).fit(train, valid=valid, rng=args.seed)
-    study = _wage_study(args, {"career": career}, panel, train, test)
-    out = Path(args.out or f"wages-{args.data}")
-    command = _command(argv)
-    paths = write_wage_report(study, out, title=f"Wages and career representations on {args.data}", command=command)
-    print(study.table.round(4).to_string())
-    print(study.differences.round(4).to_string())
-    print(f"\nwrote {paths['html']} and {paths['results']} in {time.perf_counter() - started:.1f} s")
-    return 0
-
-
-def run_rationalize(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``laborseq rationalize``: fit (or load) CAREER, fine-tune with word dropout, rationalize, write the report."""
-    from laborseq.models import CAREER, load_model
-    from laborseq.report.rationales import write_rationale_report
-    from laborseq.studies.rationale_study import rationale_study
-    from laborseq.studies.rationales import target_rows
-
-    started = time.perf_counter()
-    panel, (train, valid, test) = _load_and_split(args)
-    explain = _person_years(args.explain, panel)
-    try:
-        target_rows(panel, explain)
-    except ValueError as err:
-        raise SystemExit(f"laborseq rationalize: --explain: {err}") from None
-    if args.model:
-        model = load_model(args.model)
-        if not isinstance(model, CAREER):
-            raise SystemExit(f"laborseq rationalize: --model {args.model} holds a {type(model).__name__}, not CAREER")
-    else:
-        model = _career_model(args).fit(train, valid=valid, rng=args.seed)
-    try:
-        study = rationale_study(
-            model,
-            train,
-            test,
-            valid=valid,
-            n=args.n,
-            mixture=args.mixture,
-            top=args.top,
-            rng=args.seed,
-            max_steps=_finetune_steps(args),
-        )
-        extra = study.model.rationalize_many(panel, explain, top=args.top)
-    except ValueError as err:
-        raise SystemExit(f"laborseq rationalize: {err}") from None
-    out = Path(args.out or f"rationales-{panel.name or 'panel'}")
-    command = _command(argv)
-    title = f"Rationales of CAREER's predictions on {panel.name or 'a career panel'}"
-    paths = write_rationale_report(study, out, title=title, command=command, extra=extra)
-    print(study.summary.round(4).to_string())
-    for rationale in extra:
-        print("\n" + rationale.to_text())
-    print(f"\nwrote {paths['html']} and {paths['results']} in {time.perf_counter() - started:.1f} s")
-    return 0
-
-
-def _finetune_steps(args: argparse.Namespace) -> int:
-    """Word-dropout fine-tuning updates: ``--finetune-steps``, else ``--career-max-steps``, else the default."""
-    from laborseq.studies.rationale_study import FINETUNE_STEPS
-
-    given = getattr(args, "finetune_steps", None)
-    return given or args.career_max_steps or FINETUNE_STEPS
+        return int(value)
+    except ValueError:
+        raise SystemExit(f"laborseq: --forecast-origin must be a year, 'auto' or 'none', got {value!r}") from None
 
 
 def _command(argv: Sequence[str]) -> str:
@@ -440,24 +276,124 @@ def _command(argv: Sequence[str]) -> str:
     return "laborseq " + " ".join(shlex.quote(a) for a in argv)
 
 
-def _load_and_split(args: argparse.Namespace) -> tuple[CareerPanel, tuple[CareerPanel, ...]]:
-    """``--data`` (a random subset of ``--sample-persons`` persons when given) and its train/valid/test split."""
+def _finished(paths: dict[str, Path], started: float, *names: str) -> None:
+    shown = ", ".join(str(paths[n]) for n in names if n in paths)
+    print(f"\nwrote {shown} in {time.perf_counter() - started:.1f} s")
+
+
+def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``laborseq compare``: :func:`laborseq.pipeline.run_comparison`, then :func:`~laborseq.pipeline.write_report`."""
+    started = time.perf_counter()
+    origin = _forecast_origin(args.forecast_origin)
+    models = _models(args)
     panel = load_data(args.data)
-    if args.sample_persons:
-        panel = panel.sample_persons(args.sample_persons, rng=args.seed)
-    return panel, _split(panel, args.fractions, args.seed)
+    wages = datasets.load_wages(args.data) if args.wages == "auto" and args.data in datasets.WAGE_LOADERS else None
+    study = run_comparison(
+        panel,
+        models,
+        fractions=args.fractions,
+        sample_persons=args.sample_persons,
+        n_boot=args.n_boot,
+        weighted=not args.unweighted,
+        forecast_origin=origin,
+        forecast_models=_names(args.forecast_models),
+        forecast_samples=args.forecast_samples,
+        wages=wages,
+        rationales=args.rationales,
+        finetune_steps=args.career_max_steps or FINETUNE_STEPS,
+        rng=args.seed,
+        command=_command(argv),
+        progress=not args.quiet,
+    )
+    paths = write_report(study, Path(args.out or f"compare-{panel.name or 'panel'}"))
+    print(study.comparison)
+    if study.forecast is not None:
+        table = study.forecast.by_horizon().round(4).to_string()
+        print(f"\nForecast perplexity from {study.forecast.origin}:\n{table}")
+    _finished(paths, started, "html", "markdown", "results")
+    return 0
 
 
-def _split(panel: CareerPanel, fractions: tuple[float, ...], seed: int) -> tuple[CareerPanel, ...]:
-    if len(fractions) != 3:
-        raise SystemExit("laborseq: --fractions needs three shares: train,valid,test")
-    return panel.split_persons(fractions, rng=seed)
+def run_forecast_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``laborseq forecast``: :func:`laborseq.pipeline.run_forecast`, then the forecast report and the paths."""
+    started = time.perf_counter()
+    models = _models(args)
+    panel = load_data(args.data)
+    comparison = run_forecast(
+        panel,
+        models,
+        origin=args.origin,
+        horizon=args.horizon,
+        years=args.years,
+        n_samples=args.n_samples,
+        covariates=args.covariates,
+        rng=args.seed,
+        progress=not args.quiet,
+    )
+    out = Path(args.out or f"forecast-{panel.name or 'panel'}-{args.origin}")
+    paths = write_forecast_report(comparison, panel, out, command=_command(argv))
+    print(comparison.by_horizon().round(4).to_string())
+    _finished(paths, started, "html", "results", "forecasts")
+    return 0
+
+
+def run_wages_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``laborseq wages``: :func:`laborseq.pipeline.run_wages`, then the wage report."""
+    started = time.perf_counter()
+    study = run_wages(
+        load_data(args.data),
+        datasets.load_wages(args.data),
+        _career(args),
+        fractions=args.fractions,
+        sample_persons=args.sample_persons,
+        n_components=args.components,
+        n_boot=args.n_boot,
+        rng=args.seed,
+    )
+    out = Path(args.out or f"wages-{args.data}")
+    title = f"Wages and career representations on {args.data}"
+    paths = write_wage_report(study, out, title=title, command=_command(argv))
+    print(study.table.round(4).to_string())
+    print(study.differences.round(4).to_string())
+    _finished(paths, started, "html", "results")
+    return 0
+
+
+def run_rationalize(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``laborseq rationalize``: :func:`laborseq.pipeline.run_rationales`, then the rationale report."""
+    started = time.perf_counter()
+    panel = load_data(args.data)
+    explain = _person_years(args.explain, panel)
+    if args.model:
+        model = load_model(args.model)
+        if not isinstance(model, CAREER):
+            raise SystemExit(f"laborseq rationalize: --model {args.model} holds a {type(model).__name__}, not CAREER")
+    else:
+        model = _career(args)
+    study, extra = run_rationales(
+        panel,
+        model,
+        fractions=args.fractions,
+        sample_persons=args.sample_persons,
+        n=args.n,
+        mixture=args.mixture,
+        top=args.top,
+        explain=explain,
+        finetune_steps=args.finetune_steps or args.career_max_steps or FINETUNE_STEPS,
+        rng=args.seed,
+    )
+    out = Path(args.out or f"rationales-{panel.name or 'panel'}")
+    title = f"Rationales of CAREER's predictions on {panel.name or 'a career panel'}"
+    paths = write_rationale_report(study, out, title=title, command=_command(argv), extra=extra)
+    print(study.summary.round(4).to_string())
+    for rationale in extra:
+        print("\n" + rationale.to_text())
+    _finished(paths, started, "html", "results")
+    return 0
 
 
 def _person_years(specs: Sequence[str], panel: CareerPanel) -> pd.DataFrame:
     """``PERSON:YEAR`` strings as a ``(person_id, year)`` table, person ids typed as in ``panel``."""
-    from laborseq.panel import PERSON, YEAR
-
     rows = []
     for spec in specs:
         person, sep, year = spec.rpartition(":")
@@ -474,74 +410,16 @@ def _person_years(specs: Sequence[str], panel: CareerPanel) -> pd.DataFrame:
     return frame
 
 
-AUTO_FORECAST_YEARS = 5
-"""``--forecast-cutoff auto``: the latest year followed by at least this many panel years."""
-
-
-def _forecast_cutoff(value: str, panel: CareerPanel) -> int | None:
-    """The forecast cut-off of ``laborseq compare`` (``None``: no forecast section)."""
-    if value == "none":
-        return None
-    years = np.unique(panel.years)
-    if value == "auto":
-        if len(years) <= AUTO_FORECAST_YEARS:
-            return None
-        return int(years[-AUTO_FORECAST_YEARS - 1])
-    try:
-        cutoff = int(value)
-    except ValueError:
-        raise SystemExit(f"laborseq: --forecast-cutoff must be a year, 'auto' or 'none', got {value!r}") from None
-    if not years[0] <= cutoff < years[-1]:
-        raise SystemExit(
-            f"laborseq: --forecast-cutoff {cutoff} leaves nothing to forecast: the panel covers {years[0]}-{years[-1]}"
-        )
-    return cutoff
-
-
-def _career_model(args: argparse.Namespace) -> CAREER:
-    """The CAREER model of ``laborseq compare``, pretrained first when asked."""
-    from laborseq.models import CAREER
-
-    options: dict[str, object] = {"device": args.career_device, "progress": not args.quiet}
-    if args.career_pretrained:
-        options["pretrained"] = args.career_pretrained
-    if args.career_max_steps is not None:
-        options["max_steps"] = options["finetune_max_steps"] = args.career_max_steps
-    model = CAREER.preset(args.career_preset, **options)
-    if args.career_pretrain:
-        if args.career_pretrained:
-            raise SystemExit("laborseq: give --career-pretrain or --career-pretrained, not both")
-        resumes = load_data(args.career_pretrain)
-        print(f"pretraining CAREER on {resumes}")
-        model.pretrain(resumes, rng=args.seed)
-    return model
-
-
-READERS: dict[str, tuple[str, str]] = {
-    "nlsy79": ("laborseq.sources.nlsy79", "read_nlsy79"),
-    "nlsy97": ("laborseq.sources.nlsy97", "read_nlsy97"),
-    "psid": ("laborseq.sources.psid", "read_psid"),
-    "resumes": ("laborseq.sources.resumes", "read_resumes"),
-}
-"""``laborseq harmonize`` sources: module and reader function."""
-
-
 def run_harmonize(args: argparse.Namespace) -> int:
     """``laborseq harmonize``: read, harmonise, write the panel and its lineage."""
-    import importlib
-
-    from laborseq._util.io import write_text_atomic
-
     module, function = READERS[args.source]
     reader = getattr(importlib.import_module(module), function)
     options: dict[str, object] = {"variant": args.variant, "on_unmapped": args.on_unmapped}
     extra = {"layout": args.layout, "codebook": args.codebook, "tagset": args.tagset, "frame": args.frame}
-    allowed = {"psid": {"layout"}, "nlsy79": {"codebook", "tagset"}, "nlsy97": {"codebook", "tagset"}}
-    allowed["resumes"] = {"frame"}
     for key, value in extra.items():
         if value is None:
             continue
-        if key not in allowed[args.source]:
+        if key not in _READER_OPTIONS[args.source]:
             raise SystemExit(f"laborseq harmonize: --{key} does not apply to {args.source}")
         options[key] = value
     started = time.perf_counter()
@@ -553,32 +431,38 @@ def run_harmonize(args: argparse.Namespace) -> int:
     print(panel)
     if lineage is not None:
         print(lineage)
-    print(
-        f"\nwrote {out}"
-        + (f" and {args.lineage}" if args.lineage else "")
-        + f" in {time.perf_counter() - started:.1f} s"
-    )
+    wrote = f"{out}" + (f" and {args.lineage}" if args.lineage else "")
+    print(f"\nwrote {wrote} in {time.perf_counter() - started:.1f} s")
     return 0
 
 
+def _describe(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    print(load_data(args.data).describe())
+    return 0
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
+    "compare": run_compare,
+    "forecast": run_forecast_command,
+    "wages": run_wages_command,
+    "rationalize": run_rationalize,
+    "harmonize": lambda args, argv: run_harmonize(args),
+    "describe": _describe,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``laborseq`` console script."""
+    """Entry point of the ``laborseq`` console script.
+
+    A ``ValueError`` (bad input found by the library) ends the command with its
+    message on one line and exit status 1.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    if args.command == "compare":
-        return run_compare(args, argv)
-    if args.command == "forecast":
-        return run_forecast(args, argv)
-    if args.command == "wages":
-        return run_wages(args, argv)
-    if args.command == "rationalize":
-        return run_rationalize(args, argv)
-    if args.command == "harmonize":
-        return run_harmonize(args)
-    if args.command == "describe":
-        print(load_data(args.data).describe())
-        return 0
-    raise AssertionError(args.command)  # pragma: no cover
+    try:
+        return _COMMANDS[args.command](args, argv)
+    except ValueError as err:
+        raise SystemExit(f"laborseq {args.command}: {err}") from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,7 +11,7 @@ import torch
 from conftest import TINY_CAREER, make_panel
 
 from laborseq import CareerPanel, OccupationScheme
-from laborseq.models import CAREER, Marginal, Markov, load_model
+from laborseq.models import CAREER, Marginal, Markov, clone, load_model
 from laborseq.models.career import PRESETS
 from laborseq.models.career import model as career_module
 
@@ -47,9 +47,9 @@ def _relabelled(panel: CareerPanel) -> CareerPanel:
 
 def test_fine_tuning_starts_from_the_pretrained_weights(monkeypatch, markov_split) -> None:
     train, valid, _ = markov_split
-    model = CAREER(**TINY, max_steps=30).pretrain(train, valid=valid, rng=0)
-    assert model.classes_ == train.states
-    pretrained = {k: v.clone() for k, v in model.net_.state_dict().items()}
+    base = CAREER(**TINY, max_steps=30).fit(train, valid=valid, rng=0)
+    assert base.classes_ == train.states
+    pretrained = {k: v.clone() for k, v in base.net_.state_dict().items()}
     survey = _relabelled(make_panel(120, seed=5))
 
     started_from = {}
@@ -62,7 +62,8 @@ def test_fine_tuning_starts_from_the_pretrained_weights(monkeypatch, markov_spli
         return real_train(net, *args, **kwargs)
 
     monkeypatch.setattr(career_module, "train", spy)
-    model.set_params(finetune_max_steps=5, finetune_lr=3e-4, finetune_warmup_steps=2).fit(survey, rng=0)
+    model = CAREER(**TINY, pretrained=base, finetune_max_steps=5, finetune_lr=3e-4, finetune_warmup_steps=2)
+    model.fit(survey, rng=0)
     assert (started_from["lr"], started_from["warmup"]) == (3e-4, 2)
     assert model.classes_ == survey.states
     assert model.training_["stage"] == "fine-tune"
@@ -77,15 +78,19 @@ def test_fine_tuning_starts_from_the_pretrained_weights(monkeypatch, markov_spli
     # fitting again starts from the pretrained weights again, not from the fine-tuned ones
     model.fit(survey, rng=0)
     torch.testing.assert_close(started_from[key], pretrained[key])
+    # the pretrained model is left as it was; without pretrained=, fit trains from scratch
+    torch.testing.assert_close(base.net_.state_dict()[key], pretrained[key])
+    CAREER(**TINY, max_steps=2).fit(survey, rng=0)
+    assert started_from["lr"] == TINY["lr"]
 
 
-def test_pretrained_directory_equals_pretraining_in_memory(tmp_path, markov_split) -> None:
+def test_pretrained_directory_equals_pretrained_model_in_memory(tmp_path, markov_split) -> None:
     train, valid, _ = markov_split
     survey = _relabelled(make_panel(120, seed=5))
     params = {**TINY, "max_steps": 20, "finetune_max_steps": 10}
-    in_memory = CAREER(**params).pretrain(train, valid=valid, rng=0)
-    path = in_memory.save(tmp_path / "pretrained")
-    in_memory.fit(survey, rng=1)
+    base = CAREER(**params).fit(train, valid=valid, rng=0)
+    path = base.save(tmp_path / "pretrained")
+    in_memory = CAREER(**params, pretrained=base).fit(survey, rng=1)
     from_disk = CAREER(**params, pretrained=str(path)).fit(survey, rng=1)
     np.testing.assert_allclose(from_disk.predict_proba(survey), in_memory.predict_proba(survey), atol=1e-6)
     with pytest.raises(ValueError, match="shape"):
@@ -94,6 +99,14 @@ def test_pretrained_directory_equals_pretraining_in_memory(tmp_path, markov_spli
     Markov(order=1).fit(train).save(tmp_path / "markov")
     with pytest.raises(TypeError, match="not a CAREER"):
         CAREER(**params, pretrained=str(tmp_path / "markov")).fit(survey)
+    # a model fine-tuned from a model in memory saves that model beside it: loading reproduces both
+    saved = in_memory.save(tmp_path / "finetuned")
+    assert (saved / "param-pretrained" / "config.json").exists()
+    loaded = load_model(saved)
+    np.testing.assert_array_equal(loaded.predict_proba(survey), in_memory.predict_proba(survey))
+    np.testing.assert_array_equal(loaded.pretrained.predict_proba(train), base.predict_proba(train))
+    refitted = clone(loaded).fit(survey, rng=1)
+    np.testing.assert_allclose(refitted.predict_proba(survey), in_memory.predict_proba(survey), atol=1e-6)
 
 
 def test_checkpoints_are_written_and_resumed(tmp_path, markov_split) -> None:

@@ -44,7 +44,7 @@ def test_compare_writes_the_report(tmp_path, capsys):
     assert set(diag["calibration"]) == {"stay", "top"}
     assert len(diag["transition_rates"]["observed"]["rates"][0]) == 13
     # the forecast section: the latest cut-off followed by five waves of nlswork (1982-88)
-    assert results["forecast"]["cutoff"] == 1980
+    assert results["forecast"]["origin"] == 1980
     assert (out / "forecasts" / "markov1" / "paths.parquet").exists()
     assert results["split"]["seed"] == 0
     assert results["split"]["test"]["persons"] == 80
@@ -85,7 +85,7 @@ def test_compare_on_a_weighted_panel_reports_both(tmp_path):
 
     path = make_panel(n_persons=300, weights=True).to_parquet(tmp_path / "weighted.parquet")
     out = tmp_path / "out"
-    argv = ["compare", "--data", str(path), "--models", "markov1,marginal", "--n-boot", "20", "--forecast-cutoff"]
+    argv = ["compare", "--data", str(path), "--models", "markov1,marginal", "--n-boot", "20", "--forecast-origin"]
     assert main([*argv, "none", "--out", str(out), "--quiet"]) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["weighted"] and "forecast" not in results
@@ -99,15 +99,15 @@ def test_compare_on_a_weighted_panel_reports_both(tmp_path):
 
 
 @pytest.mark.parametrize(("value", "message"), [("1800", "leaves nothing to forecast"), ("soon", "must be a year")])
-def test_compare_rejects_a_bad_forecast_cutoff(tmp_path, value, message):
+def test_compare_rejects_a_bad_forecast_origin(tmp_path, value, message):
     with pytest.raises(SystemExit, match=message):
-        main(["compare", "--models", "markov1", "--forecast-cutoff", value, "--out", str(tmp_path), "--quiet"])
+        main(["compare", "--models", "markov1", "--forecast-origin", value, "--out", str(tmp_path), "--quiet"])
 
 
 def test_compare_reads_a_parquet_panel(tmp_path):
     path = load_wage_panel().to_parquet(tmp_path / "wage.parquet")
     out = tmp_path / "out"
-    argv = ["compare", "--data", str(path), "--models", "markov1", "--n-boot", "20", "--forecast-cutoff", "none"]
+    argv = ["compare", "--data", str(path), "--models", "markov1", "--n-boot", "20", "--forecast-origin", "none"]
     assert main([*argv, "--out", str(out), "--quiet"]) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["data"] == "wage_panel"
@@ -160,10 +160,10 @@ def test_compare_with_career_pretrained_on_a_resume_panel(tmp_path, capsys):
 
 def test_forecast_writes_the_report_and_the_paths(tmp_path, capsys):
     out = tmp_path / "forecast"
-    argv = ["forecast", "--data", "nlswork", "--cutoff", "1978", "--horizon", "5", "--models", "markov1,markov2"]
+    argv = ["forecast", "--data", "nlswork", "--origin", "1978", "--horizon", "5", "--models", "markov1,markov2"]
     assert main([*argv, "--n-samples", "50", "--out", str(out), "--quiet"]) == 0
     results = json.loads((out / "results.json").read_text())
-    assert results["cutoff"] == 1978 and results["years"] == [1980, 1982, 1983]  # nlswork's waves
+    assert results["origin"] == 1978 and results["years"] == [1980, 1982, 1983]  # nlswork's waves
     for name in ("markov1", "markov2"):
         entry = results["models"][name]
         assert [row["year"] for row in entry["by_horizon"]] == [1980, 1982, 1983]
@@ -177,17 +177,16 @@ def test_forecast_writes_the_report_and_the_paths(tmp_path, capsys):
     assert "Forecast perplexity by year" in html and html.count("data:image/png;base64,") >= 3
     assert "all years" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="no forecast years"):
-        main(["forecast", "--data", "nlswork", "--cutoff", "1990", "--out", str(tmp_path / "x"), "--quiet"])
+        main(["forecast", "--data", "nlswork", "--origin", "1990", "--out", str(tmp_path / "x"), "--quiet"])
 
 
 def test_the_forecast_section_keeps_the_compared_models_it_names():
-    from laborseq.cli import _forecast_models, build_parser
+    from laborseq.pipeline import DEFAULT_FORECAST_MODELS, forecast_section_models
 
-    args = build_parser().parse_args(["compare", "--models", "marginal,markov2,markov1"])
-    assert list(_forecast_models(args, ["marginal", "markov2", "markov1"])) == ["markov2", "markov1"]
-    assert list(_forecast_models(args, ["marginal"])) == ["marginal"]  # none named: every compared model
-    args = build_parser().parse_args(["compare", "--forecast-models", "all"])
-    assert list(_forecast_models(args, ["marginal", "markov1"])) == ["marginal", "markov1"]
+    wanted = DEFAULT_FORECAST_MODELS
+    assert forecast_section_models(["marginal", "markov2", "markov1"], wanted) == ["markov2", "markov1"]
+    assert forecast_section_models(["marginal"], wanted) == ["marginal"]  # none named: every compared model
+    assert forecast_section_models(["marginal", "markov1"], None) == ["marginal", "markov1"]
 
 
 def test_rationalize_writes_the_report_and_explains_what_is_asked(tmp_path, capsys):

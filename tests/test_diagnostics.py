@@ -10,6 +10,7 @@ from conftest import make_panel
 from laborseq import OccupationScheme
 from laborseq.evaluation import breakdowns as diagnostics
 from laborseq.evaluation.compare import compare
+from laborseq.evaluation.predictions import MAX_GROUPS, summarize_predictions, transition_groups
 from laborseq.models import Marginal, Markov
 
 
@@ -38,7 +39,7 @@ def test_summaries_of_a_hand_made_distribution():
     proba = np.array([[0.5, 0.3, 0.2], [0.1, 0.6, 0.3], [0.2, 0.2, 0.6]])
     observed = np.array([1, 1, 0])
     previous = np.array([-1, 1, 2])
-    pred = diagnostics.summarize_predictions(proba, observed, previous, np.array([0, 0, 1]), 2)
+    pred = summarize_predictions(proba, observed, previous, np.array([0, 0, 1]), 2)
     np.testing.assert_allclose(pred.log_likelihood, np.log([0.3, 0.6, 0.2]))
     np.testing.assert_allclose(pred.p_stay, [np.nan, 0.6, 0.6])
     # a tie with another state counts in the observed state's favour
@@ -50,27 +51,35 @@ def test_summaries_of_a_hand_made_distribution():
 
 def test_transition_groups_use_major_groups_then_states_then_the_commonest():
     grouped = OccupationScheme(name="g", codes=("1", "2", "3"), groups={"major_group": {"1": "A", "2": "B", "3": "A"}})
-    labels, group = diagnostics.transition_groups(grouped, np.ones(3))
+    labels, group = transition_groups(grouped, np.ones(3))
     assert labels == ["A", "B"] and group.tolist() == [0, 1, 0]
 
     small = OccupationScheme(name="s", codes=("1", "2"), titles={"1": "one"})
-    labels, group = diagnostics.transition_groups(small, np.ones(2))
+    labels, group = transition_groups(small, np.ones(2))
     assert labels == ["1 one", "2"] and group.tolist() == [0, 1]
 
     codes = tuple(str(c) for c in range(1, 31))
     counts = np.arange(30)[::-1]  # code "1" is the commonest
-    labels, group = diagnostics.transition_groups(OccupationScheme(name="big", codes=codes), counts)
-    assert len(labels) == diagnostics.MAX_GROUPS and labels[-1] == "other states"
-    assert labels[0] == "1" and group[0] == 0 and group[-1] == diagnostics.MAX_GROUPS - 1
+    labels, group = transition_groups(OccupationScheme(name="big", codes=codes), counts)
+    assert len(labels) == MAX_GROUPS and labels[-1] == "other states"
+    assert labels[0] == "1" and group[0] == 0 and group[-1] == MAX_GROUPS - 1
 
 
-def test_headline_reproduces_the_comparison(result):
-    table = diagnostics.headline(result)
-    for name, score in result.scores.items():
-        assert table.loc[name, "perplexity"] == pytest.approx(score.perplexity, rel=1e-12)
-        assert (table.loc[name, "low"], table.loc[name, "high"]) == pytest.approx(score.perplexity_ci, rel=1e-12)
-        assert table.loc[name, "diff_vs_baseline"] == pytest.approx(score.diff_vs_baseline, abs=1e-12)
+def test_headline_reads_the_scores_and_breakdowns_are_computed_once(result):
+    table = result.headline()
+    for name in result.names:
+        row = result.score(name)
+        assert (table.loc[name, "perplexity"], table.loc[name, "low"], table.loc[name, "high"]) == (
+            row.estimate,
+            row.low,
+            row.high,
+        )
+        assert table.loc[name, "diff_vs_baseline"] == result.score(name, "diff_vs_baseline").estimate
     assert result.baseline == "markov1" == result.best
+    computed = diagnostics.compute_breakdowns(result)
+    pd.testing.assert_frame_equal(computed.stay_move, diagnostics.stay_move(result))
+    assert set(computed.perplexity_by) == set(diagnostics.breakdowns(result))
+    assert computed.transition_errors.index.tolist() == result.names
 
 
 def test_perplexity_by_group_matches_direct_computation(result, proba, split):
@@ -168,10 +177,10 @@ def test_weighted_breakdowns_differ_and_unweighted_ones_do_not(split):
     w = np.random.default_rng(0).uniform(0.1, 10.0, len(test))
     weighted = compare({"markov1": Markov()}, train, test, weights=w, n_boot=50)
     plain = compare({"markov1": Markov()}, train, test, n_boot=50)
-    assert diagnostics.headline(weighted, weighted=False).loc["markov1", "perplexity"] == pytest.approx(
-        plain.scores["markov1"].perplexity, rel=1e-12
+    assert weighted.headline("none").loc["markov1", "perplexity"] == pytest.approx(
+        plain.score("markov1").estimate, rel=1e-12
     )
-    assert weighted.scores["markov1"].perplexity != pytest.approx(plain.scores["markov1"].perplexity, rel=1e-6)
+    assert weighted.score("markov1").estimate != pytest.approx(plain.score("markov1").estimate, rel=1e-6)
     a = diagnostics.stay_move(weighted)
     b = diagnostics.stay_move(weighted, weighted=False)
     assert a.loc["markov1", "stay rate"] != pytest.approx(b.loc["markov1", "stay rate"], rel=1e-6)

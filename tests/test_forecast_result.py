@@ -11,7 +11,8 @@ import pytest
 
 from laborseq import CareerPanel, OccupationScheme
 from laborseq.evaluation.metrics import binary_perplexity, roc_auc
-from laborseq.forecast.result import ForecastResult, ForecastScore
+from laborseq.forecast.result import ForecastResult
+from laborseq.forecast.scoring import ForecastScore
 
 STATES = ("11", "22", "33", "unemployed", "out_of_labor_force")
 PERSONS = np.array([101, 102, 103, 104])

@@ -12,7 +12,7 @@ from conftest import make_panel
 
 from laborseq import CareerPanel, OccupationScheme
 from laborseq.forecast.covariates import future_covariates
-from laborseq.forecast.simulate import forecast_years, sample_indexed, sample_states
+from laborseq.forecast.simulate import sample_indexed, sample_states, years_after
 from laborseq.models import Marginal, Markov, MNLogit, SequenceModel
 from laborseq.models.stepper import LastStatesStepper, PanelStepper
 
@@ -336,9 +336,9 @@ def test_persons_without_history_are_excluded(panel):
 
 
 def test_forecast_years_and_errors(panel):
-    assert forecast_years(2000, horizon=2).tolist() == [2001, 2002]
-    assert forecast_years(2000, until=2003).tolist() == [2001, 2002, 2003]
-    assert forecast_years(2000, years=(2002, 2004)).tolist() == [2002, 2004]
+    assert years_after(2000, horizon=2).tolist() == [2001, 2002]
+    assert years_after(2000, until=2003).tolist() == [2001, 2002, 2003]
+    assert years_after(2000, years=(2002, 2004)).tolist() == [2002, 2004]
     model = Markov().fit(panel)
     bad = [
         ({}, "exactly one"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from laborseq.nn.heads import two_stage_log_probs, two_stage_proba
+from laborseq.models.two_stage import two_stage_proba
+from laborseq.nn.heads import two_stage_log_probs
 
 
 def test_two_stage_matches_the_formula():

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import make_panel
+from statsmodels.discrete.discrete_model import MNLogit as SMMNLogit
 
 from laborseq import CareerPanel, OccupationScheme
 from laborseq.datasets import load_wage_panel
 from laborseq.models import Markov, MNLogit
 from laborseq.models.features import BUILDERS, FeatureEncoder
+from laborseq.models.first_year import split_targets
 
 AGREEMENT_FEATURES = ("years_in_state", "years_observed", "static")
 
@@ -27,7 +33,13 @@ def test_statsmodels_and_torch_engines_agree_on_wage_panel(wage_train):
     assert abs(ll_sm - ll_th) / abs(ll_sm) < 1e-6
     np.testing.assert_allclose(th.model_.flat_parameters(), sm.model_.flat_parameters(), rtol=0, atol=1e-4)
     # the statsmodels parameters are statsmodels' own
-    np.testing.assert_allclose(sm.model_.flat_parameters(), np.asarray(sm.statsmodels_result_.params), atol=1e-12)
+    _, trans = split_targets(wage_train)
+    design = sm.encoder_.transform(wage_train, trans).design_matrix()
+    outcomes = np.searchsorted(sm.outcomes_, wage_train.state_index()[trans])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = SMMNLogit(outcomes, design).fit(method="newton", maxiter=100, disp=False)
+    np.testing.assert_allclose(sm.model_.flat_parameters(), np.asarray(reference.params), atol=1e-12)
     np.testing.assert_allclose(sm.predict_proba(wage_train), th.predict_proba(wage_train), atol=1e-5)
 
 
@@ -154,3 +166,12 @@ def test_formula_unseen_level_and_missing_values_raise():
         model.predict_proba(changed)
     with pytest.raises(ValueError, match="not a column"):
         MNLogit(features=(), formula="wage_rate", alpha=1e-3).fit(panel)
+
+
+def test_importing_the_logit_loads_neither_torch_nor_matplotlib():
+    code = (
+        "import sys; from laborseq.models import Markov, MNLogit; "
+        "print('torch' in sys.modules, 'matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

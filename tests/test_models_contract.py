@@ -10,7 +10,19 @@ import pytest
 from conftest import TINY_CAREER
 
 from laborseq import CareerPanel, OccupationScheme
-from laborseq.models import CAREER, BagOfJobs, Marginal, Markov, MNLogit, NotFittedError, SequenceModel, load_model
+from laborseq.models import (
+    CAREER,
+    BagOfJobs,
+    Marginal,
+    Markov,
+    MNLogit,
+    NotFittedError,
+    SequenceModel,
+    check_model,
+    clone,
+    load_model,
+)
+from laborseq.models.checks import ContractError
 from laborseq.models.registry import MODEL_NAMES, make_model
 
 CONTRACT_CAREER = {**TINY_CAREER, "warmup_steps": 5, "max_steps": 40}
@@ -65,13 +77,62 @@ def test_score_is_mean_log_likelihood_and_perplexity_its_exp(fitted, toy_split):
     assert fitted.score(test, weights=w) == pytest.approx(np.average(ll, weights=w), rel=1e-12)
 
 
-def test_representations_describe_every_person_year(fitted, toy_split):
-    test = toy_split[2]
-    reps = fitted.representations(test)
-    assert len(reps) == len(test) and reps.shape[1] > 0
-    assert list(reps.index.names) == ["person_id", "year"]
-    np.testing.assert_array_equal(reps.index.get_level_values("person_id"), test.data["person_id"].to_numpy())
-    assert np.isfinite(reps.to_numpy()).all()
+def test_every_model_passes_the_shipped_contract_checks(factory, toy_panel):
+    check_model(factory(), toy_panel, rng=0)
+
+
+class _KeepsItsData(Marginal):
+    """A model that breaks the contract: it keeps a reference to its training panel."""
+
+    def _fit(self, panel, *, valid, weights, rng):
+        super()._fit(panel, valid=valid, weights=weights, rng=rng)
+        self.training_panel_ = panel
+
+
+class _LeaksState(Markov):
+    """A model that breaks the contract: a fitted attribute without a trailing underscore."""
+
+    def _fit(self, panel, *, valid, weights, rng):
+        super()._fit(panel, valid=valid, weights=weights, rng=rng)
+        self.counts = 1
+
+
+class _RenamesParams(Markov):
+    """A model that breaks the contract: __init__ transforms a parameter."""
+
+    def __init__(self, order: int = 1) -> None:
+        super().__init__()
+        self.order = order + 0.5
+
+
+@pytest.mark.parametrize(
+    ("model", "rule"),
+    [
+        (_KeepsItsData(), "reference to its training panel"),
+        (_LeaksState(), "trailing-underscore"),
+        (_RenamesParams(), "clone|round-trip|parameters"),
+    ],
+)
+def test_check_model_catches_a_broken_model(model, rule, toy_panel):
+    with pytest.raises(ContractError, match=rule):
+        check_model(model, toy_panel, save=False)
+
+
+def test_fit_forgets_attributes_of_an_earlier_fit(toy_split):
+    model = Markov(order=1).fit(toy_split[0])
+    model.stale_ = "from an earlier fit"
+    model.fit(toy_split[1])
+    assert not hasattr(model, "stale_")
+
+
+def test_clone_gives_a_fresh_unfitted_model_with_equal_parameters():
+    model = Markov(order=2, smoothing=0.5)
+    fresh = clone(model)
+    assert fresh is not model and fresh.get_params() == model.get_params()
+    career = CAREER(**CONTRACT_CAREER)
+    assert clone(career).get_params() == career.get_params()
+    with pytest.raises(TypeError, match="laborseq model"):
+        clone("markov")
 
 
 def test_save_load_round_trip_gives_identical_predictions(fitted, toy_split, tmp_path):

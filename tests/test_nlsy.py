@@ -12,16 +12,11 @@ import pytest
 
 from laborseq.occupations.crosswalk import UnmappedCodeError, crosswalk
 from laborseq.occupations.occ1990dd import taxonomy_file
-from laborseq.sources.nlsy import (
-    NLSYFormatError,
-    frame_from_title,
-    normalize_refnum,
-    read_codebook,
-    read_tagset,
-    split_question_name,
-)
-from laborseq.sources.nlsy79 import CATALOGUE, read_nlsy79
-from laborseq.sources.nlsy97 import read_nlsy97
+from laborseq.sources.nlsy.columns import frame_from_title
+from laborseq.sources.nlsy.investigator import NLSYFormatError, read_codebook, read_tagset
+from laborseq.sources.nlsy.names import normalize_refnum, split_question_name
+from laborseq.sources.nlsy.nlsy79 import CATALOGUE, read_nlsy79
+from laborseq.sources.nlsy.nlsy97 import read_nlsy97
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NLSY79 = FIXTURES / "nlsy79"

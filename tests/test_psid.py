@@ -17,23 +17,18 @@ import pytest
 
 import laborseq
 from laborseq.occupations.crosswalk import UnmappedCodeError
-from laborseq.sources.psid import (
+from laborseq.sources.psid.fixed_width import read_fixed_width
+from laborseq.sources.psid.layout import Layout, PSIDFormatError
+from laborseq.sources.psid.reader import read_psid
+from laborseq.sources.psid.reference_tables import (
     OCCUPATION_VARIABLES,
     WAVE_IDS,
     frame_for_year,
     is_wave,
-    read_psid,
     relationship_codes,
-    resolve_occupation_variables,
-    resolve_wave_ids,
 )
-from laborseq.sources.psid_layout import (
-    Layout,
-    PSIDFormatError,
-    find_setup_file,
-    read_fixed_width,
-    read_layout,
-)
+from laborseq.sources.psid.setup_files import find_setup_file, read_layout
+from laborseq.sources.psid.variables import resolve_occupation_variables, resolve_wave_ids
 
 FIXTURES = Path(__file__).parent / "fixtures" / "psid"
 TAXONOMY = Path(laborseq.__file__).parent / "resources" / "taxonomy"
@@ -272,7 +267,7 @@ def test_survey_formats_fixture_panel():
     assert lineage.rows_read == 4 * 2
     assert lineage.dropped_by_reason() == {NOT_IN_UNIT: 2, OTHER: 3}
     check_lineage(panel)
-    assert panel.metadata["occupation_variables"]["ER21395"]["origin"] == "survey-formats"
+    assert panel.metadata["occupation_variables"]["ER21395"]["origin"] == "built-in"
     assert panel.metadata["wave_ids"]["2003"]["interview"] == "ER33701"
     assert panel.metadata["occ1990dd_variant"] == "dorn2013"
 
@@ -335,15 +330,15 @@ def test_multi_wave_variables_and_where_their_meaning_came_from():
     meta = panel.metadata
     found = {n: (v["year"], v["role"], v["frame"], v["origin"]) for n, v in meta["occupation_variables"].items()}
     assert found == {
-        "ER12085": (1997, "head", "occ1970", "survey-formats"),
+        "ER12085": (1997, "head", "occ1970", "built-in"),
         "ER12116": (1997, "spouse", "occ1970", "label"),
-        "ER13215": (1999, "head", "occ1970", "survey-formats"),
+        "ER13215": (1999, "head", "occ1970", "built-in"),
         "ER13727": (1999, "spouse", "occ1970", "label"),
-        "ER21145": (2003, "head", "occ2000", "survey-formats"),
-        "ER21395": (2003, "spouse", "occ2000", "survey-formats"),
-        "ER25127": (2005, "head", "occ2000", "survey-formats"),
+        "ER21145": (2003, "head", "occ2000", "built-in"),
+        "ER21395": (2003, "spouse", "occ2000", "built-in"),
+        "ER25127": (2005, "head", "occ2000", "built-in"),
         "ER25385": (2005, "spouse", "occ2000", "label"),
-        "ER66195": (2017, "head", "occ2010", "survey-formats"),
+        "ER66195": (2017, "head", "occ2010", "built-in"),
         "ER66446": (2017, "spouse", "occ2010", "label"),
     }
     assert meta["wave_ids"]["2017"] == {
@@ -353,7 +348,7 @@ def test_multi_wave_variables_and_where_their_meaning_came_from():
         "relation": "ER34503",
         "origin": "label",
     }
-    assert meta["wave_ids"]["1997"]["origin"] == "survey-formats"
+    assert meta["wave_ids"]["1997"]["origin"] == "built-in"
     pd.testing.assert_frame_equal(panel.data, read_psid(J2).data)
 
 
@@ -500,7 +495,7 @@ def test_label_variables_that_cannot_be_placed(fields):
 
 
 def test_conflicting_or_duplicated_occupation_labels():
-    with pytest.raises(PSIDFormatError, match=r"ER21145 is labelled .*survey-formats\.md lists it as the head's 2003"):
+    with pytest.raises(PSIDFormatError, match=r"ER21145 is labelled .*built-in PSID table lists it as the head's 2003"):
         years_of(labelled(("ER21145", WIFE_2000)))
     with pytest.raises(PSIDFormatError, match="ER25385 and ER25390 are both the spouse's job-1 occupation of 2005"):
         years_of(labelled(("ER25385", WIFE_2000), ("ER25390", WIFE_2000)))

@@ -18,7 +18,14 @@ from laborseq.nn import career_net
 from laborseq.nn.career_net import CareerNet, CareerNetConfig, career_loss, word_dropout_keys
 from laborseq.nn.rationale import greedy_rationale, rank_of
 from laborseq.nn.transformer import DecoderConfig, key_subset_mask
-from laborseq.studies.rationales import START, Rationale, rationale_targets, summarize_rationales
+from laborseq.studies.rationales import (
+    START,
+    Rationale,
+    rationale_targets,
+    rationalize,
+    rationalize_many,
+    summarize_rationales,
+)
 
 CODES = tuple(f"{i}{i}" for i in range(1, 9))
 
@@ -204,7 +211,7 @@ def test_rank_counts_strictly_more_likely_states():
     np.testing.assert_array_equal(rank_of(probabilities, 1), [2, 3])
 
 
-# ---------------------------------------------------------------------------------------------- CAREER.rationalize
+# --------------------------------------------------------------------------------------------------- rationalize
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +227,7 @@ def test_rationales_find_the_job_people_return_to(boomerang_model):
     model, test = boomerang_model
     data = test.data
     last = data.groupby("person_id").tail(1)
-    rationales = model.rationalize_many(test, last[["person_id", "year"]])
+    rationales = rationalize_many(model, test, last[["person_id", "year"]])
     assert all(r.observed != "unemployed" and r.history["state"].iloc[-1] == "unemployed" for r in rationales)
     assert np.mean([r.p_full for r in rationales]) > 0.8  # the model has learnt the return
     assert all(r.reached for r in rationales)
@@ -233,7 +240,7 @@ def test_rationales_find_the_job_people_return_to(boomerang_model):
 def test_rationale_renders_as_text_dict_and_figure(boomerang_model):
     model, test = boomerang_model
     person, year = test.data.groupby("person_id").tail(1)[["person_id", "year"]].iloc[0]
-    rationale = model.rationalize(test, person, year)
+    rationale = rationalize(model, test, person, year)
     text = rationale.to_text()
     assert f"Person {person}, {year}" in text and "most recent job" in text and "a move" in text
     assert len(text.splitlines()) == rationale.size + 3
@@ -251,9 +258,9 @@ def test_rationalize_rejects_first_years_and_unknown_person_years(boomerang_mode
     model, test = boomerang_model
     first = test.data.iloc[0]
     with pytest.raises(ValueError, match="first observed year"):
-        model.rationalize(test, first.person_id, first.year)
+        rationalize(model, test, first.person_id, first.year)
     with pytest.raises(ValueError, match="no such person-years"):
-        model.rationalize(test, -1, 2000)
+        rationalize(model, test, -1, 2000)
 
 
 def test_rationalize_warns_without_word_dropout(boomerang_model):
@@ -261,7 +268,7 @@ def test_rationalize_warns_without_word_dropout(boomerang_model):
     plain = CAREER(**TINY_CAREER, max_steps=2, warmup_steps=1).fit(test, rng=0)
     row = test.data.iloc[1]
     with pytest.warns(UserWarning, match="word dropout"):
-        plain.rationalize(test, row.person_id, row.year)
+        rationalize(plain, test, row.person_id, row.year)
 
 
 def test_targets_have_an_earlier_job_and_summaries_match_hand_counts(boomerang_model):
@@ -272,7 +279,7 @@ def test_targets_have_an_earlier_job_and_summaries_match_hand_counts(boomerang_m
     assert (targets["year"].to_numpy() > firsts.loc[targets["person_id"]].to_numpy()).all()
     with pytest.raises(ValueError, match="asked for"):
         rationale_targets(test, len(test) + 1)
-    rationales = model.rationalize_many(test, targets)
+    rationales = rationalize_many(model, test, targets)
     summary = summarize_rationales(rationales)
     moves = [r for r in rationales if r.is_move]
     assert summary.loc["all", "n"] == 30 and summary.loc["moves", "n"] == len(moves)

@@ -36,28 +36,20 @@ def browser() -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def report_dir(tmp_path_factory) -> Path:
     from laborseq.datasets import load_nlswork
-    from laborseq.evaluation.compare import compare
-    from laborseq.models import make_model
-    from laborseq.report import write_comparison_report
+    from laborseq.pipeline import run_comparison, write_report
 
-    panel = load_nlswork().sample_persons(300, rng=0)
-    train, valid, test = panel.split_persons((0.7, 0.1, 0.2), rng=0)
-    models = {name: make_model(name) for name in ("marginal", "markov1", "markov2")}
-    result = compare(models, train, test, valid=valid, rng=0, n_boot=50)
-    from laborseq.forecast.compare import forecast_compare
-
-    forecast = forecast_compare({"markov1": make_model("markov1")}, panel, cutoff=1980, horizon=8, n_samples=50, rng=0)
-    out = tmp_path_factory.mktemp("browser") / "report"
-    split = {"method": "by person", "fractions": [0.7, 0.1, 0.2], "seed": 0, "sample_persons": 300}
-    write_comparison_report(
-        result,
-        panel,
-        {"train": train, "valid": valid, "test": test},
-        out,
-        split=split,
+    study = run_comparison(
+        load_nlswork(),
+        ["marginal", "markov1", "markov2"],
+        sample_persons=300,
+        n_boot=50,
+        forecast_origin=1980,
+        forecast_models=["markov1"],
+        forecast_samples=50,
         command="pytest tests/test_report_browser.py",
-        forecast=forecast,
     )
+    out = tmp_path_factory.mktemp("browser") / "report"
+    write_report(study, out)
     return out
 
 

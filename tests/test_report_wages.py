@@ -10,17 +10,17 @@ import pandas as pd
 import pytest
 from conftest import make_panel
 
-from laborseq.models import Markov
 from laborseq.report.document import Figure, Heading, Paragraph, Preformatted, Table
 from laborseq.report.wages import heldout_table, subgroup_table, wage_blocks, write_wage_report
-from laborseq.studies.wages import CHANGED, MINCER, previous_occupation, wage_study
+from laborseq.studies.representations import one_hot_history, previous_occupation
+from laborseq.studies.wages import CHANGED, MINCER, wage_study
 
 
 @pytest.fixture(scope="module")
 def study():
     panel = make_panel(n_persons=300, seed=3)
     train, test = panel.split_persons((0.7, 0.3), rng=0)
-    history = Markov().fit(train).representations(panel)
+    history = one_hot_history(panel)
     gen = np.random.default_rng(0)
     data = panel.data
     experience = data.groupby("person_id").cumcount().to_numpy() + 1.0

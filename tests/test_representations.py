@@ -1,4 +1,4 @@
-"""Career representations: history features of the baselines, CAREER's hidden states."""
+"""Career representations: one-hot histories (a function of the panel), CAREER's hidden states."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pytest
 import torch
 from conftest import TINY_CAREER, make_panel
 
-from laborseq.models import CAREER, Markov
+from laborseq.models import CAREER
+from laborseq.studies.representations import one_hot_history, previous_occupation
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +21,8 @@ def career(panel):
     return CAREER(**TINY_CAREER, max_steps=5, warmup_steps=1).fit(panel, rng=0)
 
 
-def test_baseline_representations_are_one_hot_history_features(panel):
-    model = Markov().fit(panel)
-    reps = model.representations(panel)
+def test_one_hot_history_is_the_previous_state_and_shares_of_earlier_states(panel):
+    reps = one_hot_history(panel)
     k = len(panel.states)
     assert reps.shape == (len(panel), 2 * k)
     assert list(reps.index.names) == ["person_id", "year"]
@@ -42,6 +42,9 @@ def test_baseline_representations_are_one_hot_history_features(panel):
     for j in range(1, len(rows)):
         expected = np.bincount(states[:j], minlength=k) / j
         np.testing.assert_allclose(share[rows[j]], expected)
+    assert previous_occupation(reps).columns.tolist() == [f"prev={s}" for s in panel.states]
+    with pytest.raises(ValueError, match="prev="):
+        previous_occupation(reps.filter(like="share="))
 
 
 def test_career_representations_feed_its_head(career, panel):

@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 
 from laborseq.occupations.crosswalk import UnmappedCodeError, crosswalk
 from laborseq.occupations.occ1990dd import occ1990dd
-from laborseq.sources.resumes import LINEAGE_UNIT, ResumeFormatError, read_resumes
+from laborseq.sources.resumes.person_years import LINEAGE_UNIT
+from laborseq.sources.resumes.reader import read_resumes
+from laborseq.sources.resumes.spells import ResumeFormatError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "resumes"
 CSV = FIXTURES / "spells.csv"

@@ -17,18 +17,14 @@ import statsmodels.api as sm
 from conftest import make_panel
 from linearmodels.panel.utility import AbsorbingEffectWarning
 
-from laborseq.models import Markov
+from laborseq.studies.representations import one_hot_history, previous_occupation
+from laborseq.studies.wage_equation import KINDS, RepresentationPCA, fit_wage_model, wage_design
 from laborseq.studies.wages import (
     CHANGED,
     FIRST_YEAR,
-    KINDS,
     MINCER,
     STAYED,
-    RepresentationPCA,
     change_subgroups,
-    fit_wage_model,
-    previous_occupation,
-    wage_design,
     wage_study,
 )
 
@@ -75,7 +71,7 @@ def split(panel):
 
 @pytest.fixture(scope="module")
 def history(panel, split):
-    return Markov().fit(split[0]).representations(panel)
+    return one_hot_history(panel)
 
 
 @pytest.fixture(scope="module")

@@ -43,6 +43,7 @@ def plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A frame's rows, index included, as JSON-ready dicts (:func:`to_jsonable` values, string keys)."""
-    return [to_jsonable(row) for row in frame.reset_index().to_dict("records")]
+def json_records(frame: pd.DataFrame, *, index: bool = True) -> list[dict[str, Any]]:
+    """A frame's rows as JSON-ready dicts (:func:`to_jsonable` values, string keys), its index as columns unless
+    ``index=False``."""
+    return [to_jsonable(row) for row in (frame.reset_index() if index else frame).to_dict("records")]

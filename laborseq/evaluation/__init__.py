@@ -1,5 +1,5 @@
 """Model comparison on identical held-out targets: person bootstrap, paired differences, breakdowns."""
 
-from laborseq.evaluation.compare import ComparisonResult, ModelScore, compare
+from laborseq.evaluation.compare import ComparisonResult, compare
 
-__all__ = ["ComparisonResult", "ModelScore", "compare"]
+__all__ = ["ComparisonResult", "compare"]

@@ -1,7 +1,9 @@
 """Where models differ: held-out breakdowns of a model comparison.
 
 :func:`laborseq.evaluation.compare.compare` keeps, for every model and test target, a
-compact summary of the predicted distribution (:class:`TargetPredictions`).
+compact summary of the predicted distribution
+(:class:`~laborseq.evaluation.predictions.TargetPredictions`); its headline
+(perplexities, intervals, paired differences) is ``result.scores``.
 The functions here turn a :class:`~laborseq.evaluation.compare.ComparisonResult` into
 tables:
 
@@ -16,6 +18,9 @@ tables:
 * :func:`transition_rates`: observed and predicted transition rates between
   (major) groups of states.
 
+:func:`compute_breakdowns` runs them all once, for reports
+(:class:`Breakdowns`, with the tables a report shows and ``results.json`` records).
+
 Every function uses the survey weights of the comparison when ``weighted=True``
 (and the comparison was weighted), unweighted counts otherwise.
 """
@@ -23,14 +28,15 @@ Every function uses the survey weights of the comparison when ``weighted=True``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from laborseq._util.json import json_records
 from laborseq.evaluation.bootstrap import perplexity_draws
 from laborseq.evaluation.metrics import roc_auc
-from laborseq.occupations.scheme import OccupationScheme
+from laborseq.evaluation.predictions import MAX_GROUPS
 
 if TYPE_CHECKING:
     from laborseq.evaluation.compare import ComparisonResult
@@ -38,171 +44,21 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_GROUPS",
     "MIN_ROW_TRANSITIONS",
-    "TargetPredictions",
+    "Breakdowns",
     "breakdowns",
-    "headline",
+    "compute_breakdowns",
     "perplexity_by",
     "reliability",
     "stay_move",
-    "summarize_predictions",
     "top_k_accuracy",
-    "transition_groups",
     "transition_rates",
 ]
-
-MAX_GROUPS = 16
-"""Most groups shown in transition tables; schemes with more states and no major groups keep the commonest."""
 
 MIN_ROW_TRANSITIONS = 20
 """Transition tables leave out previous groups with fewer observed transitions."""
 
 TOP_K = (1, 5)
 """Default ``k`` of :func:`top_k_accuracy`."""
-
-
-@dataclass(frozen=True)
-class TargetPredictions:
-    """What a model predicted for every test target, summarised.
-
-    Attributes
-    ----------
-    log_likelihood : numpy.ndarray
-        Log-probability of the observed state.
-    p_stay : numpy.ndarray
-        Probability of the previous observed state (staying); ``nan`` for first years.
-    rank : numpy.ndarray
-        Rank of the observed state among the predicted probabilities (1 = the
-        most likely; ties counted in the observed state's favour).
-    top_proba : numpy.ndarray
-        Largest predicted probability.
-    top_correct : numpy.ndarray
-        Whether the most likely state is the observed one.
-    group_proba : numpy.ndarray
-        Predicted probability of every transition group
-        (:func:`transition_groups`), shape ``(n_targets, n_groups)``.
-    """
-
-    log_likelihood: np.ndarray
-    p_stay: np.ndarray
-    rank: np.ndarray
-    top_proba: np.ndarray
-    top_correct: np.ndarray
-    group_proba: np.ndarray
-
-
-def summarize_predictions(
-    proba: np.ndarray, observed: np.ndarray, previous: np.ndarray, group_of_state: np.ndarray, n_groups: int
-) -> TargetPredictions:
-    """Summarise a ``(n_targets, K)`` matrix of predicted distributions.
-
-    Parameters
-    ----------
-    proba : numpy.ndarray
-        Predicted distributions, one row per target.
-    observed : numpy.ndarray
-        Observed state index of every target.
-    previous : numpy.ndarray
-        Previous observed state index, ``-1`` for first years.
-    group_of_state : numpy.ndarray
-        Transition group of every state (``-1``: in no group).
-    n_groups : int
-        Number of transition groups.
-    """
-    rows = np.arange(len(observed))
-    p_observed = proba[rows, observed]
-    with np.errstate(divide="ignore"):
-        log_likelihood = np.log(p_observed)
-    has_previous = previous >= 0
-    p_stay = np.where(has_previous, proba[rows, np.maximum(previous, 0)], np.nan)
-    rank = 1 + (proba > p_observed[:, None]).sum(axis=1)
-    top = proba.argmax(axis=1)
-    in_group = group_of_state >= 0
-    membership = np.zeros((proba.shape[1], n_groups))
-    membership[np.flatnonzero(in_group), group_of_state[in_group]] = 1.0
-    return TargetPredictions(
-        log_likelihood=log_likelihood,
-        p_stay=p_stay,
-        rank=rank.astype(np.int32),
-        top_proba=proba[rows, top],
-        top_correct=top == observed,
-        group_proba=(proba @ membership).astype(np.float32),
-    )
-
-
-def transition_groups(scheme: OccupationScheme, counts: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """Groups of states for transition tables, and the group of every state.
-
-    Schemes with major groups use them; schemes of at most :data:`MAX_GROUPS`
-    states use the states; otherwise the ``MAX_GROUPS - 1`` commonest states
-    (by ``counts``) keep their own group and the rest are ``other states``.
-
-    Returns
-    -------
-    labels : list of str
-        Group labels.
-    group_of_state : numpy.ndarray
-        Index into ``labels`` of every state of ``scheme``.
-    """
-    states = scheme.states
-    if "major_group" in scheme.groups:
-        names = [scheme.group_of(s, "major_group") for s in states]
-        labels = list(dict.fromkeys(names))
-        return labels, np.array([labels.index(n) for n in names], dtype=np.int64)
-    if len(states) <= MAX_GROUPS:
-        return [_state_label(scheme, s) for s in states], np.arange(len(states))
-    keep = np.argsort(-np.asarray(counts), kind="stable")[: MAX_GROUPS - 1]
-    group = np.full(len(states), MAX_GROUPS - 1, dtype=np.int64)
-    group[keep] = np.arange(len(keep))
-    return [_state_label(scheme, states[i]) for i in keep] + ["other states"], group
-
-
-def _state_label(scheme: OccupationScheme, state: str) -> str:
-    title = scheme.title(state)
-    return state if title == state else f"{state} {title}"
-
-
-# ---------------------------------------------------------------------------- perplexity
-def headline(result: ComparisonResult, *, weighted: bool = True) -> pd.DataFrame:
-    """Perplexity of every model with intervals, and paired differences against the baseline.
-
-    With ``weighted=True`` on a weighted comparison this reproduces the
-    numbers of ``result.scores`` (same bootstrap draws); with
-    ``weighted=False`` it gives their unweighted counterparts.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per model, best first: ``perplexity``, ``low``, ``high``,
-        ``transitions``, ``transitions_low``, ``transitions_high``,
-        ``diff_vs_baseline``, ``diff_low``, ``diff_high``, ``n_targets``.
-    """
-    targets = result.targets
-    draws = perplexity_draws(
-        result.log_likelihoods,
-        result.person_codes,
-        {"all": np.ones(len(targets), bool), "transitions": ~targets["is_first"].to_numpy()},
-        weights=result.weights if weighted else None,
-        n_boot=result.n_boot,
-        gen=np.random.default_rng(result.seed if isinstance(result.seed, int) else None),
-    )
-    rows = {}
-    for name in result.predictions:
-        low, high = draws.interval("all", name, result.level)
-        t_low, t_high = draws.interval("transitions", name, result.level)
-        diff, (d_low, d_high) = draws.difference("all", name, result.baseline, result.level)
-        rows[name] = {
-            "perplexity": draws.point["all", name],
-            "low": low,
-            "high": high,
-            "transitions": draws.point["transitions", name],
-            "transitions_low": t_low,
-            "transitions_high": t_high,
-            "diff_vs_baseline": diff,
-            "diff_low": d_low,
-            "diff_high": d_high,
-            "n_targets": draws.n_targets["all"],
-        }
-    return pd.DataFrame(rows).T.rename_axis("model").sort_values("perplexity")
 
 
 # ---------------------------------------------------------------------------- perplexity by group
@@ -467,3 +323,79 @@ def transition_rates(
             rates, index=pd.Index(np.asarray(labels)[present], name="from"), columns=pd.Index(labels, name="to")
         )
     return frames
+
+
+@dataclass(frozen=True)
+class Breakdowns:
+    """Every breakdown of a comparison, computed once (:func:`compute_breakdowns`); reports only render these.
+
+    Attributes
+    ----------
+    perplexity_by : dict of str to pandas.DataFrame
+        :func:`perplexity_by` for each of :func:`breakdowns` (groups too small are left out).
+    stay_move, top_k : pandas.DataFrame
+        :func:`stay_move` and :func:`top_k_accuracy`.
+    calibration : dict of str to pandas.DataFrame
+        :func:`reliability` of ``"stay"`` and ``"top"``.
+    ece : pandas.DataFrame
+        Expected calibration error of both, one row per model.
+    transition_rates : dict of str to pandas.DataFrame
+        :func:`transition_rates` (``"observed"`` and one per model).
+    transition_errors : pandas.Series
+        Mean absolute error of each model's predicted transition rates (empty without transitions to show).
+    """
+
+    perplexity_by: dict[str, pd.DataFrame]
+    stay_move: pd.DataFrame
+    top_k: pd.DataFrame
+    calibration: dict[str, pd.DataFrame]
+    ece: pd.DataFrame
+    transition_rates: dict[str, pd.DataFrame]
+    transition_errors: pd.Series
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``diagnostics`` entry of ``results.json``."""
+        return {
+            "perplexity_by": {name: json_records(frame, index=False) for name, frame in self.perplexity_by.items()},
+            "stay_move": json_records(self.stay_move),
+            "top_k": json_records(self.top_k),
+            "calibration": {kind: json_records(frame, index=False) for kind, frame in self.calibration.items()},
+            "transition_rates": {
+                name: {"from": list(frame.index), "to": list(frame.columns), "rates": frame.to_numpy().tolist()}
+                for name, frame in self.transition_rates.items()
+            },
+        }
+
+
+def compute_breakdowns(result: ComparisonResult) -> Breakdowns:
+    """Run every breakdown of :mod:`laborseq.evaluation.breakdowns` on ``result`` (survey-weighted when it is)."""
+    names = list(result.predictions)
+    calibration = {kind: reliability(result, kind) for kind in ("stay", "top")}
+    ece = pd.DataFrame(
+        {
+            "ECE, p(stay)": calibration["stay"].groupby("model", sort=False)["ece"].first(),
+            "ECE, top state": calibration["top"].groupby("model", sort=False)["ece"].first(),
+        }
+    ).reindex(names)
+    rates = transition_rates(result)
+    observed = rates["observed"]
+    errors = pd.Series(
+        {
+            name: float(np.abs(rates[name].reindex_like(observed).to_numpy() - observed.to_numpy()).mean())
+            for name in names
+        }
+        if not observed.empty
+        else {},
+        name="mean |predicted - observed|",
+        dtype=float,
+    ).rename_axis("model")
+    by = {name: perplexity_by(result, labels) for name, labels in breakdowns(result).items()}
+    return Breakdowns(
+        perplexity_by=by,
+        stay_move=stay_move(result),
+        top_k=top_k_accuracy(result),
+        calibration=calibration,
+        ece=ece.rename_axis("model"),
+        transition_rates=rates,
+        transition_errors=errors,
+    )

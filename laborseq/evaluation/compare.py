@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,81 +13,57 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from laborseq._util.environment import environment
-from laborseq.evaluation.bootstrap import perplexity_draws
-from laborseq.evaluation.breakdowns import TargetPredictions, summarize_predictions, transition_groups
-from laborseq.models.base import RNGLike, SequenceModel, WeightsLike, resolve_weights
+from laborseq._util.format import format_interval
+from laborseq._util.json import to_jsonable
+from laborseq._util.random import RNGLike, seed_int, seed_record
+from laborseq.evaluation.bootstrap import PerplexityDraws, perplexity_draws
+from laborseq.evaluation.predictions import TargetPredictions, summarize_predictions, transition_groups
+from laborseq.models.base import SequenceModel, WeightsLike, clone, params_record, resolve_weights
 from laborseq.panel import PERSON, CareerPanel
 
+__all__ = ["SUBSETS", "ComparisonResult", "compare"]
 
-@dataclass(frozen=True)
-class ModelScore:
-    """Held-out performance of one model (see :func:`compare`).
+SUBSETS = ("all", "transitions")
+"""Targets every perplexity is computed on: all person-years, and transitions only (first years excluded)."""
 
-    Perplexities are ``exp`` of the (weighted) mean negative log-likelihood per
-    target; intervals are person-bootstrap percentile intervals; differences are
-    this model's perplexity minus the best model's, paired over the same
-    bootstrap draws.
-    """
-
-    name: str
-    perplexity: float
-    perplexity_ci: tuple[float, float]
-    perplexity_transitions: float
-    perplexity_transitions_ci: tuple[float, float]
-    diff_vs_best: float
-    diff_vs_best_ci: tuple[float, float]
-    diff_transitions_vs_best: float
-    diff_transitions_vs_best_ci: tuple[float, float]
-    diff_vs_baseline: float
-    diff_vs_baseline_ci: tuple[float, float]
-    diff_transitions_vs_baseline: float
-    diff_transitions_vs_baseline_ci: tuple[float, float]
-    n_targets: int
-    n_transitions: int
-    fit_seconds: float
-    score_seconds: float
-    params: dict[str, Any] = field(default_factory=dict)
-    n_parameters: int | None = None
-    family: str = "econometric"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serializable form (the per-model entry of ``results.json``)."""
-        return {
-            "perplexity": self.perplexity,
-            "perplexity_ci": list(self.perplexity_ci),
-            "perplexity_transitions": self.perplexity_transitions,
-            "perplexity_transitions_ci": list(self.perplexity_transitions_ci),
-            "diff_vs_best": self.diff_vs_best,
-            "diff_vs_best_ci": list(self.diff_vs_best_ci),
-            "diff_transitions_vs_best": self.diff_transitions_vs_best,
-            "diff_transitions_vs_best_ci": list(self.diff_transitions_vs_best_ci),
-            "diff_vs_baseline": self.diff_vs_baseline,
-            "diff_vs_baseline_ci": list(self.diff_vs_baseline_ci),
-            "diff_transitions_vs_baseline": self.diff_transitions_vs_baseline,
-            "diff_transitions_vs_baseline_ci": list(self.diff_transitions_vs_baseline_ci),
-            "n_targets": self.n_targets,
-            "n_transitions": self.n_transitions,
-            "fit_seconds": self.fit_seconds,
-            "score_seconds": self.score_seconds,
-            "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.params.items()},
-            "n_parameters": self.n_parameters,
-            "family": self.family,
-        }
+_JSON_KEYS = {
+    ("all", "perplexity"): "perplexity",
+    ("transitions", "perplexity"): "perplexity_transitions",
+    ("all", "diff_vs_best"): "diff_vs_best",
+    ("transitions", "diff_vs_best"): "diff_transitions_vs_best",
+    ("all", "diff_vs_baseline"): "diff_vs_baseline",
+    ("transitions", "diff_vs_baseline"): "diff_transitions_vs_baseline",
+}
+"""Keys of each score in ``results.json`` (with ``<key>_ci`` beside each)."""
 
 
 @dataclass(frozen=True)
 class ComparisonResult:
-    """Result of :func:`compare`: one :class:`ModelScore` per model and the targets scored.
+    """Result of :func:`compare`: scores of every model on the same targets, and the fitted models.
 
     Attributes
     ----------
-    scores : dict of str to ModelScore
-        Per model, in the order given.
+    scores : pandas.DataFrame
+        The tidy table every printed table, report and ``results.json`` reads.
+        Index ``(model, weights, subset, statistic)``: ``weights`` is
+        ``"survey"`` or ``"none"`` (a weighted comparison has both, an unweighted
+        one only ``"none"``), ``subset`` is ``"all"`` or ``"transitions"``,
+        ``statistic`` is ``"perplexity"``, ``"diff_vs_best"`` or
+        ``"diff_vs_baseline"`` (this model minus the best / the baseline,
+        paired over the same bootstrap draws). Columns ``estimate``, ``low``,
+        ``high`` (the percentile interval).
+    fits : pandas.DataFrame
+        One row per model: ``family``, ``n_parameters``, ``fit_seconds``,
+        ``score_seconds``, ``params``.
+    models : dict of str to SequenceModel
+        The fitted models (clones of those given; the caller's are untouched).
     best : str
-        The model with the lowest perplexity (all person-years).
+        The model with the lowest perplexity over all person-years.
     baseline : str
         The best econometric baseline (models of ``family == "econometric"``;
         the best model when there is none): the reference of the differences.
+    draws : dict of str to PerplexityDraws
+        The bootstrap draws behind ``scores``, by weighting (computed once).
     predictions : dict of str to TargetPredictions
         Per model, what it predicted for every target
         (:mod:`laborseq.evaluation.breakdowns` breaks these down).
@@ -98,10 +74,13 @@ class ComparisonResult:
     person_codes : numpy.ndarray
         Person of every target as ``0 .. n_test_persons - 1`` (the bootstrap unit).
     states, group_labels, group_of_state
-        The states of the scheme, and the groups of :func:`laborseq.evaluation.breakdowns.transition_groups`.
+        The states of the scheme, and the groups of
+        :func:`~laborseq.evaluation.predictions.transition_groups`.
     """
 
-    scores: dict[str, ModelScore]
+    scores: pd.DataFrame
+    fits: pd.DataFrame
+    models: dict[str, SequenceModel]
     best: str
     baseline: str
     n_boot: int
@@ -109,6 +88,7 @@ class ComparisonResult:
     seed: Any
     weighted: bool
     n_test_persons: int
+    draws: dict[str, PerplexityDraws]
     predictions: dict[str, TargetPredictions]
     targets: pd.DataFrame
     weights: np.ndarray | None
@@ -119,37 +99,91 @@ class ComparisonResult:
     environment: dict[str, str]
 
     @property
+    def names(self) -> list[str]:
+        """Model names in the order given."""
+        return list(self.models)
+
+    @property
     def log_likelihoods(self) -> dict[str, np.ndarray]:
         """Log-probability of every target's observed state, per model."""
         return {name: p.log_likelihood for name, p in self.predictions.items()}
 
+    @property
+    def n_targets(self) -> int:
+        """Test targets every model scored (all person-years)."""
+        return len(self.targets)
+
+    @property
+    def n_transitions(self) -> int:
+        """Test targets that are transitions (first observed years excluded)."""
+        return int((~self.targets["is_first"].to_numpy()).sum())
+
+    def score(self, model: str, statistic: str = "perplexity", subset: str = "all", weights: str | None = None) -> Any:
+        """One row of :attr:`scores` (``estimate``, ``low``, ``high``); ``weights`` defaults to the comparison's."""
+        return self.scores.loc[(model, weights or self._weighting, subset, statistic)]
+
+    @property
+    def _weighting(self) -> str:
+        return "survey" if self.weighted else "none"
+
+    def headline(self, weights: str | None = None) -> pd.DataFrame:
+        """One row per model, best first: perplexities with intervals and the difference against the baseline.
+
+        Parameters
+        ----------
+        weights : {"survey", "none"}, optional
+            Which weighting of a weighted comparison (default: the comparison's own).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``perplexity``, ``low``, ``high``, ``transitions``,
+            ``transitions_low``, ``transitions_high``, ``diff_vs_baseline``,
+            ``diff_low``, ``diff_high``, ``n_targets``.
+        """
+        scores = self.scores.xs(weights or self._weighting, level="weights")
+        columns = {
+            ("all", "perplexity"): ("perplexity", "low", "high"),
+            ("transitions", "perplexity"): ("transitions", "transitions_low", "transitions_high"),
+            ("all", "diff_vs_baseline"): ("diff_vs_baseline", "diff_low", "diff_high"),
+        }
+        out = pd.DataFrame(index=pd.Index(self.names, name="model"))
+        for (subset, statistic), names in columns.items():
+            part = scores.xs((subset, statistic), level=("subset", "statistic"))
+            for name, column in zip(names, ("estimate", "low", "high"), strict=True):
+                out[name] = part[column].reindex(out.index)
+        out["n_targets"] = self.n_targets
+        return out.sort_values("perplexity", kind="stable")
+
     def table(self) -> pd.DataFrame:
-        """One row per model (best first): perplexities, intervals, differences, counts, fit time."""
-        rows = []
-        for s in self.scores.values():
-            rows.append(
-                {
-                    "model": s.name,
-                    "perplexity": s.perplexity,
-                    "ci_low": s.perplexity_ci[0],
-                    "ci_high": s.perplexity_ci[1],
-                    "perplexity_transitions": s.perplexity_transitions,
-                    "transitions_ci_low": s.perplexity_transitions_ci[0],
-                    "transitions_ci_high": s.perplexity_transitions_ci[1],
-                    "diff_vs_best": s.diff_vs_best,
-                    "diff_ci_low": s.diff_vs_best_ci[0],
-                    "diff_ci_high": s.diff_vs_best_ci[1],
-                    "n_targets": s.n_targets,
-                    "n_transitions": s.n_transitions,
-                    "fit_seconds": s.fit_seconds,
-                }
-            )
-        return pd.DataFrame(rows).set_index("model").sort_values("perplexity")
+        """:meth:`headline` with the transitions count and fit time, one row per model, best first."""
+        out = self.headline()
+        out["n_transitions"] = self.n_transitions
+        out["fit_seconds"] = self.fits["fit_seconds"].reindex(out.index)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serializable summary (models, best, bootstrap settings, environment)."""
+        """JSON-serializable summary (models, best, bootstrap settings, environment): read from :attr:`scores`."""
+        models = {}
+        for name in self.names:
+            entry: dict[str, Any] = {}
+            for (subset, statistic), key in _JSON_KEYS.items():
+                row = self.score(name, statistic, subset)
+                entry[key] = float(row["estimate"])
+                entry[f"{key}_ci"] = [float(row["low"]), float(row["high"])]
+            fit = self.fits.loc[name]
+            entry.update(
+                n_targets=self.n_targets,
+                n_transitions=self.n_transitions,
+                fit_seconds=float(fit["fit_seconds"]),
+                score_seconds=float(fit["score_seconds"]),
+                params=to_jsonable(fit["params"]),
+                n_parameters=None if pd.isna(fit["n_parameters"]) else int(fit["n_parameters"]),
+                family=fit["family"],
+            )
+            models[name] = entry
         return {
-            "models": {name: s.to_dict() for name, s in self.scores.items()},
+            "models": models,
             "best": self.best,
             "baseline": self.baseline,
             "bootstrap": {"n_boot": self.n_boot, "level": self.level, "unit": "person", "seed": self.seed},
@@ -163,11 +197,12 @@ class ComparisonResult:
         lines = [f"Test perplexity ({pct}% person-bootstrap intervals, {self.n_boot} draws; lower is better)"]
         header = f"{'model':<20} {'all person-years':>26} {'transitions only':>26} {'vs best':>10} {'targets':>9}"
         lines += [header, "-" * len(header)]
-        for name, row in self.table().iterrows():
+        for name, row in self.headline().iterrows():
+            vs_best = self.score(name, "diff_vs_best")["estimate"]
             lines.append(
-                f"{name:<20} {row.perplexity:>8.4f} [{row.ci_low:.4f}, {row.ci_high:.4f}] "
-                f"{row.perplexity_transitions:>8.4f} [{row.transitions_ci_low:.4f}, {row.transitions_ci_high:.4f}] "
-                f"{row.diff_vs_best:>+10.4f} {int(row.n_targets):>9,}"
+                f"{name:<20} {format_interval(row.perplexity, row.low, row.high, digits=4):>26} "
+                f"{format_interval(row.transitions, row.transitions_low, row.transitions_high, digits=4):>26} "
+                f"{vs_best:>+10.4f} {self.n_targets:>9,}"
             )
         return "\n".join(lines)
 
@@ -191,6 +226,9 @@ def compare(
     ----------
     models : mapping of name to model, or sequence of models
         Models to compare (a sequence is named by class, numbered on clashes).
+        Each is cloned (:func:`~laborseq.models.clone`) and the clone fitted:
+        the models passed are left as they were; the fitted ones are in
+        ``result.models``.
     train, test : CareerPanel
         Training and test panels (disjoint persons for a held-out comparison).
     valid : CareerPanel, optional
@@ -203,9 +241,11 @@ def compare(
         Coverage of the percentile intervals.
     weights : str, array or Series, optional
         Survey weights of ``test`` rows (as in :meth:`SequenceModel.score`);
-        perplexities are then weighted means.
+        perplexities are then weighted means, and the unweighted ones are kept
+        beside them (same draws).
     refit : bool
-        Fit the models on ``train`` (default); with ``False`` they must be fitted.
+        Fit clones on ``train`` (default); with ``False`` the models must be
+        fitted and are scored as they are.
     progress : bool
         Show a progress bar.
 
@@ -223,9 +263,16 @@ def compare(
     test persons with replacement, keeping each person's targets together, and
     recompute every model's perplexity on each draw, so differences between
     models are paired. Differences are reported against the best model and
-    against the best econometric baseline. Each model's full predicted
-    distributions are summarised per target (:class:`TargetPredictions`) for
-    the breakdowns of :mod:`laborseq.evaluation.breakdowns`.
+    against the best econometric baseline.
+
+    Examples
+    --------
+    >>> from laborseq.datasets import load_nlswork
+    >>> from laborseq.models import Markov
+    >>> train, valid, test = load_nlswork().split_persons(rng=0)
+    >>> result = compare({"markov1": Markov(order=1), "markov2": Markov(order=2)}, train, test, n_boot=200)
+    >>> result.best
+    'markov2'
     """
     named = _name_models(models)
     if not named:
@@ -239,82 +286,56 @@ def compare(
     previous = test.lagged_states(1)[test.target_mask]
     group_labels, group_of_state = transition_groups(test.scheme, np.bincount(observed, minlength=len(test.states)))
 
+    fitted: dict[str, SequenceModel] = {}
     predictions: dict[str, TargetPredictions] = {}
     timings: dict[str, tuple[float, float]] = {}
     bar = tqdm(named.items(), desc="fit and score", disable=not progress, unit="model")
     for name, model in bar:
         bar.set_postfix_str(name)
         start = time.perf_counter()
-        if refit:
-            model.fit(train, valid=valid, rng=rng)
-        fitted = time.perf_counter()
-        proba = np.asarray(model.predict_proba(test), dtype=float)
-        scored = time.perf_counter()
-        if proba.shape != (len(targets), len(test.states)):
-            raise RuntimeError(
-                f"model {name!r} returned probabilities of shape {proba.shape} for {len(targets)} targets "
-                f"and {len(test.states)} states"
-            )
-        predictions[name] = summarize_predictions(proba, observed, previous, group_of_state, len(group_labels))
-        bad = int((~np.isfinite(predictions[name].log_likelihood)).sum())
-        if bad:
-            warnings.warn(
-                f"model {name!r} gives zero probability to {bad} test targets; "
-                "its perplexity is infinite (increase its smoothing)",
-                stacklevel=2,
-            )
-        timings[name] = (fitted - start, scored - fitted)
+        fitted[name] = clone(model).fit(train, valid=valid, rng=rng) if refit else model
+        done = time.perf_counter()
+        predictions[name] = _predict(name, fitted[name], test, observed, previous, group_of_state, len(group_labels))
+        timings[name] = (done - start, time.perf_counter() - done)
 
     persons = pd.factorize(targets[PERSON])[0]
-    is_transition = ~targets["is_first"].to_numpy()
-    draws = perplexity_draws(
-        {name: p.log_likelihood for name, p in predictions.items()},
-        persons,
-        {"all": np.ones(len(targets), bool), "transitions": is_transition},
-        weights=w,
-        n_boot=n_boot,
-        gen=np.random.default_rng(rng),
-    )
-    best = min(predictions, key=lambda n: draws.point["all", n])
-    econometric = [n for n, m in named.items() if m.family == "econometric"]
-    baseline = min(econometric, key=lambda n: draws.point["all", n]) if econometric else best
-
-    scores = {}
-    for name, model in named.items():
-        vs_best = {subset: draws.difference(subset, name, best, level) for subset in ("all", "transitions")}
-        vs_baseline = {subset: draws.difference(subset, name, baseline, level) for subset in ("all", "transitions")}
-        scores[name] = ModelScore(
-            name=name,
-            perplexity=draws.point["all", name],
-            perplexity_ci=draws.interval("all", name, level),
-            perplexity_transitions=draws.point["transitions", name],
-            perplexity_transitions_ci=draws.interval("transitions", name, level),
-            diff_vs_best=vs_best["all"][0],
-            diff_vs_best_ci=vs_best["all"][1],
-            diff_transitions_vs_best=vs_best["transitions"][0],
-            diff_transitions_vs_best_ci=vs_best["transitions"][1],
-            diff_vs_baseline=vs_baseline["all"][0],
-            diff_vs_baseline_ci=vs_baseline["all"][1],
-            diff_transitions_vs_baseline=vs_baseline["transitions"][0],
-            diff_transitions_vs_baseline_ci=vs_baseline["transitions"][1],
-            n_targets=len(targets),
-            n_transitions=int(is_transition.sum()),
-            fit_seconds=timings[name][0],
-            score_seconds=timings[name][1],
-            params=model.get_params(),
-            n_parameters=model.n_parameters,
-            family=model.family,
+    subsets = {"all": np.ones(len(targets), bool), "transitions": ~targets["is_first"].to_numpy()}
+    seed = seed_int(rng)  # one seed: every weighting resamples the same persons
+    log_likelihoods = {name: p.log_likelihood for name, p in predictions.items()}
+    weightings = {"survey": w, "none": None} if w is not None else {"none": None}
+    draws = {
+        key: perplexity_draws(
+            log_likelihoods, persons, subsets, weights=wk, n_boot=n_boot, gen=np.random.default_rng(seed)
         )
+        for key, wk in weightings.items()
+    }
+    main = draws["survey" if w is not None else "none"]
+    best = min(predictions, key=lambda n: main.point["all", n])
+    econometric = [n for n, m in fitted.items() if m.family == "econometric"]
+    baseline = min(econometric, key=lambda n: main.point["all", n]) if econometric else best
+
     covariates = test.data.loc[targets.index, [c for c in test.covariates if c not in targets.columns]]
     return ComparisonResult(
-        scores=scores,
+        scores=_scores(draws, list(named), best, baseline, level),
+        fits=pd.DataFrame(
+            {
+                "family": [fitted[n].family for n in named],
+                "n_parameters": pd.array([fitted[n].n_parameters for n in named], dtype="Int64"),
+                "fit_seconds": [timings[n][0] for n in named],
+                "score_seconds": [timings[n][1] for n in named],
+                "params": [params_record(fitted[n].get_params()) for n in named],
+            },
+            index=pd.Index(list(named), name="model"),
+        ),
+        models=fitted,
         best=best,
         baseline=baseline,
         n_boot=n_boot,
         level=level,
-        seed=rng if isinstance(rng, int | None) else "generator",
+        seed=seed_record(rng),
         weighted=w is not None,
         n_test_persons=int(persons.max()) + 1,
+        draws=draws,
         predictions=predictions,
         targets=pd.concat([targets, covariates], axis=1),
         weights=w,
@@ -324,6 +345,50 @@ def compare(
         group_of_state=group_of_state,
         environment=environment(),
     )
+
+
+def _predict(
+    name: str,
+    model: SequenceModel,
+    test: CareerPanel,
+    observed: np.ndarray,
+    previous: np.ndarray,
+    group_of_state: np.ndarray,
+    n_groups: int,
+) -> TargetPredictions:
+    """One model's predictions of the test targets, checked and summarised."""
+    proba = np.asarray(model.predict_proba(test), dtype=float)
+    if proba.shape != (len(observed), len(test.states)):
+        raise RuntimeError(
+            f"model {name!r} returned probabilities of shape {proba.shape} for {len(observed)} targets "
+            f"and {len(test.states)} states"
+        )
+    summary = summarize_predictions(proba, observed, previous, group_of_state, n_groups)
+    bad = int((~np.isfinite(summary.log_likelihood)).sum())
+    if bad:
+        warnings.warn(
+            f"model {name!r} gives zero probability to {bad} test targets; "
+            "its perplexity is infinite (increase its smoothing)",
+            stacklevel=3,
+        )
+    return summary
+
+
+def _scores(
+    draws: Mapping[str, PerplexityDraws], names: list[str], best: str, baseline: str, level: float
+) -> pd.DataFrame:
+    """The tidy scores table of every model, weighting, subset and statistic."""
+    rows = []
+    for weighting, d in draws.items():
+        for name in names:
+            for subset in SUBSETS:
+                low, high = d.interval(subset, name, level)
+                rows.append((name, weighting, subset, "perplexity", d.point[subset, name], low, high))
+                for statistic, reference in (("diff_vs_best", best), ("diff_vs_baseline", baseline)):
+                    diff, (low, high) = d.difference(subset, name, reference, level)
+                    rows.append((name, weighting, subset, statistic, diff, low, high))
+    frame = pd.DataFrame(rows, columns=["model", "weights", "subset", "statistic", "estimate", "low", "high"])
+    return frame.set_index(["model", "weights", "subset", "statistic"])
 
 
 def _name_models(models: Mapping[str, SequenceModel] | Sequence[SequenceModel]) -> dict[str, SequenceModel]:

@@ -1,4 +1,4 @@
-"""Forecast comparison: fit on the years up to a cut-off, forecast the later years, score against what happened."""
+"""Forecast comparison: fit on the years up to an origin, forecast the later years, score against what happened."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from laborseq.forecast.result import ForecastResult, ForecastScore
-from laborseq.models.base import RNGLike, SequenceModel
+from laborseq._util.json import to_jsonable
+from laborseq._util.random import RNGLike, seed_record
+from laborseq.forecast.result import ForecastResult
+from laborseq.forecast.scoring import ForecastScore
+from laborseq.models.base import SequenceModel, clone, params_record
 from laborseq.panel import YEAR, CareerPanel
 
 YearGrid = Literal["waves", "annual"]
@@ -20,9 +23,12 @@ YearGrid = Literal["waves", "annual"]
 
 @dataclass
 class ForecastComparison:
-    """Forecasts of several models from one cut-off, with their scores (see :func:`forecast_compare`)."""
+    """Forecasts of several models from one origin (the last year of history), with their scores.
 
-    cutoff: int
+    Built by :func:`forecast_compare`.
+    """
+
+    origin: int
     years: np.ndarray
     results: dict[str, ForecastResult]
     scores: dict[str, ForecastScore]
@@ -34,19 +40,21 @@ class ForecastComparison:
     train_persons: int
     valid_persons: int
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    models: dict[str, SequenceModel] = field(default_factory=dict)
+    """The fitted models (clones of those given)."""
 
     def by_horizon(self) -> pd.DataFrame:
         """Per-horizon perplexity, one column per model (rows: forecast years)."""
         columns = {name: s.by_horizon.set_index("year")["perplexity"] for name, s in self.scores.items()}
         table = pd.DataFrame(columns)
-        table.insert(0, "horizon", table.index.to_numpy() - self.cutoff)
+        table.insert(0, "horizon", table.index.to_numpy() - self.origin)
         table.loc["all years"] = [np.nan, *(s.overall["perplexity"] for s in self.scores.values())]
         return table
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable summary (the ``models`` part of the forecast report's ``results.json``)."""
         return {
-            "cutoff": self.cutoff,
+            "origin": self.origin,
             "years": [int(y) for y in self.years],
             "n_samples": self.n_samples,
             "covariates": self.covariates,
@@ -65,10 +73,10 @@ class ForecastComparison:
         }
 
 
-def forecast_years(
-    panel: CareerPanel, cutoff: int, horizon: int, grid: YearGrid | Sequence[int] = "waves"
+def forecast_grid(
+    panel: CareerPanel, origin: int, horizon: int, grid: YearGrid | Sequence[int] = "waves"
 ) -> np.ndarray:
-    """The calendar years to forecast after ``cutoff``, up to ``cutoff + horizon``.
+    """The calendar years to forecast after ``origin``, up to ``origin + horizon``.
 
     ``"waves"``: the years in which the panel has observations (a biennial survey
     gives its interview years; knowing the survey calendar reveals nothing about
@@ -78,15 +86,15 @@ def forecast_years(
         raise ValueError(f"horizon must be at least 1 year, got {horizon}")
     if isinstance(grid, str):
         if grid == "annual":
-            return np.arange(cutoff + 1, cutoff + horizon + 1)
+            return np.arange(origin + 1, origin + horizon + 1)
         if grid != "waves":
             raise ValueError(f"years must be 'waves', 'annual' or a list of years, got {grid!r}")
         years = np.unique(panel.data[YEAR].to_numpy())
-        years = years[(years > cutoff) & (years <= cutoff + horizon)].astype(np.int64)
+        years = years[(years > origin) & (years <= origin + horizon)].astype(np.int64)
     else:
         years = np.unique(np.asarray(grid, dtype=np.int64))
-    if len(years) == 0 or years.min() <= cutoff:
-        raise ValueError(f"no forecast years after the cut-off {cutoff} within {horizon} years")
+    if len(years) == 0 or years.min() <= origin:
+        raise ValueError(f"no forecast years after the origin {origin} within {horizon} years")
     return years
 
 
@@ -94,7 +102,7 @@ def forecast_compare(
     models: Mapping[str, SequenceModel],
     panel: CareerPanel,
     *,
-    cutoff: int,
+    origin: int,
     horizon: int,
     years: YearGrid | Sequence[int] = "waves",
     n_samples: int = 1_000,
@@ -103,26 +111,27 @@ def forecast_compare(
     rng: RNGLike = 0,
     progress: bool = False,
 ) -> ForecastComparison:
-    """Fit every model on the years up to ``cutoff`` and forecast the years after it.
+    """Fit every model on the years up to ``origin`` and forecast the years after it.
 
     Parameters
     ----------
     models : mapping of name to model
-        Unfitted models.
+        The models to forecast with; each is cloned (:func:`~laborseq.models.clone`) and the clone fitted
+        on the history (the models passed are left as they were; the fitted ones are in ``result.models``).
     panel : CareerPanel
-        The whole panel. Rows up to ``cutoff`` are split by person into training
+        The whole panel. Rows up to ``origin`` are split by person into training
         and validation parts (``valid_fraction``); rows after it are never seen
         in fitting and are what the forecasts are scored against.
-    cutoff : int
+    origin : int
         The forecast origin: the last year of history.
     horizon : int
-        Forecast up to ``cutoff + horizon``.
+        Forecast up to ``origin + horizon``.
     years : {"waves", "annual"} or sequence of int
-        The forecast grid (see :func:`forecast_years`).
+        The forecast grid (see :func:`forecast_grid`).
     n_samples : int
         Simulated paths per person.
     covariates : {"hold", "observed"}
-        Covariates of future years: the last value at the cut-off, or the
+        Covariates of future years: the last value at the origin, or the
         observed one (leaks the future; the reference protocol's choice).
     valid_fraction : float
         Share of persons held out of training for early stopping.
@@ -133,32 +142,33 @@ def forecast_compare(
 
     Notes
     -----
-    Every person with an observation up to the cut-off is forecast, training
+    Every person with an observation up to the origin is forecast, training
     and validation persons alike (the reference protocol forecasts all persons:
     the future years are unseen for everyone). Scores use persons observed in
     the last forecast year (:meth:`ForecastResult.score`).
     """
-    grid = forecast_years(panel, cutoff, horizon, years)
-    history, _ = panel.split_at_year(cutoff)
+    grid = forecast_grid(panel, origin, horizon, years)
+    history, _ = panel.split_at_year(origin)
     if history.n_persons < 2:
-        raise ValueError(f"fewer than two persons are observed up to the cut-off {cutoff}")
+        raise ValueError(f"fewer than two persons are observed up to the origin {origin}")
     train, valid = history.split_persons((1 - valid_fraction, valid_fraction), rng=rng)
     results, scores, fit_s, forecast_s, params = {}, {}, {}, {}, {}
+    fitted_models: dict[str, SequenceModel] = {}
     bar = tqdm(models.items(), desc="fit and forecast", disable=not progress, unit="model")
     for name, model in bar:
         bar.set_postfix_str(name)
         started = time.perf_counter()
-        model.fit(train, valid=valid, rng=rng)
+        model = fitted_models[name] = clone(model).fit(train, valid=valid, rng=rng)
         fitted = time.perf_counter()
-        result = model.forecast(panel, origin=cutoff, years=grid, n_samples=n_samples, covariates=covariates, rng=rng)
+        result = model.forecast(panel, origin=origin, years=grid, n_samples=n_samples, covariates=covariates, rng=rng)
         result.model = name
         forecast_s[name] = time.perf_counter() - fitted
         fit_s[name] = fitted - started
         results[name] = result
         scores[name] = result.score(panel)
-        params[name] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in model.get_params().items()}
+        params[name] = to_jsonable(params_record(model.get_params()))
     return ForecastComparison(
-        cutoff=cutoff,
+        origin=origin,
         years=grid,
         results=results,
         scores=scores,
@@ -166,8 +176,9 @@ def forecast_compare(
         forecast_seconds=forecast_s,
         n_samples=n_samples,
         covariates=covariates,
-        seed=rng if isinstance(rng, int | None) else "generator",
+        seed=seed_record(rng),
         train_persons=train.n_persons,
         valid_persons=valid.n_persons,
         params=params,
+        models=fitted_models,
     )

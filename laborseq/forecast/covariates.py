@@ -57,7 +57,7 @@ def held_covariates(history: CareerPanel) -> pd.DataFrame:
     """
     data = history.data
     covs = list(history.covariates)
-    persons = pd.unique(data[PERSON])
+    persons = history.persons
     if not covs:
         return pd.DataFrame(index=pd.Index(persons, name=PERSON))
     held = data.groupby(PERSON, sort=False)[covs].last()

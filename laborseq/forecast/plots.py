@@ -1,4 +1,10 @@
-"""Fan charts of projected state shares (matplotlib, Agg backend, readable in print)."""
+"""Fan charts of projected state shares (matplotlib, readable in print).
+
+Figures are :class:`matplotlib.figure.Figure` objects built without pyplot, so
+drawing one never selects or changes the user's matplotlib backend; save them
+with ``fig.savefig(...)``. :meth:`ForecastResult.plot
+<laborseq.forecast.result.ForecastResult.plot>` draws the same chart.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,10 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.axes
-import matplotlib.figure
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from laborseq.panel import YEAR
@@ -34,8 +37,8 @@ def fan_chart(
     by: str | None = None,
     coarsen: str | None = None,
     level: float = 0.9,
-    ax: matplotlib.axes.Axes | None = None,
-) -> matplotlib.figure.Figure:
+    ax: Axes | None = None,
+) -> Figure:
     """Projected shares of the main states over the forecast years, with simulation bands.
 
     Parameters
@@ -92,7 +95,7 @@ def fan_chart(
     if ax is None:
         ncols = min(3, len(panels))
         nrows = math.ceil(len(panels) / ncols)
-        fig = matplotlib.figure.Figure(figsize=(3.0 + 4.6 * ncols, 0.8 + 3.3 * nrows), layout="constrained")
+        fig = Figure(figsize=(3.0 + 4.6 * ncols, 0.8 + 3.3 * nrows), layout="constrained")
         axes = list(fig.subplots(nrows, ncols, sharey=True, squeeze=False).ravel())
         for extra in axes[len(panels) :]:
             extra.set_visible(False)

@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from laborseq._util.random import seed_int
+from laborseq._util.random import RNGLike, seed_int
 from laborseq.forecast.covariates import CovariatePolicy, future_covariates, held_covariates, policy_name
+from laborseq.forecast.result import ForecastResult
 from laborseq.models.stepper import last_states
 from laborseq.panel import PERSON, YEAR, CareerPanel
 
 if TYPE_CHECKING:
-    from laborseq.forecast.result import ForecastResult
-    from laborseq.models.base import RNGLike, SequenceModel
+    from laborseq.models.base import SequenceModel
 
-__all__ = ["METHODS", "forecast", "forecast_years", "sample_indexed", "sample_states"]
+__all__ = ["METHODS", "forecast", "sample_indexed", "sample_states", "years_after"]
 
 METHODS = ("simulate", "exact")
 """Forecast methods: Monte Carlo simulation, or exact marginals (Markov models)."""
@@ -118,8 +118,6 @@ def forecast(
     floating-point rounding, ~1e-16, as a chunk's means are matrix products).
     A path draws its state by inverse CDF with one uniform per year.
     """
-    from laborseq.forecast.result import ForecastResult
-
     model._check_panel(panel)
     if method not in METHODS:
         raise ValueError(f"method={method!r}: expected one of {list(METHODS)}")
@@ -131,7 +129,7 @@ def forecast(
     if batch_size is not None:
         batch_size = _positive_int(batch_size, "batch_size")
     name = policy_name(covariates)
-    target_years = forecast_years(origin, horizon=horizon, until=until, years=years)
+    target_years = years_after(origin, horizon=horizon, until=until, years=years)
 
     data = panel.data
     past = data[YEAR].to_numpy() <= origin
@@ -171,7 +169,7 @@ def forecast(
     )
 
 
-def forecast_years(
+def years_after(
     origin: int, *, horizon: int | None = None, until: int | None = None, years: Sequence[int] | None = None
 ) -> np.ndarray:
     """The forecast years from exactly one of ``horizon``, ``until`` or ``years`` (int64, increasing)."""
@@ -300,10 +298,8 @@ def _simulate(
     k = len(model.classes_)
     n_years = len(years)
     data = history.data
-    ids = data[PERSON].to_numpy()
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    bounds = np.r_[starts, len(ids)]
-    n_persons = len(starts)
+    bounds = history.person_offsets()
+    n_persons = len(bounds) - 1
     probabilities = np.empty((n_persons, n_years, k))
     paths = np.empty((n_persons, n_samples, n_years), dtype=np.int16 if k <= np.iinfo(np.int16).max else np.int32)
     covs = [c for c in future.columns if c not in (PERSON, YEAR)]

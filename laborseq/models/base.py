@@ -10,6 +10,7 @@ same person-years. "Transitions only" figures drop the first years.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
 import json
@@ -26,6 +27,8 @@ from laborseq._util.io import atomic_directory, write_json_atomic
 from laborseq._util.json import to_jsonable
 from laborseq._util.random import RNGLike
 from laborseq._version import __version__
+from laborseq.models.stepper import PanelStepper
+from laborseq.occupations.scheme import OccupationScheme
 from laborseq.panel import PERSON, CareerPanel
 
 if TYPE_CHECKING:
@@ -36,6 +39,8 @@ WeightsLike = str | np.ndarray | pd.Series | None
 
 _CONFIG = "config.json"
 _ARRAYS = "arrays.npz"
+_SAVED_MODEL = "saved_model"
+_NESTED_PREFIX = "param-"
 
 
 class NotFittedError(RuntimeError):
@@ -125,11 +130,17 @@ class SequenceModel(ABC):
             raise ValueError(f"{type(self).__name__}.fit: the panel has no target person-years")
         self._check_params()
         row_weights = resolve_weights(panel, weights)
+        self._forget_fit()
         self._fit(panel, valid=valid, weights=row_weights, rng=rng)
         self.classes_ = tuple(panel.states)
         self.scheme_ = panel.scheme
         self.n_features_in_ = len(panel.covariates)
         return self
+
+    def _forget_fit(self) -> None:
+        """Drop every fitted (trailing-underscore) attribute, so that nothing of an earlier fit survives."""
+        for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]:
+            delattr(self, name)
 
     def _check_params(self) -> None:  # noqa: B027 - optional hook, not abstract
         """Validate hyper-parameters (override to check)."""
@@ -197,42 +208,6 @@ class SequenceModel(ABC):
         """Perplexity ``exp(-score)``: the effective number of equally likely next states."""
         return float(np.exp(-self.score(panel, weights)))
 
-    # ------------------------------------------------------------------ representations
-    def representations(self, panel: CareerPanel) -> pd.DataFrame:
-        """A vector describing each person's career at every person-year, for downstream models (e.g. wages).
-
-        The row of year :math:`t` describes what the model conditions on when
-        it predicts the state of :math:`t`: the career before :math:`t` (and,
-        for models that use them, the covariates of :math:`t`). This default,
-        used by the count and logit baselines, is the history as one-hot
-        features: ``prev=<state>`` (the previous observed state; all zero in a
-        person's first year) and ``share=<state>`` (the share of the person's
-        earlier observations spent in each state, the bag of jobs). CAREER
-        overrides it with its hidden state.
-
-        Returns
-        -------
-        pandas.DataFrame
-            One row per panel row, indexed by ``(person, year)``, float columns.
-        """
-        self._check_panel(panel)
-        states = panel.state_index().astype(np.int64)
-        previous = panel.lagged_states(1).astype(np.int64)
-        k = len(self.classes_)
-        prev = np.zeros((len(panel), k))
-        has_prev = previous >= 0
-        prev[np.flatnonzero(has_prev), previous[has_prev]] = 1.0
-        # earlier observations in each state: cumulative one-hot counts within person, shifted by one row
-        onehot = np.zeros((len(panel), k))
-        onehot[np.arange(len(panel)), states] = 1.0
-        persons = panel.data[PERSON].to_numpy()
-        cumulative = pd.DataFrame(onehot).groupby(persons, sort=False).cumsum().to_numpy() - onehot
-        earlier = cumulative.sum(axis=1, keepdims=True)
-        with np.errstate(invalid="ignore"):
-            share = np.where(earlier > 0, cumulative / np.maximum(earlier, 1), 0.0)
-        columns = [f"prev={s}" for s in self.classes_] + [f"share={s}" for s in self.classes_]
-        return pd.DataFrame(np.hstack([prev, share]), index=panel.person_year_index(), columns=columns)
-
     # ------------------------------------------------------------------ forecasting
     def forecast(
         self,
@@ -249,7 +224,9 @@ class SequenceModel(ABC):
         batch_size: int | None = None,
     ) -> ForecastResult:
         """Simulate careers past ``origin``; see :func:`laborseq.forecast.simulate.forecast` for the parameters."""
-        from laborseq.forecast.simulate import forecast
+        # The one upward import of the models layer, documented in pyproject's import-linter contract:
+        # a convenience method, as linearmodels' results call their plotting code.
+        from laborseq.forecast.simulate import forecast  # noqa: PLC0415
 
         return forecast(
             self,
@@ -270,8 +247,6 @@ class SequenceModel(ABC):
 
         Models with a cheaper incremental form override this.
         """
-        from laborseq.models.stepper import PanelStepper
-
         return PanelStepper(self, history, n_samples)
 
     def _forecast_max_paths(self) -> int | None:
@@ -295,10 +270,14 @@ class SequenceModel(ABC):
         """
         self._check_fitted()
         state, arrays = self._get_fitted()
+        params = self.get_params()
+        nested = {name: value for name, value in params.items() if isinstance(value, SequenceModel)}
+        for name in nested:  # a fitted model given as a parameter is saved beside this one
+            params[name] = {_SAVED_MODEL: f"{_NESTED_PREFIX}{name}"}
         config = {
             "laborseq_version": __version__,
             "model": f"{type(self).__module__}.{type(self).__qualname__}",
-            "params": to_jsonable(self.get_params()),
+            "params": to_jsonable(params),
             "classes": list(self.classes_),
             "scheme": self.scheme_.to_dict(),
             "n_features_in": self.n_features_in_,
@@ -307,6 +286,8 @@ class SequenceModel(ABC):
         with atomic_directory(path) as tmp:
             write_json_atomic(tmp / _CONFIG, config)
             np.savez(tmp / _ARRAYS, **arrays)
+            for name, value in nested.items():
+                value.save(tmp / f"{_NESTED_PREFIX}{name}")
         return Path(path)
 
     @classmethod
@@ -324,8 +305,6 @@ def load_model(path: str | os.PathLike[str]) -> SequenceModel:
     Only classes defined inside the ``laborseq.models`` package are accepted, so
     a crafted ``config.json`` cannot make this import arbitrary code.
     """
-    from laborseq.occupations.scheme import OccupationScheme
-
     path = Path(path)
     config_file = path / _CONFIG
     if not config_file.exists():
@@ -341,13 +320,20 @@ def load_model(path: str | os.PathLike[str]) -> SequenceModel:
         raise ValueError(f"{config_file}: {config['model']!r} is not a laborseq model")
     with np.load(path / _ARRAYS, allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
-    params = {k: tuple(v) if isinstance(v, list) else v for k, v in config["params"].items()}
+    params = {k: _load_param(path, v) for k, v in config["params"].items()}
     model = model_cls(**params)
     model._set_fitted(config["fitted"], arrays)
     model.classes_ = tuple(config["classes"])
     model.scheme_ = OccupationScheme.from_dict(config["scheme"])
     model.n_features_in_ = config["n_features_in"]
     return model
+
+
+def _load_param(path: Path, value: Any) -> Any:
+    """A saved hyper-parameter: lists back to tuples, a nested saved model loaded from beside ``path``."""
+    if isinstance(value, dict) and set(value) == {_SAVED_MODEL}:
+        return load_model(path / value[_SAVED_MODEL])
+    return tuple(value) if isinstance(value, list) else value
 
 
 def resolve_weights(panel: CareerPanel, weights: WeightsLike) -> np.ndarray | None:
@@ -383,3 +369,36 @@ def resolve_weights(panel: CareerPanel, weights: WeightsLike) -> np.ndarray | No
     if not np.all(np.isfinite(out)) or (out < 0).any():
         raise ValueError("weights must be finite and non-negative")
     return out
+
+
+def clone(model: SequenceModel) -> SequenceModel:
+    """A new, unfitted model of the same class with the same hyper-parameters.
+
+    As scikit-learn's ``clone``: every evaluation fits a clone, so the caller's
+    model is never fitted behind its back. Parameters are copied deeply, except
+    fitted models given as parameters (CAREER's ``pretrained``), which are
+    shared: they are read, never changed.
+
+    Examples
+    --------
+    >>> from laborseq.models import Markov, clone
+    >>> model = Markov(order=2)
+    >>> fresh = clone(model)
+    >>> fresh.get_params() == model.get_params() and fresh is not model
+    True
+    """
+    if not isinstance(model, SequenceModel):
+        raise TypeError(f"clone expects a laborseq model, got {type(model).__name__}")
+    params = {
+        name: value if isinstance(value, SequenceModel) else copy.deepcopy(value)
+        for name, value in model.get_params().items()
+    }
+    return type(model)(**params)
+
+
+def params_record(params: dict[str, Any]) -> dict[str, Any]:
+    """Hyper-parameters as recorded in results: a fitted model given as a parameter is named, not embedded."""
+    return {
+        name: f"<fitted {type(value).__name__}>" if isinstance(value, SequenceModel) else value
+        for name, value in params.items()
+    }

@@ -44,7 +44,8 @@ COV_TYPES: tuple[str, ...] = ("cluster", "robust", "nonrobust")
 
 MAX_ANALYTIC_PARAMS = 5_000
 """Largest number of free parameters (design columns times free outcomes) for which the
-analytic covariance is formed; above it :meth:`MNLogitResults.bootstrap_se` is the way.
+analytic covariance is formed; above it
+:meth:`~laborseq.models.results.MNLogitResults.bootstrap_se` is the way.
 The cost grows as transitions times parameters squared (dense design, on the CPU): at the
 limit, about a minute per 20,000 transitions on two cores."""
 

@@ -40,7 +40,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from laborseq.panel import PERSON, YEAR, CareerPanel
+from laborseq.panel import YEAR, CareerPanel
 
 NONE_LEVEL = "<none>"
 MISSING_LEVEL = "<NA>"
@@ -81,18 +81,18 @@ def _lag_states(panel: CareerPanel, lag: int) -> np.ndarray:
 def _years_in_state(panel: CareerPanel) -> np.ndarray:
     """Run length of the previous state before t-1, in observations."""
     states = panel.state_index()
-    persons = panel.data[PERSON].to_numpy()
     n = len(states)
+    first_in_person = np.zeros(n, dtype=bool)
+    first_in_person[panel.person_offsets()[:-1]] = True
     run = np.zeros(n, dtype=np.int64)  # run[i]: consecutive observations ending at i in state[i], minus 1
     same = np.zeros(n, dtype=bool)
-    same[1:] = (persons[1:] == persons[:-1]) & (states[1:] == states[:-1])
+    same[1:] = ~first_in_person[1:] & (states[1:] == states[:-1])
     # run length via cumulative counts reset where ``same`` is False
     idx = np.arange(n)
     reset = np.where(~same, idx, 0)
     np.maximum.accumulate(reset, out=reset)
     run = idx - reset
     out = np.zeros(n, dtype=float)
-    first_in_person = np.r_[True, persons[1:] != persons[:-1]]
     prev_ok = ~first_in_person
     out[1:][prev_ok[1:]] = run[:-1][prev_ok[1:]]
     return out
@@ -173,6 +173,13 @@ class FeatureEncoder:
         """Number of numeric design columns (builder numerics and formula columns)."""
         return len(self.numeric_) + len(self.formula_columns_)
 
+    @property
+    def column_names(self) -> list[str]:
+        """Names of the dummy-coded design columns of :meth:`transform` (:attr:`EncodedFeatures.column_names`)."""
+        numeric = list(self.numeric_) + [f"formula:{c}" for c in self.formula_columns_]
+        levels = {name: self.levels_[name] for name in self.categorical_}
+        return EncodedFeatures({}, levels, numeric, np.zeros((0, len(numeric)))).column_names
+
     def fit(self, panel: CareerPanel, rows: np.ndarray) -> FeatureEncoder:
         """Learn levels from the rows (boolean mask) of ``panel``."""
         unknown = [f for f in self.features if f not in BUILDERS and f != "static"]
@@ -220,7 +227,7 @@ class FeatureEncoder:
         return pd.DataFrame(frame, index=np.arange(int(rows.sum())))
 
     def _fit_formula(self, panel: CareerPanel, rows: np.ndarray) -> None:
-        import formulaic
+        import formulaic  # noqa: PLC0415 - imported only when a formula is given: importing the encoder stays light
 
         variables = sorted(formulaic.Formula(self.formula).required_variables)
         levels: dict[str, list[str] | None] = {}
@@ -235,7 +242,7 @@ class FeatureEncoder:
         self.formula_columns_ = list(matrix.columns)
 
     def _formula_matrix(self, panel: CareerPanel, rows: np.ndarray) -> pd.DataFrame:
-        import formulaic
+        import formulaic  # noqa: PLC0415 - imported only when a formula is given: importing the encoder stays light
 
         frame = self._formula_frame(panel, rows, self.formula_levels_)
         matrix = formulaic.model_matrix(self.formula, frame, na_action="raise", output="pandas")

@@ -6,12 +6,17 @@ matrix: each categorical feature contributes one row of its coefficient table
 product, plus an intercept. This is exactly the dummy-coded multinomial logit
 of statsmodels (same parameters, same likelihood) but costs memory in the
 number of observations times states only.
+
+This is the one module of the logits that imports torch. :func:`fit_encoded`,
+:func:`predict_encoded`, :func:`state_arrays` and :func:`load_state_arrays` take
+and return numpy arrays, so that :class:`~laborseq.models.MNLogit` and the
+first-year model import it only when they fit, predict or load.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -345,3 +350,115 @@ def predict_log_probs(model: LogLinear, data: TorchData, chunk_size: int = 65_53
     if not out:
         return np.zeros((0, model.n_classes))
     return np.concatenate(out, axis=0).astype(np.float64)
+
+
+# ======================================================================= numpy in, numpy out
+def fit_encoded(
+    model: LogLinear,
+    features: EncodedFeatures,
+    y: np.ndarray,
+    prev: np.ndarray | None,
+    weights: np.ndarray | None,
+    *,
+    precision: Literal["float64", "float32"] = "float64",
+    device: torch.device | str = "cpu",
+    **settings: Any,
+) -> dict[str, float]:
+    """Fit ``model`` in place on encoded rows (see :func:`fit_loglinear`); the model ends in float64.
+
+    Parameters
+    ----------
+    model : LogLinear
+        The model to fit, on ``device``.
+    features : EncodedFeatures
+        Encoded features of the rows.
+    y : numpy.ndarray
+        Outcome of each row, an index into the model's classes.
+    prev : numpy.ndarray, optional
+        Previous state of each row (the two-stage head).
+    weights : numpy.ndarray, optional
+        Row weights (``None``: unweighted).
+    precision : {"float64", "float32"}
+        Precision of the optimisation.
+    device : str or torch.device
+        Device of the data.
+    **settings
+        Keyword arguments of :func:`fit_loglinear` (``alpha``, ``solver``, ...).
+
+    Returns
+    -------
+    dict
+        The fit diagnostics of :func:`fit_loglinear`.
+    """
+    dtype = getattr(torch, precision)
+    model.to(dtype)
+    data = to_torch(features, y, prev, weights, dtype=dtype, device=device)
+    info = fit_loglinear(model, data, **settings)
+    model.double()
+    return info
+
+
+def predict_encoded(
+    model: LogLinear, features: EncodedFeatures, prev: np.ndarray | None, *, device: torch.device | str = "cpu"
+) -> np.ndarray:
+    """Log-probabilities over the outcomes of encoded rows (float64), computed in chunks.
+
+    Parameters
+    ----------
+    model : LogLinear
+        A fitted model (float64).
+    features : EncodedFeatures
+        Encoded features of the rows.
+    prev : numpy.ndarray, optional
+        Previous state of each row (the two-stage head).
+    device : str or torch.device
+        Device of the model.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(features), model.n_classes)``.
+    """
+    outcomes = np.zeros(len(features), dtype=np.int64)  # not used by the prediction
+    data = to_torch(features, outcomes, prev, None, dtype=torch.float64, device=device)
+    return predict_log_probs(model, data)
+
+
+def state_arrays(model: LogLinear, prefix: str) -> dict[str, np.ndarray]:
+    """The model's parameters as numpy arrays, keys prefixed (for saving).
+
+    Parameters
+    ----------
+    model : LogLinear
+        The model.
+    prefix : str
+        Prefix of every key.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``prefix + name`` of each entry of the model's ``state_dict``.
+    """
+    return {f"{prefix}{k}": v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+
+
+def load_state_arrays(model: LogLinear, arrays: dict[str, np.ndarray], prefix: str) -> LogLinear:
+    """Load the parameters saved by :func:`state_arrays` (the keys starting with ``prefix``).
+
+    Parameters
+    ----------
+    model : LogLinear
+        A model of the same shape.
+    arrays : dict of str to numpy.ndarray
+        Saved arrays, possibly with other keys.
+    prefix : str
+        Prefix of this model's keys.
+
+    Returns
+    -------
+    LogLinear
+        ``model``, loaded.
+    """
+    state = {k[len(prefix) :]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith(prefix)}
+    model.load_state_dict(state)
+    return model

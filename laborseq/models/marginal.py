@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from laborseq.models.base import RNGLike
 from laborseq.models.counting import CountModel
 from laborseq.models.smoothing import backoff, weighted_counts
+from laborseq.models.stepper import LastStatesStepper
 from laborseq.panel import CareerPanel
-
-if TYPE_CHECKING:
-    from laborseq.models.stepper import LastStatesStepper
 
 
 class Marginal(CountModel):
@@ -59,8 +57,6 @@ class Marginal(CountModel):
 
     def _stepper(self, history: CareerPanel, n_samples: int) -> LastStatesStepper:
         """Forecast stepper: every path's next state has the transition marginal."""
-        from laborseq.models.stepper import LastStatesStepper
-
         proba = self._transition_proba()
         return LastStatesStepper(
             lambda prev1, prev2: np.broadcast_to(proba, (len(prev1), len(proba))),

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from laborseq.models.base import RNGLike
 from laborseq.models.counting import CountModel
 from laborseq.models.smoothing import backoff, beta_backoff, weighted_counts
-from laborseq.nn.heads import two_stage_proba
+from laborseq.models.stepper import LastStatesStepper, last_states
+from laborseq.models.two_stage import two_stage_proba
 from laborseq.panel import CareerPanel
-
-if TYPE_CHECKING:
-    from laborseq.models.stepper import LastStatesStepper
 
 _EXACT_CHUNK = 2**24
 """Elements of the joint distribution (persons x contexts x states) propagated at once by exact forecasts."""
@@ -196,8 +194,6 @@ class Markov(CountModel):
     # ------------------------------------------------------------------ forecasting
     def _stepper(self, history: CareerPanel, n_samples: int) -> LastStatesStepper:
         """Forecast stepper: tracks each path's last one or two states and reads the fitted tables."""
-        from laborseq.models.stepper import LastStatesStepper
-
         return LastStatesStepper(self._next_proba, history, n_samples, self.counts_.shape[0], self.order)
 
     def _forecast_exact(self, history: CareerPanel, n_steps: int) -> np.ndarray:
@@ -226,8 +222,6 @@ class Markov(CountModel):
         :math:`P K^3` multiply-adds per step (batched matrix products), so
         for hundreds of states simulation is cheaper.
         """
-        from laborseq.models.stepper import last_states
-
         self._check_fitted()
         k = self.counts_.shape[0]
         prev1, prev2, _ = last_states(history)

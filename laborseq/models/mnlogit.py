@@ -7,16 +7,18 @@ import warnings
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import torch
 
 from laborseq.models.base import RNGLike, SequenceModel, WeightsLike, resolve_weights
+from laborseq.models.covariance import CovType
 from laborseq.models.features import FULL_FEATURES, EncodedFeatures, FeatureEncoder
 from laborseq.models.first_year import FirstYearLogit, split_targets
-from laborseq.models.loglinear import LogLinear, fit_loglinear, predict_log_probs, to_torch
+from laborseq.models.inference import mnlogit_results
 from laborseq.panel import CareerPanel
 
 if TYPE_CHECKING:
-    from laborseq.models.results import CovType, MNLogitResults, Summary
+    from laborseq.models.loglinear import LogLinear
+    from laborseq.models.results import MNLogitResults
+    from laborseq.models.summary import Summary
 
 Engine = Literal["torch", "statsmodels"]
 
@@ -24,20 +26,22 @@ Engine = Literal["torch", "statsmodels"]
 class MNLogit(SequenceModel):
     """Multinomial logit of the next state on features of the history and covariates.
 
-    Results. After :meth:`fit`, ``results(cov_type="cluster")`` (or its cached default
-    ``results_``) returns an immutable
+    Results. A fitted model keeps its estimates, not its training data (and a refit
+    first deletes every attribute of the earlier fit): inference is a function of
+    the model and the data it was fitted on. After
+    ``model.fit(train)``, ``model.results(train)`` (with the fit's ``weights=``, and
+    ``cov_type="cluster"`` by default) returns an immutable
     :class:`~laborseq.models.results.MNLogitResults` of the transition model in the
     style of linearmodels: ``params`` (design terms x outcome states),
     ``std_errors``, ``zstats``, ``pvalues``, ``conf_int()``, ``cov``, ``loglik``,
     ``pseudo_rsquared``, ``perplexity``, ``summary()`` (text, HTML, LaTeX) and
-    ``tidy()``; :func:`~laborseq.models.results.compare` sets results side by side.
+    ``tidy()``; :func:`~laborseq.models.comparison.compare` sets results side by side.
     Standard errors are analytic (score and Hessian in closed form), clustered by
     person by default, for up to
-    :data:`~laborseq.models.results.MAX_ANALYTIC_PARAMS` parameters; beyond that,
+    :data:`~laborseq.models.covariance.MAX_ANALYTIC_PARAMS` parameters; beyond that,
     and for the two-stage head, use the person bootstrap
-    ``results_.bootstrap_se(n_boot, rng=...)``. Penalised (``alpha > 0``) standard
-    errors are approximate. The model keeps a reference to its training panel for
-    this; a loaded model needs ``results(panel=train)``.
+    ``model.results(train).bootstrap_se(n_boot, rng=...)``. Penalised (``alpha > 0``)
+    standard errors are approximate. A model loaded from disk works the same way.
 
     Parameters
     ----------
@@ -75,6 +79,26 @@ class MNLogit(SequenceModel):
         for hundreds of states (the fitted model is kept in float64).
     device : str
         Torch device (``"cpu"``, ``"cuda"``).
+
+    Attributes
+    ----------
+    encoder_ : FeatureEncoder
+        The feature encoding learned in training.
+    outcomes_ : numpy.ndarray
+        Indices of the states with parameters (every state when ``alpha > 0``).
+    model_ : LogLinear
+        The transition model (float64).
+    first_year_ : FirstYearLogit
+        The first-year model.
+    fit_info_ : dict
+        ``objective``, ``iterations`` and ``converged`` of the optimiser.
+    n_transitions_ : int
+        Number of training transitions.
+    weight_total_ : float or None
+        Their total weight (``None``: fitted without weights); :meth:`results` checks
+        the data it is given against these two.
+    fit_seconds_ : float
+        Duration of the fit.
 
     Notes
     -----
@@ -136,6 +160,8 @@ class MNLogit(SequenceModel):
 
     # ------------------------------------------------------------------ fitting
     def _fit(self, panel: CareerPanel, *, valid: CareerPanel | None, weights: np.ndarray | None, rng: RNGLike) -> None:
+        for name in [name for name in vars(self) if name.endswith("_")]:
+            delattr(self, name)  # a refit keeps nothing of an earlier fit
         if self.engine == "statsmodels" and weights is not None:
             raise ValueError("statsmodels' MNLogit accepts no weights: use engine='torch' for a weighted fit")
         started = time.perf_counter()
@@ -162,9 +188,8 @@ class MNLogit(SequenceModel):
 
         self.first_year_ = FirstYearLogit(self.first_year_alpha, self.device).fit(panel, first, weights)
         self.n_transitions_ = int(trans.sum())
+        self.weight_total_ = None if w is None else float(w.sum())  # results() checks the data it is given
         self.fit_seconds_ = time.perf_counter() - started
-        self._training = (panel, weights)  # for results(): the training panel and resolved row weights
-        self._results_cache: dict[str, MNLogitResults] = {}
 
     def _prev_in_outcomes(self, panel: CareerPanel, rows: np.ndarray) -> np.ndarray | None:
         if not self.two_stage:
@@ -172,6 +197,9 @@ class MNLogit(SequenceModel):
         return panel.lagged_states(1)[rows]
 
     def _new_loglinear(self, x: EncodedFeatures, n_classes: int, two_stage: bool, base_class: bool) -> LogLinear:
+        # loglinear imports torch, loaded only when a model is fitted or used: importing the model stays light
+        from laborseq.models.loglinear import LogLinear  # noqa: PLC0415
+
         n_levels = {k: len(v) for k, v in x.levels.items()}
         return LogLinear(n_levels, x.numeric.shape[1], n_classes, two_stage=two_stage, base_class=base_class).to(
             self.device
@@ -186,16 +214,19 @@ class MNLogit(SequenceModel):
         alpha: float,
         two_stage: bool,
     ) -> tuple[LogLinear, dict[str, Any]]:
-        dtype = getattr(torch, self.dtype)
-        model = self._new_loglinear(x, len(self.outcomes_), two_stage, base_class=alpha == 0).to(dtype)
-        data = to_torch(x, y, prev, weights, dtype=dtype, device=self.device)
-        info = fit_loglinear(
-            model, data, alpha=alpha, solver=self.solver, max_iter=self.max_iter, tol=self.tol, epochs=self.max_iter
+        # torch is imported only when the torch engine runs: importing the model stays light
+        from laborseq.models.loglinear import fit_encoded  # noqa: PLC0415
+
+        model = self._new_loglinear(x, len(self.outcomes_), two_stage, base_class=alpha == 0)
+        settings = {"solver": self.solver, "max_iter": self.max_iter, "tol": self.tol, "epochs": self.max_iter}
+        info = fit_encoded(
+            model, x, y, prev, weights, precision=self.dtype, device=self.device, alpha=alpha, **settings
         )
-        return model.double(), info
+        return model, info
 
     def _fit_statsmodels(self, x: EncodedFeatures, y: np.ndarray) -> tuple[LogLinear, dict[str, Any]]:
-        from statsmodels.discrete.discrete_model import MNLogit as SMMNLogit
+        # statsmodels is imported only when its engine runs: importing the model stays light
+        from statsmodels.discrete.discrete_model import MNLogit as SMMNLogit  # noqa: PLC0415
 
         design = x.design_matrix()
         with warnings.catch_warnings():
@@ -210,59 +241,70 @@ class MNLogit(SequenceModel):
                 "level probably never occurs with some outcome (perfect separation), so the unpenalised MLE "
                 "does not exist; use fewer features or engine='torch' with alpha > 0"
             )
-        self.statsmodels_result_ = result
         return model, {
             "objective": float(-result.llf / len(y)),
             "iterations": result.mle_retvals.get("iterations"),
             "converged": converged,
         }
 
-    # ------------------------------------------------------------------ results (laborseq.models.results)
+    # ------------------------------------------------------------------ results (laborseq.models.inference)
     def results(
-        self, cov_type: CovType = "cluster", *, panel: CareerPanel | None = None, weights: WeightsLike = None
+        self, panel: CareerPanel, weights: WeightsLike = None, *, cov_type: CovType = "cluster"
     ) -> MNLogitResults:
-        """Estimates, standard errors and fit statistics of the transition model.
+        """Estimates, standard errors and fit statistics of the transition model on its training data.
+
+        The model keeps no reference to the data it was fitted on, so they are passed
+        here: ``model.results(train)`` after ``model.fit(train)`` (and the same
+        ``weights`` as the fit). Each call computes the covariance afresh.
 
         Parameters
         ----------
+        panel : CareerPanel
+            The panel the model was fitted on (a loaded model too: the data are not saved).
+        weights : str, array or Series, optional
+            The weights of that fit, as passed to :meth:`fit`.
         cov_type : {"cluster", "robust", "nonrobust"}
             Covariance: clustered by person (default), heteroskedasticity-robust
             sandwich (statsmodels' ``HC0``) or the inverse information matrix.
-        panel : CareerPanel, optional
-            The panel the model was fitted on; only needed for a model loaded from
-            disk (the training data are not saved). Computed on the training panel
-            of the last :meth:`fit` otherwise, and cached per ``cov_type``.
-        weights : str, array or Series, optional
-            The weights of that fit, with ``panel``.
 
         Returns
         -------
         MNLogitResults
-            See :mod:`laborseq.models.results`.
+            See :mod:`laborseq.models.results`; they keep ``panel`` for their
+            :meth:`~laborseq.models.results.MNLogitResults.bootstrap`.
+
+        Raises
+        ------
+        ValueError
+            When ``panel`` and ``weights`` are not the fit's (another number of
+            transitions, weights when the fit had none or other weights), or
+            ``cov_type`` is unknown.
         """
-        from laborseq.models.results import mnlogit_results
+        self._check_panel(panel)
+        return mnlogit_results(self, panel, resolve_weights(panel, weights), cov_type)
 
-        self._check_fitted()
-        if panel is not None:
-            self._check_panel(panel)
-            return mnlogit_results(self, panel, resolve_weights(panel, weights), cov_type)
-        if getattr(self, "_training", None) is None:
-            raise ValueError(
-                "this model has no training data (it was loaded from disk, and the data are not saved): "
-                "pass panel=<the training panel> (and weights=... if it was fitted with weights)"
-            )
-        if cov_type not in self._results_cache:
-            self._results_cache[cov_type] = mnlogit_results(self, *self._training, cov_type)
-        return self._results_cache[cov_type]
+    def summary(
+        self, panel: CareerPanel, weights: WeightsLike = None, *, cov_type: CovType = "cluster", **kwargs: Any
+    ) -> Summary:
+        """``results(panel, weights, cov_type=...).summary(**kwargs)``: header and coefficient tables.
 
-    @property
-    def results_(self) -> MNLogitResults:
-        """Results with the default (person-clustered) covariance: ``results()``, computed on first access."""
-        return self.results()
+        Parameters
+        ----------
+        panel : CareerPanel
+            The panel the model was fitted on.
+        weights : str, array or Series, optional
+            The weights of that fit.
+        cov_type : {"cluster", "robust", "nonrobust"}
+            Covariance of the standard errors.
+        **kwargs
+            Arguments of :meth:`~laborseq.models.results.MNLogitResults.summary`.
 
-    def summary(self, **kwargs: Any) -> Summary:
-        """``results_.summary(**kwargs)``: header and coefficient tables (text, HTML, LaTeX)."""
-        return self.results_.summary(**kwargs)
+        Returns
+        -------
+        Summary
+            Renders as text (``str``), HTML and LaTeX.
+        """
+        return self.results(panel, weights, cov_type=cov_type).summary(**kwargs)
 
     # ------------------------------------------------------------------ prediction
     def _predict_proba(self, panel: CareerPanel) -> np.ndarray:
@@ -270,16 +312,11 @@ class MNLogit(SequenceModel):
         n_states = len(self.classes_)
         out = np.zeros((len(panel), n_states))
         if trans.any():
+            # loglinear imports torch, loaded only when a model is fitted or used: importing the model stays light
+            from laborseq.models.loglinear import predict_encoded  # noqa: PLC0415
+
             x = self.encoder_.transform(panel, trans)
-            data = to_torch(
-                x,
-                np.zeros(int(trans.sum()), dtype=np.int64),
-                self._prev_in_outcomes(panel, trans),
-                None,
-                dtype=torch.float64,
-                device=self.device,
-            )
-            logp = predict_log_probs(self.model_, data)
+            logp = predict_encoded(self.model_, x, self._prev_in_outcomes(panel, trans), device=self.device)
             block = np.zeros((int(trans.sum()), n_states))
             block[:, self.outcomes_] = np.exp(logp)
             out[trans] = block
@@ -289,7 +326,10 @@ class MNLogit(SequenceModel):
 
     # ------------------------------------------------------------------ persistence
     def _get_fitted(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        arrays = {f"trans.{k}": v.detach().cpu().numpy() for k, v in self.model_.state_dict().items()}
+        # loglinear imports torch, loaded only when a model is fitted or used: importing the model stays light
+        from laborseq.models.loglinear import state_arrays  # noqa: PLC0415
+
+        arrays = state_arrays(self.model_, "trans.")
         first_state, first_arrays = self.first_year_.get_state()
         arrays.update(first_arrays)
         arrays["outcomes"] = np.asarray(self.outcomes_)
@@ -298,6 +338,7 @@ class MNLogit(SequenceModel):
             "first_year": first_state,
             "fit_info": self.fit_info_,
             "n_transitions": self.n_transitions_,
+            "weight_total": self.weight_total_,
             "fit_seconds": self.fit_seconds_,
         }
         return state, arrays
@@ -307,6 +348,8 @@ class MNLogit(SequenceModel):
         self.outcomes_ = arrays["outcomes"]
         self.fit_info_ = state["fit_info"]
         self.n_transitions_ = state["n_transitions"]
+        if "weight_total" in state:  # absent from models saved before it was recorded
+            self.weight_total_ = state["weight_total"]
         self.fit_seconds_ = state["fit_seconds"]
         self.model_ = _restore(arrays, "trans.", self.encoder_, len(self.outcomes_), self.two_stage, self.alpha == 0)
         self.first_year_ = FirstYearLogit.from_state(state["first_year"], arrays, self.first_year_alpha, self.device)
@@ -315,8 +358,10 @@ class MNLogit(SequenceModel):
 def _restore(
     arrays: dict[str, np.ndarray], prefix: str, encoder: FeatureEncoder, n_classes: int, two_stage: bool, base: bool
 ) -> LogLinear:
+    """The transition model saved under ``prefix`` in ``arrays``."""
+    # loglinear imports torch, loaded only when a model is fitted or used: importing the model stays light
+    from laborseq.models.loglinear import LogLinear, load_state_arrays  # noqa: PLC0415
+
     n_levels = {k: len(encoder.levels_[k]) for k in encoder.categorical_}
     model = LogLinear(n_levels, encoder.n_numeric, n_classes, two_stage=two_stage, base_class=base)
-    state = {k[len(prefix) :]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith(prefix)}
-    model.load_state_dict(state)
-    return model
+    return load_state_arrays(model, arrays, prefix)

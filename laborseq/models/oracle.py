@@ -1,6 +1,6 @@
 """The true process of synthetic careers as a model: the oracle every fitted model is measured against.
 
-:class:`TrueProcessModel` wraps a :class:`~laborseq.synthetic.careers.SyntheticCareers`
+:class:`TrueProcessModel` wraps a :class:`~laborseq.synthetic.process.SyntheticCareers`
 process behind the :class:`~laborseq.models.base.SequenceModel` contract, so that
 :func:`laborseq.evaluation.compare.compare` can score it beside fitted models (as model
 ``"oracle"``). It learns nothing: its predictions are the exact conditional
@@ -17,7 +17,8 @@ import numpy as np
 
 from laborseq.models.base import RNGLike, SequenceModel
 from laborseq.panel import CareerPanel
-from laborseq.synthetic.careers import SyntheticCareers, TrueParameters, _column_map
+from laborseq.synthetic import SyntheticCareers, TrueParameters
+from laborseq.synthetic.encoding import state_positions
 
 
 class TrueProcessModel(SequenceModel):
@@ -66,7 +67,7 @@ class TrueProcessModel(SequenceModel):
 
     def _fit(self, panel: CareerPanel, *, valid: CareerPanel | None, weights: np.ndarray | None, rng: RNGLike) -> None:
         process = self._build_process()
-        _column_map(process.states, panel.states)  # raises when the panel cannot hold the process's states
+        state_positions(process.states, panel.states)  # raises when the panel cannot hold the process's states
         self.process_ = process
 
     def _predict_proba(self, panel: CareerPanel) -> np.ndarray:

@@ -1,35 +1,35 @@
-"""Model names used on the command line and in reports."""
+"""Model names used on the command line and in reports, and the default configuration of each."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from typing import Any
 
-from laborseq.models.bag_of_jobs import BagOfJobs
 from laborseq.models.base import SequenceModel
-from laborseq.models.career import CAREER
-from laborseq.models.marginal import Marginal
-from laborseq.models.markov import Markov
-from laborseq.models.mnlogit import MNLogit
+from laborseq.models.career.presets import PRESETS as CAREER_PRESETS
 
-_FACTORIES: dict[str, Callable[[], SequenceModel]] = {
-    "marginal": lambda: Marginal(),
-    "markov1": lambda: Markov(order=1),
-    "markov2": lambda: Markov(order=2),
-    "markov1_two_stage": lambda: Markov(order=1, two_stage=True),
-    "markov2_two_stage": lambda: Markov(order=2, two_stage=True),
-    "mnlogit": lambda: MNLogit(features="full", alpha=1e-4),
-    "mnlogit_two_stage": lambda: MNLogit(features="full", alpha=1e-4, two_stage=True),
-    "bag_of_jobs": lambda: BagOfJobs(),
-    "career": lambda: CAREER.preset("small"),
+_SPECS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "marginal": ("laborseq.models.marginal", "Marginal", {}),
+    "markov1": ("laborseq.models.markov", "Markov", {"order": 1}),
+    "markov2": ("laborseq.models.markov", "Markov", {"order": 2}),
+    "markov1_two_stage": ("laborseq.models.markov", "Markov", {"order": 1, "two_stage": True}),
+    "markov2_two_stage": ("laborseq.models.markov", "Markov", {"order": 2, "two_stage": True}),
+    "mnlogit": ("laborseq.models.mnlogit", "MNLogit", {"features": "full", "alpha": 1e-4}),
+    "mnlogit_two_stage": ("laborseq.models.mnlogit", "MNLogit", {"features": "full", "alpha": 1e-4, "two_stage": True}),
+    "bag_of_jobs": ("laborseq.models.bag_of_jobs", "BagOfJobs", {}),
+    "career": ("laborseq.models.career.model", "CAREER", CAREER_PRESETS["small"]),
 }
+"""Module, class and keyword arguments of each named model (imported when made, so torch loads only for
+the models that need it)."""
 
-MODEL_NAMES: tuple[str, ...] = tuple(_FACTORIES)
+MODEL_NAMES: tuple[str, ...] = tuple(_SPECS)
 """Names accepted by :func:`make_model` and ``laborseq compare --models``."""
 
 
-def make_model(name: str) -> SequenceModel:
-    """A new, unfitted model with the default configuration of ``name``."""
+def make_model(name: str, **overrides: Any) -> SequenceModel:
+    """A new, unfitted model with the default configuration of ``name`` (and any parameter ``overrides``)."""
     try:
-        return _FACTORIES[name]()
+        module, cls, params = _SPECS[name]
     except KeyError:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}") from None
+    return getattr(importlib.import_module(module), cls)(**{**params, **overrides})

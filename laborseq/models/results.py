@@ -1,23 +1,27 @@
-"""Results of the multinomial logit: estimates, inference, fit statistics and the person bootstrap.
+"""Results of the multinomial logit: estimates, inference and fit statistics.
 
-:meth:`MNLogit.results() <laborseq.models.MNLogit.results>` returns an immutable
+:meth:`MNLogit.results(panel) <laborseq.models.MNLogit.results>` returns an immutable
 :class:`MNLogitResults` in the style of linearmodels: labelled pandas properties
 (``params``, ``std_errors``, ``zstats``, ``pvalues``, ``conf_int()``, ``cov``), fit
 statistics, a :meth:`~MNLogitResults.summary` that renders as text, HTML and LaTeX,
-and a long :meth:`~MNLogitResults.tidy` table. :func:`compare` puts several results
-side by side.
+a long :meth:`~MNLogitResults.tidy` table and the person bootstrap
+(:meth:`~MNLogitResults.bootstrap`).
 
-The work is split in three modules, as linearmodels does:
+The work is split as linearmodels splits it:
 
-- this one: the results object, how it is built from a fitted model, and the
-  person bootstrap (:meth:`MNLogitResults.bootstrap`);
+- this module: the results object;
+- :mod:`laborseq.models.inference`: how a fitted model and its training data make
+  one (:func:`~laborseq.models.inference.mnlogit_results`);
 - :mod:`laborseq.models.covariance`: the closed-form score, Hessian and the
   ``"nonrobust"``, ``"robust"`` and ``"cluster"`` covariances (formulas there), the
-  parameter limit :data:`MAX_ANALYTIC_PARAMS` and :class:`CovarianceUnavailableError`;
-- :mod:`laborseq.models.summary`: :class:`Summary` (text, HTML, LaTeX) and
-  :func:`compare` / :class:`ResultsComparison`.
-
-Every public name of the three is importable from here.
+  parameter limit :data:`~laborseq.models.covariance.MAX_ANALYTIC_PARAMS` and
+  :class:`~laborseq.models.covariance.CovarianceUnavailableError`;
+- :mod:`laborseq.models.person_bootstrap`: the resampling and refits of
+  :meth:`MNLogitResults.bootstrap`;
+- :mod:`laborseq.models.summary`: the :class:`~laborseq.models.summary.Summary`
+  renderer (text, HTML, LaTeX);
+- :mod:`laborseq.models.comparison`: :func:`~laborseq.models.comparison.compare`,
+  several results side by side.
 """
 
 from __future__ import annotations
@@ -25,129 +29,35 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 from scipy import special
 
 from laborseq._util.random import seed_record
-from laborseq._version import __version__
-from laborseq.models.covariance import (
-    COV_TYPES,
-    MAX_ANALYTIC_PARAMS,
-    CovarianceUnavailableError,
-    CovType,
-    Transitions,
-    mnlogit_covariance,
-    penalty_diagonal,
-    person_starts,
-    score_and_hessian,
-)
-from laborseq.models.features import EncodedFeatures
-from laborseq.models.loglinear import predict_log_probs, to_torch
+from laborseq.models.covariance import CovarianceUnavailableError
+from laborseq.models.person_bootstrap import STAY, RefitSource, bootstrap_covariance, bootstrap_draws
 from laborseq.models.summary import (
     SUMMARY_OUTCOMES,
-    ResultsComparison,
     Summary,
     SummaryTable,
-    compare,
     cov_name,
     format_number,
     format_pvalue,
     outcome_codes,
     outcome_label,
 )
-from laborseq.panel import PERSON, WEIGHT, CareerPanel
 
-if TYPE_CHECKING:
-    from laborseq.models.mnlogit import MNLogit
-
-__all__ = [
-    "COV_TYPES",
-    "MAX_ANALYTIC_PARAMS",
-    "SUMMARY_OUTCOMES",
-    "CovType",
-    "CovarianceUnavailableError",
-    "MNLogitResults",
-    "ResultsComparison",
-    "Summary",
-    "compare",
-    "mnlogit_results",
-]
-
-_STAY = "<stay>"  # label of the stay-logit column of the two-stage head
-
-# the former private names of the covariance code, for code (and tests) that reach for them here
-_score_and_hessian = score_and_hessian
-_penalty_diagonal = penalty_diagonal
-
-
-# ======================================================================= training transitions
-def _transitions(model: MNLogit, panel: CareerPanel, weights: np.ndarray | None) -> Transitions:
-    """The training transitions of a fitted model, with its fitted log-probabilities.
-
-    Parameters
-    ----------
-    model : MNLogit
-        The fitted model.
-    panel : CareerPanel
-        The panel it was fitted on.
-    weights : numpy.ndarray, optional
-        Row weights of ``panel`` (``None``: unweighted).
-
-    Returns
-    -------
-    Transitions
-        Encoded features, outcomes, weights, person codes and log-probabilities.
-
-    Raises
-    ------
-    ValueError
-        When the panel has no transitions or an outcome the model has no parameters for.
-    """
-    from laborseq.models.first_year import split_targets
-
-    _, trans = split_targets(panel)
-    if not trans.any():
-        raise ValueError("the panel has no transitions (persons observed twice) to compute results on")
-    states = panel.state_index()[trans]
-    outcomes = np.asarray(model.outcomes_)
-    y = np.searchsorted(outcomes, states)
-    unknown = (y >= len(outcomes)) | (outcomes[np.minimum(y, len(outcomes) - 1)] != states)
-    if unknown.any():
-        codes = sorted({panel.states[s] for s in states[unknown]})[:10]
-        raise ValueError(
-            f"the panel has outcome(s) {codes} that the model has no parameters for: results are computed on "
-            "the panel the model was fitted on"
-        )
-    x = model.encoder_.transform(panel, trans)
-    prev = panel.lagged_states(1)[trans] if model.two_stage else None
-    data = to_torch(x, y, prev, None, dtype=torch.float64, device=model.device)
-    log_probs = predict_log_probs(model.model_, data)
-    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)[trans]
-    groups = pd.factorize(panel.data[PERSON].to_numpy()[trans])[0]
-    return Transitions(x, y, w, groups, log_probs)
-
-
-# ======================================================================= results
-@dataclass(frozen=True)
-class _RefitSource:
-    """What a bootstrap needs to refit the model: its class, settings and training data."""
-
-    model_class: type
-    params: dict[str, Any]
-    panel: CareerPanel
-    weights: np.ndarray | None
+__all__ = ["MNLogitResults"]
 
 
 class MNLogitResults:
     """Estimates and inference of a fitted :class:`~laborseq.models.MNLogit`.
 
-    Built by :meth:`MNLogit.results() <laborseq.models.MNLogit.results>` (or its
-    default, ``MNLogit.results_``), not directly. Immutable: every property returns a
+    Built by :meth:`MNLogit.results(panel) <laborseq.models.MNLogit.results>` (see
+    :func:`~laborseq.models.inference.mnlogit_results`), not directly. It keeps the
+    training data for :meth:`bootstrap`; the model does not. Immutable: every property returns a
     new labelled pandas object.
 
     Parameters are a matrix: rows are the dummy-coded design terms (``const``, the
@@ -188,7 +98,7 @@ class MNLogitResults:
         The model's settings (``params``), features, scheme, fit diagnostics and versions.
     outcome_counts : pandas.Series
         Training transitions into each outcome, by state code.
-    source : _RefitSource, optional
+    source : RefitSource, optional
         What :meth:`bootstrap` refits (``None``: no bootstrap).
     """
 
@@ -207,7 +117,7 @@ class MNLogitResults:
         stats: Mapping[str, Any],
         config: Mapping[str, Any],
         outcome_counts: pd.Series,
-        source: _RefitSource | None,
+        source: RefitSource | None,
     ) -> None:
         self._params = _frozen(params)
         self._terms = pd.Index(list(terms), name="term")
@@ -450,10 +360,10 @@ class MNLogitResults:
         """
         available = list(self._outcomes)
         if outcomes is None:
-            states = [o for o in available if o != _STAY]  # the stay column of the two-stage head is always shown
+            states = [o for o in available if o != STAY]  # the stay column of the two-stage head is always shown
             counts = self._outcome_counts.reindex(states).fillna(0)
             ranked = sorted(states, key=lambda o: (-counts[o], states.index(o)))
-            keep = set(ranked[: max(n_outcomes - (_STAY in available), 0)]) | {_STAY}
+            keep = set(ranked[: max(n_outcomes - (STAY in available), 0)]) | {STAY}
             return [o for o in available if o in keep]
         chosen = outcome_codes(outcomes)
         unknown = [o for o in chosen if o not in available]
@@ -578,7 +488,8 @@ class MNLogitResults:
         -------
         MNLogitResults
             The same estimates and fit statistics, with bootstrap standard errors (and
-            their covariance, up to :data:`MAX_ANALYTIC_PARAMS` parameters).
+            their covariance, up to :data:`~laborseq.models.covariance.MAX_ANALYTIC_PARAMS`
+            parameters).
 
         Raises
         ------
@@ -589,24 +500,10 @@ class MNLogitResults:
             raise ValueError("these results carry no training data to bootstrap")
         if n_boot < 2:
             raise ValueError(f"n_boot must be at least 2, got {n_boot}")
-        draws, n_failed = _bootstrap_draws(self, self._source, n_boot, np.random.default_rng(rng))
-        valid = np.isfinite(draws).sum(axis=0)
-        if n_failed or (valid < n_boot).any():
-            warnings.warn(
-                f"bootstrap: {n_failed} of {n_boot} refits failed and {int((valid < n_boot).sum())} parameters are "
-                f"missing from some refits (as few as {int(valid.min())} valid draws)",
-                stacklevel=2,
-            )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            se = np.where(valid >= 2, np.nanstd(draws, axis=0, ddof=1), np.nan)
-        se[se == 0] = np.nan  # the same value in every refit: a parameter the data do not move (not identified)
-        cov, note = None, None
-        if self.n_params <= MAX_ANALYTIC_PARAMS:
-            cov = np.array(pd.DataFrame(draws).cov())  # pairwise complete draws
-            cov[np.diag_indices_from(cov)] = se**2
-        else:
-            note = f"the full covariance of {self.n_params:,} parameters is not formed; std_errors are available"
+        gen = np.random.default_rng(rng)
+        grid = (list(self._terms), list(self._outcomes), self._base)
+        draws, n_failed = bootstrap_draws(self._source, *grid, n_boot, gen)
+        se, cov, note = bootstrap_covariance(draws, n_failed)
         config = self.config | {"bootstrap": {"n_boot": n_boot, "n_failed": n_failed, "rng": seed_record(rng)}}
         return MNLogitResults(
             params=self._params,
@@ -652,233 +549,3 @@ def _frozen(values: Any) -> np.ndarray:
     out = np.array(values, dtype=float)
     out.setflags(write=False)
     return out
-
-
-# ======================================================================= building results
-def _outcome_codes(model: MNLogit) -> list[str]:
-    """State codes of a fitted model's outcomes (``outcomes_``), in order."""
-    states = list(model.classes_)
-    return [states[i] for i in model.outcomes_]
-
-
-def _labels(model: MNLogit) -> tuple[list[str], str | None]:
-    """Outcome column labels of ``model_.flat_parameters()`` and the base outcome.
-
-    Parameters
-    ----------
-    model : MNLogit
-        A fitted model.
-
-    Returns
-    -------
-    labels : list of str
-        State codes of the free outcomes (and ``<stay>`` for the two-stage head).
-    base : str or None
-        State code of the base outcome; ``None`` when every outcome is free.
-    """
-    codes = _outcome_codes(model)
-    base = model.model_.base_class
-    labels = codes[1:] if base else list(codes)
-    if model.two_stage:
-        labels.append(_STAY)
-    return labels, codes[0] if base else None
-
-
-def mnlogit_results(
-    model: MNLogit, panel: CareerPanel, weights: np.ndarray | None, cov_type: str = "cluster"
-) -> MNLogitResults:
-    """Build the results of a fitted MNLogit on its training panel (see :meth:`MNLogit.results`).
-
-    Parameters
-    ----------
-    model : MNLogit
-        The fitted model.
-    panel : CareerPanel
-        The panel it was fitted on.
-    weights : numpy.ndarray, optional
-        Row weights of ``panel`` (``None``: unweighted).
-    cov_type : {"cluster", "robust", "nonrobust"}
-        Covariance estimator (see :mod:`laborseq.models.covariance`).
-
-    Returns
-    -------
-    MNLogitResults
-        Without a covariance (the reason in its note) for the two-stage head, above
-        :data:`MAX_ANALYTIC_PARAMS` parameters or when the Hessian is singular.
-    """
-    if cov_type not in COV_TYPES:
-        raise ValueError(f"cov_type must be one of {COV_TYPES}, got {cov_type!r}")
-    data = _transitions(model, panel, weights)
-    matrix = np.asarray(model.model_.flat_parameters(), dtype=float)  # (terms, outcome columns)
-    terms = data.features.column_names
-    outcomes, base = _labels(model)
-    k = matrix.size
-    cov, note = None, None
-    if model.two_stage:
-        note = "the analytic covariance of the two-stage head is not implemented; use bootstrap_se(n_boot=..., rng=...)"
-    elif k > MAX_ANALYTIC_PARAMS:
-        note = (
-            f"the model has {k:,} free parameters ({len(terms)} terms x {matrix.shape[1]} outcomes), more than "
-            f"MAX_ANALYTIC_PARAMS = {MAX_ANALYTIC_PARAMS:,} for which the analytic covariance is formed; "
-            "use bootstrap_se(n_boot=..., rng=...) (a person bootstrap refitting the model) instead"
-        )
-    else:
-        free = np.arange(1, len(model.outcomes_)) if model.model_.base_class else np.arange(len(model.outcomes_))
-        try:
-            cov = mnlogit_covariance(data, free, cov_type, model.alpha)
-        except CovarianceUnavailableError as err:  # estimates and fit statistics stay available
-            note = str(err)
-    codes = _outcome_codes(model)
-    y_codes = np.asarray(codes, dtype=object)[data.y]
-    counts = pd.Series(y_codes).value_counts().reindex(codes, fill_value=0)
-    counts.index.name = "outcome"
-    share = np.bincount(data.y, weights=data.weights, minlength=len(codes))
-    total = float(data.weights.sum())
-    positive = share[share > 0]
-    stats = {
-        "nobs": len(data),
-        "n_persons": data.n_groups,
-        "n_states": len(model.classes_),
-        "n_outcomes": len(codes),
-        "loglik": float(data.weights @ data.log_probs[np.arange(len(data)), data.y]),
-        "loglik_null": float(positive @ np.log(positive / total)),
-        "weight_total": total,
-    }
-    config = {
-        "params": model.get_params(),
-        "features": list(model.encoder_.categorical_) + list(model.encoder_.numeric_),
-        "features_left_out": list(model.encoder_.constant_),
-        "scheme": model.scheme_.name,
-        "weighted": weights is not None,
-        "fit_info": dict(model.fit_info_),
-        "versions": {"laborseq": __version__, "numpy": np.__version__, "torch": torch.__version__},
-    }
-    return MNLogitResults(
-        params=matrix.T.ravel(),
-        terms=terms,
-        outcomes=outcomes,
-        titles={c: model.scheme_.title(c) for c in codes},
-        base_outcome=base,
-        cov=cov,
-        std_errors=None,
-        cov_type=cov_type,
-        cov_note=note,
-        stats=stats,
-        config=config,
-        outcome_counts=counts,
-        source=_RefitSource(type(model), model.get_params(), panel, weights),
-    )
-
-
-# ======================================================================= person bootstrap
-def _resample_persons(panel: CareerPanel, weights: np.ndarray | None, gen: np.random.Generator) -> CareerPanel:
-    """A panel of persons drawn with replacement, each draw a distinct person.
-
-    Parameters
-    ----------
-    panel : CareerPanel
-        The training panel.
-    weights : numpy.ndarray, optional
-        Its row weights, carried along as the weight column.
-    gen : numpy.random.Generator
-        Source of the draws.
-
-    Returns
-    -------
-    CareerPanel
-        As many draws as ``panel`` has persons, numbered ``0, 1, ...``.
-    """
-    frame = panel.data.drop(columns=[WEIGHT], errors="ignore")
-    frame["is_target"] = panel.target_mask
-    if weights is not None:
-        frame[WEIGHT] = weights
-    persons = frame[PERSON].to_numpy()
-    starts = person_starts(persons)
-    lengths = np.diff(np.r_[starts, len(persons)])
-    draw = gen.integers(0, len(starts), size=len(starts))
-    rows = np.concatenate([np.arange(starts[d], starts[d] + lengths[d]) for d in draw])
-    sample = frame.iloc[rows].reset_index(drop=True)
-    sample[PERSON] = np.repeat(np.arange(len(draw)), lengths[draw])
-    return CareerPanel(
-        sample,
-        covariates=list(panel.covariates),
-        static=list(panel.static_covariates),
-        weight=WEIGHT if weights is not None else None,
-        scheme=panel.scheme,
-        name=panel.name,
-        target="is_target",
-    )
-
-
-def _aligned(results: MNLogitResults, model: MNLogit) -> np.ndarray:
-    """A refit's parameters on the original (outcome, term) grid; NaN where it has none.
-
-    Parameters
-    ----------
-    results : MNLogitResults
-        The results being bootstrapped (their grid and base outcome).
-    model : MNLogit
-        A refit.
-
-    Returns
-    -------
-    numpy.ndarray
-        The refit's stacked parameters, relative to the base outcome of ``results``.
-    """
-    labels, base = _labels(model)
-    frame = pd.DataFrame(model.model_.flat_parameters(), index=_terms(model), columns=labels)
-    if base is not None:
-        frame[base] = 0.0
-        if results.base_outcome is not None and results.base_outcome != base:
-            if results.base_outcome not in frame.columns:
-                return np.full(results.n_params, np.nan)
-            outcomes = [c for c in frame.columns if c != _STAY]
-            frame[outcomes] = frame[outcomes].sub(frame[results.base_outcome], axis=0)
-    aligned = frame.reindex(index=results.terms, columns=list(results.params.columns))
-    return aligned.to_numpy().T.ravel()
-
-
-def _terms(model: MNLogit) -> list[str]:
-    """Design terms of a fitted model (the rows of ``model_.flat_parameters()``)."""
-    enc = model.encoder_
-    levels = {name: enc.levels_[name] for name in enc.categorical_}
-    return EncodedFeatures({}, levels, list(enc.numeric_), np.zeros((0, len(enc.numeric_)))).column_names
-
-
-def _bootstrap_draws(
-    results: MNLogitResults, source: _RefitSource, n_boot: int, gen: np.random.Generator
-) -> tuple[np.ndarray, int]:
-    """Refit the model on ``n_boot`` person resamples.
-
-    Parameters
-    ----------
-    results : MNLogitResults
-        The results being bootstrapped.
-    source : _RefitSource
-        The model class, settings and training data.
-    n_boot : int
-        Number of refits.
-    gen : numpy.random.Generator
-        Source of the person draws and of the refits' seeds.
-
-    Returns
-    -------
-    draws : numpy.ndarray
-        ``(n_boot, n_params)`` stacked estimates; NaN rows for failed refits.
-    n_failed : int
-        Number of refits that raised.
-    """
-    draws = np.full((n_boot, results.n_params), np.nan)
-    failed = 0
-    for b in range(n_boot):
-        sample = _resample_persons(source.panel, source.weights, gen)
-        model = source.model_class(**source.params)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model.fit(sample, weights=None if source.weights is None else WEIGHT, rng=gen)
-        except (RuntimeError, ValueError):
-            failed += 1
-            continue
-        draws[b] = _aligned(results, model)
-    return draws, failed

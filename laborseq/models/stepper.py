@@ -229,10 +229,10 @@ class PanelStepper:
         self._model = model
         self._history = history
         data = history.data
-        persons = data[PERSON].to_numpy()
-        starts = np.flatnonzero(np.r_[True, persons[1:] != persons[:-1]]) if len(persons) else np.zeros(0, int)
+        offsets = history.person_offsets()
+        starts = offsets[:-1]
         self._starts = starts.astype(np.int64)
-        self._lengths = np.diff(np.r_[starts, len(persons)]).astype(np.int64)
+        self._lengths = np.diff(offsets).astype(np.int64)
         self._data = data
         self._codes = history.state_index().astype(np.int64)
         self._years_hist = data[YEAR].to_numpy().astype(np.int64)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from laborseq.panel import PERSON, YEAR, CareerPanel
+from laborseq.panel import YEAR, CareerPanel
 
 YEAR_INPUT = "year"
 """Name of the calendar-year input."""
@@ -308,10 +308,9 @@ def _cohort_labels(values: pd.Series) -> np.ndarray:
 def _gaps(panel: CareerPanel) -> np.ndarray:
     """Years since each row's previous observation of the same person (0 at a first observation)."""
     years = panel.data[YEAR].to_numpy(dtype=np.int64)
-    persons = panel.data[PERSON].to_numpy()
     gap = np.zeros(len(years), dtype=np.int64)
-    if len(years) > 1:
-        gap[1:] = np.where(persons[1:] == persons[:-1], years[1:] - years[:-1], 0)
+    gap[1:] = years[1:] - years[:-1]
+    gap[panel.person_offsets()[:-1]] = 0
     return gap
 
 

@@ -592,7 +592,7 @@ def _peak_memory(device: torch.device) -> int:
     if device.type == "cuda":
         return int(torch.cuda.max_memory_allocated(device))
     try:
-        import resource
+        import resource  # noqa: PLC0415 - a POSIX-only module: importing it at the top would break Windows
     except ImportError:  # Windows
         return 0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

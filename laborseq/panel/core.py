@@ -4,151 +4,39 @@
 It holds a person key, the calendar year, the state (an occupation code of the
 panel's :class:`~laborseq.occupations.scheme.OccupationScheme` or a status token),
 optional covariates and an optional survey weight. It is validated on
-construction, kept sorted by person and year, and saved to parquet with its
-scheme and metadata in the Arrow schema.
+construction (:mod:`laborseq.panel.validation`), kept sorted by person and year,
+and saved to parquet with its scheme and metadata in the Arrow schema
+(:mod:`laborseq.panel.parquet`).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from laborseq._util.json import plain, to_jsonable
 from laborseq._util.random import RNGLike
-from laborseq.occupations.scheme import STATUS_TOKENS, OccupationScheme
+from laborseq.occupations.scheme import OccupationScheme
+from laborseq.panel.columns import OCC, PERSON, TARGET, WEIGHT, YEAR
 from laborseq.panel.lineage import Lineage
-
-PERSON = "person_id"
-YEAR = "year"
-OCC = "occ"
-WEIGHT = "weight"
-TARGET = "is_target"
-_METADATA_KEY = b"laborseq"
-_FORMAT_VERSION = 1
-
-
-class PanelValidationError(ValueError):
-    """Raised when data cannot form a valid :class:`CareerPanel`.
-
-    Attributes
-    ----------
-    column : str or None
-        The offending column.
-    rows : list
-        Index labels of the offending rows in the input DataFrame (positions when
-        its index is not unique), or person keys.
-    """
-
-    def __init__(self, message: str, *, column: str | None = None, rows: Sequence[Any] = ()) -> None:
-        super().__init__(message)
-        self.column = column
-        self.rows = list(rows)
-
-
-@dataclass(frozen=True)
-class SequenceArrays:
-    """A panel as flat arrays, one segment per person (CSR layout).
-
-    Attributes
-    ----------
-    person_ids : numpy.ndarray
-        Person key of each sequence, shape ``(n_persons,)``.
-    offsets : numpy.ndarray
-        ``states[offsets[i]:offsets[i + 1]]`` is person ``i``'s sequence; shape
-        ``(n_persons + 1,)``.
-    states : numpy.ndarray
-        State index (into ``scheme.states``) of every person-year, int32.
-    years : numpy.ndarray
-        Calendar year of every person-year, int16.
-    target : numpy.ndarray
-        Whether each person-year is a target (scored) or context only.
-    """
-
-    person_ids: np.ndarray
-    offsets: np.ndarray
-    states: np.ndarray
-    years: np.ndarray
-    target: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.person_ids)
-
-    def __getitem__(self, i: int) -> np.ndarray:
-        return self.states[self.offsets[i] : self.offsets[i + 1]]
-
-    @property
-    def lengths(self) -> np.ndarray:
-        """Number of person-years of each sequence."""
-        return np.diff(self.offsets)
-
-
-@dataclass(frozen=True)
-class PanelDescription:
-    """Summary statistics of a panel (see :meth:`CareerPanel.describe`)."""
-
-    name: str | None
-    scheme: str
-    n_persons: int
-    n_person_years: int
-    n_targets: int
-    years: list[int]
-    rows_per_person: dict[str, float]
-    gap_counts: dict[int, int]
-    persons_with_gaps: int
-    state_shares: pd.Series
-    covariates: dict[str, str]
-    weight: str | None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serializable form."""
-        return {
-            "name": self.name,
-            "scheme": self.scheme,
-            "n_persons": self.n_persons,
-            "n_person_years": self.n_person_years,
-            "n_targets": self.n_targets,
-            "years": self.years,
-            "rows_per_person": self.rows_per_person,
-            "gap_counts": {str(k): v for k, v in self.gap_counts.items()},
-            "persons_with_gaps": self.persons_with_gaps,
-            "state_shares": {str(k): float(v) for k, v in self.state_shares.items()},
-            "covariates": self.covariates,
-            "weight": self.weight,
-        }
-
-    def __str__(self) -> str:
-        years = self.years
-        span = f"{years[0]}-{years[-1]} ({len(years)} distinct years)" if years else "none"
-        gaps = ", ".join(f"{k} yr: {v:,}" for k, v in sorted(self.gap_counts.items()))
-        covs = ", ".join(f"{k} ({v})" for k, v in self.covariates.items()) or "none"
-        rpp = self.rows_per_person
-        lines = [
-            f"CareerPanel {self.name or ''}".rstrip(),
-            f"  scheme            {self.scheme}",
-            f"  persons           {self.n_persons:,}",
-            f"  person-years      {self.n_person_years:,} ({self.n_targets:,} targets)",
-            f"  years             {span}",
-            f"  rows per person   min {rpp['min']:.0f}, median {rpp['median']:.0f}, max {rpp['max']:.0f}",
-            f"  gaps between obs  {gaps or 'none'}",
-            f"  persons with gaps {self.persons_with_gaps:,}",
-            f"  covariates        {covs}",
-            f"  weight            {self.weight or 'none'}",
-            "  state shares",
-        ]
-        for state, share in self.state_shares.items():
-            lines.append(f"    {state!s:<24} {share:.4f}")
-        return "\n".join(lines)
+from laborseq.panel.parquet import FORMAT_VERSION, arrow_table, read_panel_table, write_table_atomic
+from laborseq.panel.validation import (
+    PanelValidationError,
+    check_columns,
+    check_duplicates,
+    clean_person,
+    clean_target,
+    clean_weight,
+    clean_year,
+    resolve_static,
+    state_categorical,
+)
+from laborseq.panel.views import PanelDescription, SequenceArrays
 
 
 class CareerPanel:
@@ -217,40 +105,29 @@ class CareerPanel:
             data = data.reset_index(drop=True)
         covariates = list(covariates or [])
         required = [person, year, occ, *covariates] + [c for c in (weight, target) if c is not None]
-        missing = [c for c in required if c not in data.columns]
-        if missing:
-            raise PanelValidationError(
-                f"CareerPanel: column(s) {missing} not found; the data have columns {list(data.columns)}",
-                column=missing[0],
-            )
-        reserved = {PERSON, YEAR, OCC, WEIGHT, TARGET}
-        clash = [c for c in covariates if c in reserved]
-        if clash:
-            raise PanelValidationError(f"CareerPanel: covariate name(s) {clash} are reserved", column=clash[0])
-        if len(set(covariates)) != len(covariates):
-            raise PanelValidationError(f"CareerPanel: covariates listed twice: {covariates}")
+        check_columns(data, required, covariates)
 
         frame = pd.DataFrame(
             {
-                PERSON: _clean_person(data[person], person),
-                YEAR: _clean_year(data[year], year),
+                PERSON: clean_person(data[person], person),
+                YEAR: clean_year(data[year], year),
             },
             index=data.index,
         )
-        frame[OCC], scheme = _state_categorical(data[occ], occ, scheme, name)
+        frame[OCC], scheme = state_categorical(data[occ], occ, scheme, name)
         for cov in covariates:
             values = data[cov]
             is_text = pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)
             frame[cov] = values.astype("category") if is_text else values
         if weight is not None:
-            frame[WEIGHT] = _clean_weight(data[weight], weight)
-        target_mask = np.ones(len(frame), dtype=bool) if target is None else _clean_target(data[target], target)
+            frame[WEIGHT] = clean_weight(data[weight], weight)
+        target_mask = np.ones(len(frame), dtype=bool) if target is None else clean_target(data[target], target)
         frame[TARGET] = target_mask
 
         frame = frame.sort_values([PERSON, YEAR], kind="stable")
-        _check_duplicates(frame, person, year)
+        check_duplicates(frame, person, year)
         frame = frame.reset_index(drop=True)
-        static_set = _resolve_static(frame, covariates, static)
+        static_set = resolve_static(frame, covariates, static)
 
         self._data = frame.drop(columns=TARGET)
         self._target = frame[TARGET].to_numpy(dtype=bool)
@@ -260,6 +137,7 @@ class CareerPanel:
         self._has_weight = weight is not None
         self.name = name
         self.metadata: dict[str, Any] = dict(metadata or {})
+        self._offsets: np.ndarray | None = None
 
     # ------------------------------------------------------------------ construction helpers
     @classmethod
@@ -274,6 +152,7 @@ class CareerPanel:
         new._has_weight = panel._has_weight
         new.name = panel.name
         new.metadata = dict(panel.metadata)
+        new._offsets = None
         return new
 
     # ------------------------------------------------------------------ properties
@@ -331,12 +210,12 @@ class CareerPanel:
     @property
     def persons(self) -> np.ndarray:
         """Distinct person keys, sorted."""
-        return self._data[PERSON].unique()
+        return self._data[PERSON].to_numpy()[self.person_offsets()[:-1]]
 
     @property
     def n_persons(self) -> int:
         """Number of persons."""
-        return int(self._data[PERSON].nunique())
+        return len(self.person_offsets()) - 1
 
     @property
     def n_targets(self) -> int:
@@ -364,6 +243,29 @@ class CareerPanel:
         )
 
     # ------------------------------------------------------------------ views used by models
+    def person_offsets(self) -> np.ndarray:
+        """Where each person's rows start and end: the one source of person boundaries.
+
+        Rows are sorted by person and year, so person ``i`` (the ``i``-th of
+        :attr:`persons`) owns rows ``offsets[i]:offsets[i + 1]``. Hence
+        ``offsets[:-1]`` are the first rows of the persons, ``offsets[1:] - 1``
+        their last rows and ``numpy.diff(offsets)`` their numbers of rows.
+
+        Returns
+        -------
+        numpy.ndarray
+            int64, shape ``(n_persons + 1,)``, starting at 0 and ending at
+            ``len(self)``. It is computed once and cached, and is read-only:
+            copy it before changing it.
+        """
+        if self._offsets is None:
+            persons = self._data[PERSON].to_numpy()
+            starts = np.flatnonzero(np.r_[True, persons[1:] != persons[:-1]]) if len(persons) else np.zeros(0, int)
+            offsets = np.r_[starts, len(persons)].astype(np.int64)
+            offsets.flags.writeable = False
+            self._offsets = offsets
+        return self._offsets
+
     def state_index(self) -> np.ndarray:
         """State of every row as an index into :attr:`states` (int32)."""
         return self._data[OCC].cat.codes.to_numpy().astype(np.int32)
@@ -377,23 +279,22 @@ class CareerPanel:
         if lag < 1:
             raise ValueError(f"lag must be >= 1, got {lag}")
         states = self.state_index()
-        persons = self._data[PERSON].to_numpy()
         out = np.full(len(states), -1, dtype=np.int32)
         if lag < len(states):
-            same = persons[lag:] == persons[:-lag]
+            same = self.positions()[lag:] >= lag  # the row ``lag`` back belongs to the same person
             out[lag:] = np.where(same, states[:-lag], -1)
         return out
 
     def positions(self) -> np.ndarray:
-        """0-based position of every row within its person's sequence."""
-        return self._data.groupby(PERSON, sort=False).cumcount().to_numpy()
+        """0-based position of every row within its person's sequence (int64)."""
+        offsets = self.person_offsets()
+        return np.arange(len(self), dtype=np.int64) - np.repeat(offsets[:-1], np.diff(offsets))
 
     def _history_columns(self) -> pd.DataFrame:
         """Per row: position, previous observed state and years since it."""
-        persons = self._data[PERSON].to_numpy()
         years = self._data[YEAR].to_numpy().astype(np.int64)
-        first = np.ones(len(persons), dtype=bool)
-        first[1:] = persons[1:] != persons[:-1]
+        first = np.zeros(len(years), dtype=bool)
+        first[self.person_offsets()[:-1]] = True
         prev = self.lagged_states(1)
         gap = np.empty(len(years), dtype=float)
         gap[0:1] = np.nan
@@ -430,11 +331,9 @@ class CareerPanel:
 
     def sequences(self) -> SequenceArrays:
         """The panel as flat per-person arrays (all rows, targets flagged)."""
-        persons = self._data[PERSON].to_numpy()
-        starts = np.flatnonzero(np.r_[True, persons[1:] != persons[:-1]]) if len(persons) else np.array([], int)
-        offsets = np.r_[starts, len(persons)].astype(np.int64)
+        offsets = self.person_offsets().copy()
         return SequenceArrays(
-            person_ids=persons[starts],
+            person_ids=self.persons,
             offsets=offsets,
             states=self.state_index(),
             years=self._data[YEAR].to_numpy(),
@@ -528,7 +427,7 @@ class CareerPanel:
         """Persons, person-years, years, gaps and state shares."""
         hist = self._history_columns()
         gaps = hist["gap"].dropna().astype(int)
-        per_person = self._data.groupby(PERSON, sort=False).size()
+        per_person = pd.Series(np.diff(self.person_offsets()))
         persons_with_gaps = int(self._data[PERSON][(hist["gap"] > 1).to_numpy()].nunique())
         shares = self._data[OCC].value_counts(normalize=True, sort=False)
         shares = shares[shares > 0].sort_values(ascending=False)
@@ -556,7 +455,7 @@ class CareerPanel:
     # ------------------------------------------------------------------ parquet I/O
     def _schema_metadata(self) -> dict[str, Any]:
         return {
-            "format_version": _FORMAT_VERSION,
+            "format_version": FORMAT_VERSION,
             "scheme": self._scheme.to_dict(),
             "covariates": list(self._covariates),
             "static": list(self._static),
@@ -574,10 +473,7 @@ class CareerPanel:
         frame = self._data
         if not self._target.all():
             frame = frame.assign(**{TARGET: self._target})
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        meta = dict(table.schema.metadata or {})
-        meta[_METADATA_KEY] = json.dumps(to_jsonable(self._schema_metadata())).encode()
-        return table.replace_schema_metadata(meta)
+        return arrow_table(frame, self._schema_metadata())
 
     def to_parquet(self, path: str | os.PathLike[str]) -> Path:
         """Write the panel to a parquet file, atomically.
@@ -588,18 +484,7 @@ class CareerPanel:
         written to a temporary file in the same directory and moved into place,
         so an interrupted write never leaves a corrupt panel behind.
         """
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        table = self.to_arrow()
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            pq.write_table(table, tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return write_table_atomic(self.to_arrow(), path)
 
     @classmethod
     def read_parquet(cls, path: str | os.PathLike[str], **kwargs: Any) -> CareerPanel:
@@ -615,191 +500,11 @@ class CareerPanel:
             ...). Ignored otherwise.
         """
         path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"panel file {path} does not exist")
-        table = pq.read_table(path)
-        raw = (table.schema.metadata or {}).get(_METADATA_KEY)
-        frame = table.to_pandas()
-        if raw is None:
+        frame, arguments = read_panel_table(path)
+        if arguments is None:
             kwargs.setdefault("name", path.stem)
             return cls(frame, **kwargs)
-        meta = json.loads(raw)
-        if meta.get("format_version", 0) > _FORMAT_VERSION:
-            raise ValueError(f"{path}: written by a newer laborseq (format {meta['format_version']})")
-        scheme = OccupationScheme.from_dict(meta["scheme"])
         try:
-            return cls(
-                frame,
-                covariates=meta["covariates"],
-                static=meta["static"],
-                weight=WEIGHT if meta["weight"] else None,
-                scheme=scheme,
-                name=meta.get("name"),
-                metadata=meta.get("metadata"),
-                target=TARGET if TARGET in frame.columns else None,
-            )
+            return cls(frame, **arguments)
         except PanelValidationError as err:
             raise PanelValidationError(f"{path}: {err}", column=err.column, rows=err.rows) from err
-
-
-# ---------------------------------------------------------------------- validation helpers
-def _preview(labels: Iterable[Any], limit: int = 10) -> str:
-    labels = [plain(x) for x in labels]
-    shown = ", ".join(repr(x) if isinstance(x, str) else str(x) for x in labels[:limit])
-    more = f" and {len(labels) - limit} more" if len(labels) > limit else ""
-    return f"[{shown}{more}]"
-
-
-def _fail(message: str, column: str, rows: pd.Index | Sequence[Any]) -> PanelValidationError:
-    rows = list(rows)
-    return PanelValidationError(
-        f"CareerPanel: {message} in column {column!r} at {len(rows)} row(s) {_preview(rows)}",
-        column=column,
-        rows=rows,
-    )
-
-
-def _clean_person(values: pd.Series, column: str) -> pd.Series:
-    bad = values.isna()
-    if bad.any():
-        raise _fail("missing person key", column, values.index[bad])
-    if pd.api.types.is_bool_dtype(values):
-        raise _fail("boolean person key", column, values.index[:1])
-    if pd.api.types.is_integer_dtype(values):
-        return values.astype(np.int64)
-    if pd.api.types.is_float_dtype(values):
-        frac = values != np.floor(values)
-        if frac.any():
-            raise _fail("non-integer numeric person key", column, values.index[frac])
-        return values.astype(np.int64)
-    return values.astype(str)
-
-
-def _clean_year(values: pd.Series, column: str) -> pd.Series:
-    if pd.api.types.is_bool_dtype(values):
-        raise _fail("boolean year", column, values.index[:1])
-    numeric = pd.to_numeric(values, errors="coerce")
-    missing = values.isna()
-    if missing.any():
-        raise _fail("missing year", column, values.index[missing])
-    bad = numeric.isna() | (numeric != np.floor(numeric))
-    if bad.any():
-        raise _fail(f"non-integer year (e.g. {plain(values[bad].iloc[0])!r})", column, values.index[bad])
-    out_of_range = (numeric < 1000) | (numeric > 3000)
-    if out_of_range.any():
-        raise _fail(
-            f"year outside 1000-3000 (e.g. {numeric[out_of_range].iloc[0]:g}; two-digit years must be made four-digit)",
-            column,
-            values.index[out_of_range],
-        )
-    return numeric.astype(np.int16)
-
-
-def _state_categorical(
-    values: pd.Series, column: str, scheme: OccupationScheme | None, name: str | None
-) -> tuple[pd.Categorical, OccupationScheme]:
-    """States as a categorical over the scheme's states (the scheme is built from the data if not given).
-
-    Values are factorized first and only the distinct values are converted to
-    strings, so tens of millions of rows cost one hash pass.
-    """
-    missing = values.isna()
-    if missing.any():
-        raise _fail("missing state", column, values.index[missing])
-    codes, uniques = pd.factorize(values, sort=False)
-    labels = [_state_label(u) for u in np.asarray(uniques, dtype=object)]
-    if scheme is None:
-        scheme = OccupationScheme.from_codes(
-            [u for u in labels if u not in STATUS_TOKENS],
-            name=name or "observed",
-            status_tokens=[t for t in STATUS_TOKENS if t in set(labels)],
-        )
-    lookup = np.array([scheme.index(u) if u in scheme else -1 for u in labels], dtype=np.int32)
-    state_codes = lookup[codes] if len(codes) else np.zeros(0, dtype=np.int32)
-    unknown = state_codes < 0
-    if unknown.any():
-        bad = sorted({labels[i] for i in np.flatnonzero(lookup < 0)})
-        raise _fail(f"state(s) {_preview(bad)} not in scheme {scheme.name!r}", column, values.index[unknown])
-    return pd.Categorical.from_codes(state_codes, categories=list(scheme.states)), scheme
-
-
-def _state_label(value: Any) -> str:
-    """A state value as the string used in schemes (whole-number floats without ``.0``)."""
-    value = plain(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _clean_weight(values: pd.Series, column: str) -> pd.Series:
-    numeric = pd.to_numeric(values, errors="coerce").astype(float)
-    missing = numeric.isna() | ~np.isfinite(numeric)
-    if missing.any():
-        raise _fail("missing or non-numeric weight", column, values.index[missing])
-    negative = numeric < 0
-    if negative.any():
-        raise _fail("negative weight", column, values.index[negative])
-    return numeric
-
-
-def _clean_target(values: pd.Series, column: str) -> np.ndarray:
-    if not pd.api.types.is_bool_dtype(values):
-        raise _fail("target column must be boolean", column, values.index[:1])
-    missing = values.isna()
-    if missing.any():
-        raise _fail("missing target flag", column, values.index[missing])
-    return values.to_numpy(dtype=bool)
-
-
-def _same_person_as_previous(frame: pd.DataFrame) -> np.ndarray:
-    """For rows sorted by person: whether each row has the same person as the row before."""
-    persons = frame[PERSON].to_numpy()
-    out = np.zeros(len(persons), dtype=bool)
-    out[1:] = persons[1:] == persons[:-1]
-    return out
-
-
-def _check_duplicates(frame: pd.DataFrame, person: str, year: str) -> None:
-    """Duplicate person-years in a frame sorted by person and year (adjacent rows)."""
-    years = frame[YEAR].to_numpy()
-    repeat = _same_person_as_previous(frame)
-    repeat[1:] &= years[1:] == years[:-1]
-    if repeat.any():
-        dup = repeat.copy()
-        dup[:-1] |= repeat[1:]
-        first = frame[dup].iloc[0]
-        rows = list(frame.index[dup])
-        raise PanelValidationError(
-            f"CareerPanel: duplicate person-year in columns ({person!r}, {year!r}), e.g. person "
-            f"{plain(first[PERSON])!r} in {plain(first[YEAR])}, at {len(rows)} row(s) {_preview(rows)}",
-            column=year,
-            rows=rows,
-        )
-
-
-def _resolve_static(frame: pd.DataFrame, covariates: list[str], static: Sequence[str] | None) -> set[str]:
-    """Covariates constant within every person (missing counts as a value); check declared ones."""
-    if not covariates:
-        return set()
-    same = _same_person_as_previous(frame)
-    varying_rows = {}
-    for cov in covariates:
-        codes = pd.factorize(frame[cov], use_na_sentinel=False)[0]
-        changes = np.zeros(len(codes), dtype=bool)
-        changes[1:] = codes[1:] != codes[:-1]
-        varying_rows[cov] = changes & same
-    constant = {c for c in covariates if not varying_rows[c].any()}
-    if static is None:
-        return constant
-    unknown = set(static) - set(covariates)
-    if unknown:
-        raise PanelValidationError(f"CareerPanel: static covariate(s) {sorted(unknown)} are not covariates")
-    for cov in static:
-        if cov not in constant:
-            persons = pd.unique(frame[PERSON].to_numpy()[varying_rows[cov]])
-            raise PanelValidationError(
-                f"CareerPanel: static covariate {cov!r} varies within {len(persons)} person(s) {_preview(persons)}",
-                column=cov,
-                rows=list(persons),
-            )
-    return set(static)

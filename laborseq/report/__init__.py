@@ -1,6 +1,6 @@
-"""Reports: Markdown, self-contained HTML and JSON from model comparisons."""
+"""Reports: Markdown, self-contained HTML and JSON that render computed studies (they compute no statistics).
 
-from laborseq.report.comparison import comparison_report, results_dict, write_comparison_report
-from laborseq.report.document import Report
-
-__all__ = ["Report", "comparison_report", "results_dict", "write_comparison_report"]
+:mod:`laborseq.report.document` is the document model; :mod:`~laborseq.report.comparison`,
+:mod:`~laborseq.report.forecast`, :mod:`~laborseq.report.wages` and :mod:`~laborseq.report.rationales`
+render the studies of the same names.
+"""

@@ -253,10 +253,10 @@ def render_in_chromium(
     FileNotFoundError
         If the page, Chromium or ChromeDriver cannot be found.
     """
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-        from selenium.webdriver.support.ui import WebDriverWait
+    try:  # Selenium is an optional dependency (laborseq[browser]), imported only to take screenshots
+        from selenium import webdriver  # noqa: PLC0415
+        from selenium.webdriver.chrome.service import Service  # noqa: PLC0415
+        from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError(
             "render_in_chromium needs Selenium: pip install 'laborseq[browser]' "

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from laborseq._util.format import format_interval
 from laborseq._util.io import write_json_atomic
-from laborseq.evaluation import breakdowns as diagnostics
+from laborseq.evaluation.breakdowns import MIN_ROW_TRANSITIONS, Breakdowns
 from laborseq.evaluation.compare import ComparisonResult
 from laborseq.panel import CareerPanel
 from laborseq.report.document import Block, Figure, Heading, Paragraph, Preformatted, Report, Table
@@ -29,194 +29,98 @@ from laborseq.report.figures import (
     reliability_figure,
     transition_heatmaps,
 )
-
-if TYPE_CHECKING:
-    from laborseq.forecast.compare import ForecastComparison
-    from laborseq.studies.rationale_study import RationaleStudy
-    from laborseq.studies.wages import WageStudy
+from laborseq.report.forecast import forecast_blocks
+from laborseq.report.rationales import rationale_blocks
+from laborseq.report.wages import wage_blocks, write_fit_summaries
+from laborseq.studies.comparison import ComparisonStudy
 
 ORDERED_BREAKDOWNS = ("career position", "calendar year", "birth cohort")
 """Breakdowns whose groups have an order (drawn as lines)."""
 
 
-def _interval(centre: float, low: float, high: float, sign: bool = False) -> str:
-    spec = "+.3f" if sign else ".3f"
-    return f"{centre:{spec}} [{low:{spec}}, {high:{spec}}]"
-
-
-def headline_table(result: ComparisonResult, table: pd.DataFrame | None = None) -> pd.DataFrame:
+def headline_table(result: ComparisonResult, weights: str | None = None) -> pd.DataFrame:
     """Perplexities with intervals and differences against the baseline, as formatted strings, best first.
 
-    ``table`` is :func:`laborseq.evaluation.breakdowns.headline` of ``result`` (computed when not given).
+    ``weights`` picks the weighting of a weighted comparison (default: its own; ``"none"``: unweighted).
     """
-    table = diagnostics.headline(result) if table is None else table
-    out = pd.DataFrame(
+    table = result.headline(weights)
+    fits = result.fits.reindex(table.index)
+    return pd.DataFrame(
         {
-            "perplexity (all person-years)": [_interval(r.perplexity, r.low, r.high) for r in table.itertuples()],
+            "perplexity (all person-years)": [format_interval(r.perplexity, r.low, r.high) for r in table.itertuples()],
             "perplexity (transitions only)": [
-                _interval(r.transitions, r.transitions_low, r.transitions_high) for r in table.itertuples()
+                format_interval(r.transitions, r.transitions_low, r.transitions_high) for r in table.itertuples()
             ],
             f"difference vs {result.baseline}": [
-                "-" if name == result.baseline else _interval(r.diff_vs_baseline, r.diff_low, r.diff_high, sign=True)
+                "-"
+                if name == result.baseline
+                else format_interval(r.diff_vs_baseline, r.diff_low, r.diff_high, sign=True)
                 for name, r in zip(table.index, table.itertuples(), strict=True)
             ],
-            "parameters": [_count(result.scores[name].n_parameters) for name in table.index],
-            "fit seconds": [f"{result.scores[name].fit_seconds:.1f}" for name in table.index],
+            "parameters": [_count(n) for n in fits["n_parameters"]],
+            "fit seconds": [f"{s:.1f}" for s in fits["fit_seconds"]],
         },
         index=pd.Index(table.index, name="model"),
     )
-    return out
 
 
 def _count(value: int | None) -> str:
-    return "" if value is None else f"{value:,}"
+    return "" if value is None or pd.isna(value) else f"{int(value):,}"
 
 
-def results_dict(
-    result: ComparisonResult,
-    panel: CareerPanel,
-    splits: Mapping[str, CareerPanel],
-    split: Mapping[str, Any],
-    command: str | None = None,
-    forecast: ForecastComparison | None = None,
-    wages: WageStudy | None = None,
-    rationales: RationaleStudy | None = None,
-) -> dict[str, Any]:
-    """The content of ``results.json``.
-
-    Keys: ``data`` (panel name), ``split`` (method, fractions, seed and, per
-    part, persons, person-years and targets), ``models`` (per model: perplexity,
-    interval, transitions-only perplexity, differences against the best model
-    and the baseline, targets, parameters, fit seconds, ...), ``best``,
-    ``baseline``, ``bootstrap``, ``weighted``, ``unweighted`` (the headline
-    without weights, for weighted comparisons), ``diagnostics`` (perplexity by
-    breakdown, stay/move, top-k, calibration, transition rates), ``forecast``,
-    ``wages`` and ``rationales`` (when given), ``panel``
-    (:meth:`CareerPanel.describe`), ``lineage``, ``environment`` and ``command``.
-    """
-    summary = result.to_dict()
-    parts = {
-        name: {"persons": p.n_persons, "person_years": len(p), "targets": p.n_targets} for name, p in splits.items()
-    }
-    out = {
-        "data": panel.name,
-        "split": {**split, **parts},
-        "models": summary["models"],
-        "best": summary["best"],
-        "baseline": result.baseline,
-        "bootstrap": summary["bootstrap"],
-        "weighted": summary["weighted"],
-        "diagnostics": _diagnostics_dict(result),
-        "panel": panel.describe().to_dict(),
-        "lineage": panel.metadata.get("lineage"),
-        "environment": summary["environment"],
-        "command": command,
-    }
-    if result.weighted:
-        out["unweighted"] = _records(diagnostics.headline(result, weighted=False).reset_index())
-    if forecast is not None:
-        out["forecast"] = forecast.to_dict()
-    if wages is not None:
-        out["wages"] = wages.to_dict()
-    if rationales is not None:
-        out["rationales"] = rationales.to_dict()
-    return out
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    rows = frame.to_dict("records")
-    return [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()} for row in rows]
-
-
-def _diagnostics_dict(result: ComparisonResult) -> dict[str, Any]:
-    rates = diagnostics.transition_rates(result)
-    return {
-        "perplexity_by": {
-            name: _records(diagnostics.perplexity_by(result, labels))
-            for name, labels in diagnostics.breakdowns(result).items()
-        },
-        "stay_move": _records(diagnostics.stay_move(result).reset_index()),
-        "top_k": _records(diagnostics.top_k_accuracy(result).reset_index()),
-        "calibration": {kind: _records(diagnostics.reliability(result, kind)) for kind in ("stay", "top")},
-        "transition_rates": {
-            name: {"from": list(frame.index), "to": list(frame.columns), "rates": frame.to_numpy().tolist()}
-            for name, frame in rates.items()
-        },
-    }
-
-
-def comparison_report(
-    result: ComparisonResult,
-    panel: CareerPanel,
-    splits: Mapping[str, CareerPanel],
-    split: Mapping[str, Any],
-    command: str | None = None,
-    forecast: ForecastComparison | None = None,
-    wages: WageStudy | None = None,
-    rationales: RationaleStudy | None = None,
-) -> Report:
-    """Build the comparison report (see :func:`write_comparison_report`)."""
+def comparison_report(study: ComparisonStudy) -> Report:
+    """Build the comparison report of ``study`` (see :func:`write_comparison_report`)."""
+    result, panel = study.comparison, study.panel
     report = Report(f"Model comparison on {panel.name or 'a career panel'}")
     report.add(*_headline_section(result))
-    report.add(*_data_section(panel, splits, split))
-    report.add(*_differences_section(result))
-    report.add(*_transitions_section(result))
-    if forecast is not None:
-        from laborseq.report.forecast import forecast_blocks
-
-        report.add(Heading(f"Forecasts from {forecast.cutoff}"), *forecast_blocks(forecast, panel, level=3))
-    if wages is not None:
-        from laborseq.report.wages import wage_blocks
-
-        report.add(*wage_blocks(wages, level=2))
-    if rationales is not None:
-        from laborseq.report.rationales import rationale_blocks
-
-        report.add(Heading("Rationales of CAREER's predictions"), *rationale_blocks(rationales, level=3))
+    report.add(*_data_section(panel, study.splits, study.split))
+    report.add(*_differences_section(result, study.breakdowns))
+    report.add(*_transitions_section(result, study.breakdowns))
+    if study.forecast is not None:
+        report.add(Heading(f"Forecasts from {study.forecast.origin}"), *forecast_blocks(study.forecast, panel, level=3))
+    if study.wages is not None:
+        report.add(*wage_blocks(study.wages, level=2))
+    if study.rationales is not None:
+        report.add(Heading("Rationales of CAREER's predictions"), *rationale_blocks(study.rationales, level=3))
     report.add(*_models_section(result))
-    report.add(*_method_section(result, command))
+    report.add(*_method_section(result, study.command))
     return report
 
 
 def _headline_section(result: ComparisonResult) -> list[Block]:
     pct = round(100 * result.level)
-    best = result.scores[result.best]
-    baseline = result.scores[result.baseline]
+    best = result.score(result.best)
+    transitions = result.score(result.best, subset="transitions")
     weighting = "survey-weighted " if result.weighted else ""
     lead = (
-        f"**{result.best}** predicts held-out careers best: {weighting}test perplexity {best.perplexity:.3f} "
-        f"({pct}% interval {best.perplexity_ci[0]:.3f} to {best.perplexity_ci[1]:.3f}) over "
-        f"{best.n_targets:,} person-years of {result.n_test_persons:,} test persons; "
-        f"{best.perplexity_transitions:.3f} on the {best.n_transitions:,} transitions (first observed years "
+        f"**{result.best}** predicts held-out careers best: {weighting}test perplexity {best.estimate:.3f} "
+        f"({pct}% interval {best.low:.3f} to {best.high:.3f}) over "
+        f"{result.n_targets:,} person-years of {result.n_test_persons:,} test persons; "
+        f"{transitions.estimate:.3f} on the {result.n_transitions:,} transitions (first observed years "
         "excluded). Lower is better: perplexity is the effective number of equally likely next states."
     )
     if result.best != result.baseline:
-        low, high = best.diff_vs_baseline_ci
-        verdict = "the interval excludes zero" if high < 0 or low > 0 else "the interval includes zero"
+        diff = result.score(result.best, "diff_vs_baseline")
+        verdict = "the interval excludes zero" if diff.high < 0 or diff.low > 0 else "the interval includes zero"
         lead += (
-            f" Against the best econometric baseline, **{result.baseline}** ({baseline.perplexity:.3f}), the "
-            f"difference is {best.diff_vs_baseline:+.3f} [{low:+.3f}, {high:+.3f}]: {verdict}."
+            f" Against the best econometric baseline, **{result.baseline}** "
+            f"({result.score(result.baseline).estimate:.3f}), the difference is "
+            f"{format_interval(diff.estimate, diff.low, diff.high, sign=True)}: {verdict}."
         )
-    table = diagnostics.headline(result)
     blocks: list[Block] = [
         Paragraph(lead),
         Heading("Headline"),
         Table(
-            headline_table(result, table),
+            headline_table(result),
             caption=f"Test perplexity with {pct}% person-bootstrap intervals"
             + (" (survey-weighted)" if result.weighted else ""),
         ),
     ]
     if result.weighted:
-        blocks.append(
-            Table(
-                headline_table(result, diagnostics.headline(result, weighted=False)),
-                caption="The same without survey weights (unweighted)",
-            )
-        )
+        blocks.append(Table(headline_table(result, "none"), caption="The same without survey weights (unweighted)"))
     blocks.append(
         Figure(
-            perplexity_intervals(table, result.level),
+            perplexity_intervals(result.headline(), result.level),
             "perplexity",
             caption="Test perplexity by model; bars are person-bootstrap intervals.",
         )
@@ -285,8 +189,9 @@ def _data_section(panel: CareerPanel, splits: Mapping[str, CareerPanel], split: 
     return blocks
 
 
-def _differences_section(result: ComparisonResult) -> list[Block]:
-    colors = model_colors(list(result.scores))
+def _differences_section(result: ComparisonResult, breakdowns: Breakdowns) -> list[Block]:
+    names = result.names
+    colors = model_colors(names)
     pct = round(100 * result.level)
     blocks: list[Block] = [
         Heading("Where the models differ"),
@@ -295,15 +200,13 @@ def _differences_section(result: ComparisonResult) -> list[Block]:
             "(groups with fewer than 30 person-years are left out)" + (", survey-weighted." if result.weighted else ".")
         ),
     ]
-    for name, labels in diagnostics.breakdowns(result).items():
-        frame = diagnostics.perplexity_by(result, labels)
+    for name, frame in breakdowns.perplexity_by.items():
         if frame.empty:
             continue
-        table = _breakdown_table(frame, name, list(result.scores))
         slug = name.replace(" ", "_")
         blocks += [
             Heading(f"By {name}", level=3),
-            Table(table, caption=f"Test perplexity by {name}"),
+            Table(_breakdown_table(frame, name, names), caption=f"Test perplexity by {name}"),
             Figure(
                 breakdown_figure(
                     frame,
@@ -316,8 +219,6 @@ def _differences_section(result: ComparisonResult) -> list[Block]:
                 caption=f"Test perplexity by {name}; bars are {pct}% person-bootstrap intervals.",
             ),
         ]
-    stay = diagnostics.stay_move(result)
-    top_k = diagnostics.top_k_accuracy(result)
     blocks += [
         Heading("Staying or moving", level=3),
         Paragraph(
@@ -326,19 +227,14 @@ def _differences_section(result: ComparisonResult) -> list[Block]:
             "cross-entropy (natural log) of stay versus move; AUC is the probability that a mover gets a "
             "higher predicted probability of moving than a stayer."
         ),
-        Table(_format(stay, {"transitions": "{:,.0f}"}), caption="Stay versus move on test transitions"),
+        Table(
+            _format(breakdowns.stay_move, {"transitions": "{:,.0f}"}), caption="Stay versus move on test transitions"
+        ),
         Heading("Top-k accuracy", level=3),
-        Table(_format(top_k), caption="Share of test person-years whose observed state is among the k most likely"),
-    ]
-    stay_cal = diagnostics.reliability(result, "stay")
-    top_cal = diagnostics.reliability(result, "top")
-    ece = pd.DataFrame(
-        {
-            "ECE, p(stay)": stay_cal.groupby("model", sort=False)["ece"].first(),
-            "ECE, top state": top_cal.groupby("model", sort=False)["ece"].first(),
-        }
-    ).reindex(list(result.scores))
-    blocks += [
+        Table(
+            _format(breakdowns.top_k),
+            caption="Share of test person-years whose observed state is among the k most likely",
+        ),
         Heading("Calibration", level=3),
         Paragraph(
             "Reliability diagrams: test person-years are binned by predicted probability (10 equal-width bins) "
@@ -347,12 +243,12 @@ def _differences_section(result: ComparisonResult) -> list[Block]:
             "from the diagonal."
         ),
         Figure(
-            reliability_figure(stay_cal, top_cal, colors=colors),
+            reliability_figure(breakdowns.calibration["stay"], breakdowns.calibration["top"], colors=colors),
             "calibration",
             caption="Calibration of the predicted probability of staying and of the most likely state "
             "(bins with fewer than 20 person-years are not drawn; ECE uses all bins).",
         ),
-        Table(_format(ece.rename_axis("model")), caption="Expected calibration error (lower is better)"),
+        Table(_format(breakdowns.ece), caption="Expected calibration error (lower is better)"),
     ]
     return blocks
 
@@ -382,25 +278,17 @@ def _format(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -> pd
     return out
 
 
-def _transitions_section(result: ComparisonResult) -> list[Block]:
-    rates = diagnostics.transition_rates(result)
+def _transitions_section(result: ComparisonResult, breakdowns: Breakdowns) -> list[Block]:
+    rates = breakdowns.transition_rates
     shown = list(dict.fromkeys([result.best, result.baseline]))
-    observed = rates["observed"]
-    if observed.empty:
+    if rates["observed"].empty:
         return [
             Heading("Transitions between groups"),
             Paragraph(
-                f"No group of states has {diagnostics.MIN_ROW_TRANSITIONS} or more observed test transitions, "
+                f"No group of states has {MIN_ROW_TRANSITIONS} or more observed test transitions, "
                 "too few to compare transition rates."
             ),
         ]
-    gaps = pd.Series(
-        {
-            name: float(np.abs(rates[name].reindex_like(observed).to_numpy() - observed.to_numpy()).mean())
-            for name in result.scores
-        },
-        name="mean |predicted - observed|",
-    ).rename_axis("model")
     return [
         Heading("Transitions between groups"),
         Paragraph(
@@ -409,7 +297,7 @@ def _transitions_section(result: ComparisonResult) -> list[Block]:
             + ") on test transitions: observed, and predicted minus observed for "
             + " and ".join(f"**{m}**" for m in shown)
             + ". Predicted rates average each model's predicted group probabilities over the person-years "
-            f"that start in the row's group. Groups left with fewer than {diagnostics.MIN_ROW_TRANSITIONS} "
+            f"that start in the row's group. Groups left with fewer than {MIN_ROW_TRANSITIONS} "
             "observed transitions are not shown as rows (their observed rates are noise)."
         ),
         Figure(
@@ -417,7 +305,10 @@ def _transitions_section(result: ComparisonResult) -> list[Block]:
             "transitions",
             caption="Observed transition rates (rows sum to 1) and the models' errors (red: predicted too often).",
         ),
-        Table(_format(gaps.to_frame()), caption="Mean absolute error of predicted transition rates, all cells"),
+        Table(
+            _format(breakdowns.transition_errors.to_frame()),
+            caption="Mean absolute error of predicted transition rates, all cells",
+        ),
     ]
 
 
@@ -425,17 +316,18 @@ def _models_section(result: ComparisonResult) -> list[Block]:
     cards = pd.DataFrame(
         {
             name: {
-                "family": score.family,
-                "parameters": _count(score.n_parameters),
-                "fit seconds": f"{score.fit_seconds:.2f}",
-                "score seconds": f"{score.score_seconds:.2f}",
+                "family": fit["family"],
+                "parameters": _count(fit["n_parameters"]),
+                "fit seconds": f"{fit['fit_seconds']:.2f}",
+                "score seconds": f"{fit['score_seconds']:.2f}",
                 "seed": str(result.seed),
             }
-            for name, score in result.scores.items()
+            for name, fit in result.fits.iterrows()
         }
     ).T.rename_axis("model")
     configuration = "\n".join(
-        f"{name}: " + ", ".join(f"{k}={v!r}" for k, v in score.params.items()) for name, score in result.scores.items()
+        f"{name}: " + ", ".join(f"{k}={v!r}" for k, v in params.items())
+        for name, params in result.fits["params"].items()
     )
     return [
         Heading("Models"),
@@ -466,51 +358,24 @@ def _method_section(result: ComparisonResult, command: str | None) -> list[Block
     ]
 
 
-def write_comparison_report(
-    result: ComparisonResult,
-    panel: CareerPanel,
-    splits: Mapping[str, CareerPanel],
-    out_dir: str | Path,
-    *,
-    split: Mapping[str, Any],
-    command: str | None = None,
-    forecast: ForecastComparison | None = None,
-    wages: WageStudy | None = None,
-    rationales: RationaleStudy | None = None,
-) -> dict[str, Path]:
-    """Write ``report.md``, ``report.html`` (self-contained), ``figures/`` and ``results.json``.
+def write_comparison_report(study: ComparisonStudy, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``report.md``, ``report.html`` (self-contained), ``figures/`` and ``results.json`` of ``study``.
 
-    Parameters
-    ----------
-    result : ComparisonResult
-        Output of :func:`laborseq.evaluation.compare.compare`.
-    panel : CareerPanel
-        The full panel before splitting (described in the report).
-    splits : mapping of str to CareerPanel
-        The parts (``train``, ``valid``, ``test``).
-    out_dir : path-like
-        Output directory (created).
-    split : mapping
-        How the split was made (``method``, ``fractions``, ``seed``).
-    command : str, optional
-        The command line that produced the report.
-    forecast : ForecastComparison, optional
-        Adds the forecast section (and ``forecasts/<model>/`` with the simulated paths).
-    wages : WageStudy, optional
-        Adds the wage section (and ``linearmodels/`` with the in-sample fits' summaries).
-    rationales : RationaleStudy, optional
-        Adds the section on rationales of CAREER's predictions.
+    With a forecast section, ``forecasts/<model>/`` holds the simulated paths; with a wage section,
+    ``linearmodels/`` holds the in-sample fits' summaries.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``html``, ``markdown``, ``results`` and, when present, ``forecasts`` and ``linearmodels``.
     """
     out = Path(out_dir)
-    paths = comparison_report(result, panel, splits, split, command, forecast, wages, rationales).write(out)
-    if wages is not None:
-        from laborseq.report.wages import write_fit_summaries
-
-        paths["linearmodels"] = write_fit_summaries(wages, out / "linearmodels")
-    if forecast is not None:
-        for name, forecast_result in forecast.results.items():
+    paths = comparison_report(study).write(out)
+    if study.wages is not None:
+        paths["linearmodels"] = write_fit_summaries(study.wages, out / "linearmodels")
+    if study.forecast is not None:
+        for name, forecast_result in study.forecast.results.items():
             forecast_result.save(out / "forecasts" / name)
         paths["forecasts"] = out / "forecasts"
-    results = results_dict(result, panel, splits, split, command, forecast, wages, rationales)
-    paths["results"] = write_json_atomic(out / "results.json", results)
+    paths["results"] = write_json_atomic(out / "results.json", study.to_dict())
     return paths

@@ -28,7 +28,7 @@ def horizon_figure(comparison: ForecastComparison) -> matplotlib.figure.Figure:
         ax.plot(table["year"], table["perplexity"], marker="o", label=name)
     ax.set_xlabel("forecast year")
     ax.set_ylabel("forecast perplexity")
-    ax.set_title(f"Forecast perplexity by year after {comparison.cutoff}")
+    ax.set_title(f"Forecast perplexity by year after {comparison.origin}")
     ax.legend(frameon=False)
     return fig
 
@@ -108,7 +108,7 @@ def forecast_blocks(comparison: ForecastComparison, panel: CareerPanel, *, level
     overall = comparison.scores[best].overall
     blocks: list[Block] = [
         Paragraph(
-            f"Models are fitted on the years up to **{comparison.cutoff}** ({comparison.train_persons:,} training and "
+            f"Models are fitted on the years up to **{comparison.origin}** ({comparison.train_persons:,} training and "
             f"{comparison.valid_persons:,} validation persons) and forecast the years "
             f"{', '.join(str(y) for y in years)} by simulating {comparison.n_samples:,} careers per person "
             f"(future covariates: `{comparison.covariates}`). **{best}** forecasts best: perplexity "
@@ -156,7 +156,7 @@ def forecast_blocks(comparison: ForecastComparison, panel: CareerPanel, *, level
 
 def forecast_report(comparison: ForecastComparison, panel: CareerPanel, command: str | None = None) -> Report:
     """Build the forecast report (see :func:`write_forecast_report`)."""
-    report = Report(f"Forecasts on {panel.name or 'a career panel'} from {comparison.cutoff}")
+    report = Report(f"Forecasts on {panel.name or 'a career panel'} from {comparison.origin}")
     report.add(
         *forecast_blocks(comparison, panel),
         Heading("Environment"),

@@ -6,10 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.figure
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -63,7 +60,8 @@ def size_figure(rationales: list[Rationale]) -> matplotlib.figure.Figure:
     sizes = np.array([r.size for r in rationales])
     moves = np.array([r.is_move for r in rationales])
     bins = np.arange(1, sizes.max() + 2)
-    fig, ax = plt.subplots(figsize=(6.0, 2.8), layout="constrained")
+    fig = matplotlib.figure.Figure(figsize=(6.0, 2.8), layout="constrained")
+    ax = fig.subplots()
     stays_count = np.bincount(sizes[~moves], minlength=bins[-1])[1:]
     moves_count = np.bincount(sizes[moves], minlength=bins[-1])[1:]
     ax.bar(bins[:-1], stays_count, color="#4393c3", label="stays")

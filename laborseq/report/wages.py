@@ -22,7 +22,8 @@ from laborseq._util.environment import environment
 from laborseq._util.io import write_json_atomic, write_text_atomic
 from laborseq.report.document import Block, Figure, Heading, Paragraph, Preformatted, Report, Table
 from laborseq.report.figures import model_colors
-from laborseq.studies.wages import CHANGED, FIRST_YEAR, HELDOUT_KINDS, MINCER, STAYED, SUBGROUPS, WageStudy
+from laborseq.studies.wage_equation import HELDOUT_KINDS
+from laborseq.studies.wages import CHANGED, FIRST_YEAR, MINCER, STAYED, SUBGROUPS, WageStudy
 
 __all__ = [
     "components_table",

@@ -1,13 +1,22 @@
-"""Readers that turn survey exports and resume spells into harmonised panels."""
+"""Readers that turn survey exports and resume spells into harmonised panels.
+
+The survey layouts the readers rely on are described in ``docs/survey-formats.md``.
+"""
 
 from laborseq.sources.harmonize import CANDIDATE_COLUMNS, SpecialCode, harmonize
-from laborseq.sources.nlsy79 import read_nlsy79
-from laborseq.sources.nlsy97 import read_nlsy97
-from laborseq.sources.psid import read_psid
-from laborseq.sources.resumes import read_resumes
+from laborseq.sources.nlsy.investigator import NLSYFormatError
+from laborseq.sources.nlsy.nlsy79 import read_nlsy79
+from laborseq.sources.nlsy.nlsy97 import read_nlsy97
+from laborseq.sources.psid.layout import PSIDFormatError
+from laborseq.sources.psid.reader import read_psid
+from laborseq.sources.resumes.reader import read_resumes
+from laborseq.sources.resumes.spells import ResumeFormatError
 
 __all__ = [
     "CANDIDATE_COLUMNS",
+    "NLSYFormatError",
+    "PSIDFormatError",
+    "ResumeFormatError",
     "SpecialCode",
     "harmonize",
     "read_nlsy79",

@@ -17,9 +17,9 @@ from typing import Any
 import pandas as pd
 
 from laborseq._util.json import json_records
-from laborseq.models import CAREER
+from laborseq.models.career.model import CAREER
 from laborseq.panel import CareerPanel
-from laborseq.studies.rationales import Rationale, rationale_targets, summarize_rationales
+from laborseq.studies.rationales import Rationale, rationale_targets, rationalize_many, summarize_rationales
 
 __all__ = ["FINETUNE_STEPS", "RationaleStudy", "rationale_study"]
 
@@ -126,11 +126,11 @@ def rationale_study(
     explainable = int((test.target_mask & (test.lagged_states(1) >= 0)).sum())
     targets = rationale_targets(test, min(n, explainable), rng=rng)
     started = time.perf_counter()
-    rationales = tuned.rationalize_many(test, targets, top=top)
+    rationales = rationalize_many(tuned, test, targets, top=top)
     seconds = time.perf_counter() - started
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="this CAREER model was not trained with word dropout")
-        plain = model.rationalize_many(test, targets, top=top)
+        plain = rationalize_many(model, test, targets, top=top)
     return RationaleStudy(
         rationales=rationales,
         summary=summarize_rationales(rationales),

@@ -1,7 +1,7 @@
 """Rationales of CAREER's predictions: the few past jobs that drive a prediction, readable.
 
-:meth:`laborseq.models.CAREER.rationalize` runs the greedy search of
-:mod:`laborseq.nn.rationale` and returns a :class:`Rationale`: the steps of
+:func:`rationalize` runs the greedy search of :mod:`laborseq.nn.rationale`
+on a fitted CAREER model and returns a :class:`Rationale`: the steps of
 the search (which earlier job was added, how likely the observed job became,
 its rank and the two most likely jobs), rendered as text
 (:meth:`Rationale.to_text`) and as a small figure (:meth:`Rationale.plot`).
@@ -12,23 +12,31 @@ reaching the top two, time per rationale).
 
 from __future__ import annotations
 
+import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.figure
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from laborseq._util.json import to_jsonable
-from laborseq.nn.rationale import RationaleSearch, rank_of
+from laborseq.models.career.model import CAREER, torch_device
+from laborseq.nn.rationale import RationaleSearch, greedy_rationale, rank_of
 from laborseq.panel import PERSON, YEAR, CareerPanel
 
-__all__ = ["START", "Rationale", "rationale_targets", "summarize_rationales", "target_rows"]
+__all__ = [
+    "START",
+    "Rationale",
+    "rationale_targets",
+    "rationalize",
+    "rationalize_many",
+    "summarize_rationales",
+    "target_rows",
+]
 
 START = "start of career"
 """Label of input position 0 (the start token, with the first year's covariates)."""
@@ -186,10 +194,11 @@ class Rationale:
             "steps": [{k: to_jsonable(v) for k, v in row.items()} for row in self.steps.to_dict("records")],
         }
 
-    def plot(self, ax: plt.Axes | None = None) -> matplotlib.figure.Figure:
+    def plot(self, ax: Axes | None = None) -> Figure:
         """Probability of the observed job as the rationale grows, against the whole career's."""
         if ax is None:
-            fig, ax = plt.subplots(figsize=(6.0, 2.2 + 0.25 * self.size), layout="constrained")
+            fig = Figure(figsize=(6.0, 2.2 + 0.25 * self.size), layout="constrained")
+            ax = fig.subplots()
         else:
             fig = ax.figure
         steps = self.steps
@@ -287,3 +296,79 @@ def summarize_rationales(rationales: Sequence[Rationale]) -> pd.DataFrame:
         if len(g)
     }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("group")
+
+
+def rationalize(model: CAREER, panel: CareerPanel, person: Any, year: int, *, top: int = 2) -> Rationale:
+    """The smallest greedy set of earlier jobs that makes the observed job of ``year`` a top-``top`` prediction.
+
+    Starting from the most recent job, the earlier job (or the start of the
+    career) that raises the probability of the observed job most is added, one
+    at a time, until the observed job is among the ``top`` most likely (the
+    reference stops at the top two) or the whole career is in
+    (:func:`~laborseq.nn.rationale.greedy_rationale`). The covariates of the
+    predicted year and static covariates always count; an earlier job brings
+    the covariates of the year after it, as in the reference.
+
+    The model should be fine-tuned with word dropout
+    (:meth:`CAREER.finetune_word_dropout <laborseq.models.CAREER.finetune_word_dropout>`):
+    a model trained on whole careers only has never predicted from a subset, so
+    its probabilities along the way mean little (a warning says so).
+
+    Parameters
+    ----------
+    model : CAREER
+        A fitted CAREER model.
+    panel : CareerPanel
+        Panel holding the person's career.
+    person, year
+        The person-year to explain (a target of ``panel`` with an earlier job).
+    top : int
+        Stop once the observed job ranks within this many.
+
+    Returns
+    -------
+    Rationale
+        With :meth:`Rationale.to_text` and :meth:`Rationale.plot`.
+    """
+    return rationalize_many(model, panel, pd.DataFrame({PERSON: [person], YEAR: [year]}), top=top)[0]
+
+
+def rationalize_many(model: CAREER, panel: CareerPanel, targets: pd.DataFrame, *, top: int = 2) -> list[Rationale]:
+    """:func:`rationalize` for every ``(person_id, year)`` row of ``targets``, encoding the panel once."""
+    if not isinstance(model, CAREER):
+        raise TypeError(f"rationales explain CAREER's predictions; got a {type(model).__name__}")
+    model._check_panel(panel)
+    if not model.word_dropout:
+        warnings.warn(
+            "this CAREER model was not trained with word dropout; rationales need a model that has learnt "
+            "to predict from incomplete careers (use finetune_word_dropout first)",
+            stacklevel=2,
+        )
+    rows = target_rows(panel, targets)
+    data = model.vocabulary_.encode(panel)
+    owner = np.searchsorted(data.offsets, rows, side="right") - 1
+    device = torch_device(model.device)
+    net = model.net_.to(device).eval()
+    years, states = panel.data[YEAR].to_numpy(), np.asarray(panel.states)[panel.state_index()]
+    titles = {s: model.scheme_.title(s) for s in model.classes_}
+    out = []
+    try:
+        for person, year, row, i in zip(targets[PERSON], targets[YEAR], rows, owner, strict=True):
+            started = time.perf_counter()
+            search = greedy_rationale(net, data.collate(np.array([i]), device), row - data.offsets[i], top=top)
+            seconds = time.perf_counter() - started
+            earlier = pd.DataFrame({"year": years[data.offsets[i] : row], "state": states[data.offsets[i] : row]})
+            out.append(
+                Rationale.from_search(
+                    search,
+                    person=person,
+                    year=year,
+                    earlier=earlier,
+                    states=model.classes_,
+                    titles=titles,
+                    seconds=seconds,
+                )
+            )
+    finally:
+        model.net_ = net.cpu()
+    return out

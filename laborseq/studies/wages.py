@@ -1,26 +1,17 @@
-"""Wage regressions with and without career representations (linearmodels panel models).
+"""Do career representations improve wage equations? The held-out wage study (linearmodels panel models).
 
-The econometric wage model is a Mincer equation on a person-year panel: log
-wage on experience, experience squared, years of schooling, calendar-year
-effects and dummies of the current occupation. :func:`wage_design` builds it,
-optionally with career representations
-(:meth:`laborseq.models.base.SequenceModel.representations`) reduced to a few
-principal components (:class:`RepresentationPCA`, fitted on the training
-persons only). :func:`fit_wage_model` estimates it with linearmodels as pooled
-OLS, random effects or fixed effects (entity effects), with standard errors
-clustered by person.
-
-:func:`wage_study` compares the Mincer equation with and without each of
-several representations on held-out persons (RMSE and R-squared with
-person-bootstrap intervals, paired differences), breaks the differences down
-by whether a held-out person-year is the person's first observation, repeats
-the previous occupation or changes it (:func:`change_subgroups`), and keeps
-the in-sample linearmodels fits for :func:`linearmodels.panel.compare`.
-
-Held-out persons have no estimated fixed effect, so out-of-sample scores use
-pooled OLS and random effects (whose prediction for a new person is the
-fixed part, the random effect having mean zero); fixed effects are for
-in-sample estimates of the slopes.
+:func:`wage_study` compares the Mincer equation
+(:func:`~laborseq.studies.wage_equation.wage_design`, estimated by
+:func:`~laborseq.studies.wage_equation.fit_wage_model`) with and without the
+principal components of each of several career representations
+(:class:`~laborseq.studies.wage_equation.RepresentationPCA`) on held-out persons:
+RMSE and R-squared with person-bootstrap intervals and paired differences. It
+breaks the differences down by whether a held-out person-year is the person's
+first observation, repeats the previous occupation or changes it
+(:func:`change_subgroups`), and keeps the in-sample linearmodels fits for
+:func:`linearmodels.panel.compare`. Held-out scores use pooled OLS and random
+effects (:data:`~laborseq.studies.wage_equation.HELDOUT_KINDS`): a new person has
+no estimated fixed effect.
 
 Because the Mincer design already holds the current occupation, a
 representation can only add what the history says beyond the current job.
@@ -32,41 +23,30 @@ where the differences come from.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from linearmodels.panel import compare as compare_panel_fits
 
 from laborseq._util.json import json_records, to_jsonable
 from laborseq.evaluation.bootstrap import bootstrap_ratios, percentile_interval
-from laborseq.panel import PERSON, YEAR, CareerPanel
+from laborseq.panel import PERSON, CareerPanel
+from laborseq.studies.wage_equation import HELDOUT_KINDS, KINDS, RepresentationPCA, fit_specification
 
 __all__ = [
     "CHANGED",
     "FIRST_YEAR",
-    "HELDOUT_KINDS",
-    "KINDS",
     "MINCER",
     "STAYED",
     "SUBGROUPS",
-    "RepresentationPCA",
     "WageStudy",
     "change_subgroups",
-    "fit_wage_model",
-    "previous_occupation",
     "specification_name",
-    "wage_design",
     "wage_study",
 ]
-
-KINDS = ("pooled", "random", "fixed")
-"""Panel estimators: pooled OLS, random effects, fixed (entity) effects."""
-
-HELDOUT_KINDS = ("pooled", "random")
-"""Estimators that predict held-out persons (a new person has no estimated fixed effect)."""
 
 MINCER = "Mincer"
 """The specification without career representations."""
@@ -80,155 +60,10 @@ SUBGROUPS = (FIRST_YEAR, STAYED, CHANGED)
 _ALL = "all"
 """Subset key of every held-out person-year."""
 
-_COLLINEAR_TOL = 1e-7
-"""A regressor whose distance from the span of the earlier ones is below this share of its norm is dependent."""
-
-
-@dataclass
-class RepresentationPCA:
-    """Principal components of career representations, fitted on training rows (centred, unscaled).
-
-    Parameters
-    ----------
-    n_components : int
-        Components kept at most; directions without variance (representations
-        that are linearly dependent, such as one-hot features) are left out.
-    """
-
-    n_components: int = 10
-    mean_: np.ndarray = field(init=False, repr=False)
-    components_: np.ndarray = field(init=False, repr=False)
-    explained_variance_ratio_: np.ndarray = field(init=False, repr=False)
-
-    def fit(self, representations: pd.DataFrame) -> RepresentationPCA:
-        """Fit on a table of representations (rows: person-years)."""
-        x = representations.to_numpy(dtype=float)
-        if self.n_components > min(x.shape):
-            raise ValueError(f"n_components={self.n_components} exceeds the data's rank bound {min(x.shape)}")
-        self.mean_ = x.mean(axis=0)
-        _, singular, vt = np.linalg.svd(x - self.mean_, full_matrices=False)
-        variance = singular**2
-        ratio = variance / variance.sum()
-        keep = min(self.n_components, int((ratio > 1e-9).sum()))
-        self.components_ = vt[:keep]
-        self.explained_variance_ratio_ = ratio[:keep]
-        return self
-
-    def transform(self, representations: pd.DataFrame) -> pd.DataFrame:
-        """Scores ``pc0, pc1, ...`` of every row."""
-        scores = (representations.to_numpy(dtype=float) - self.mean_) @ self.components_.T
-        return pd.DataFrame(scores, index=representations.index, columns=[f"pc{i}" for i in range(scores.shape[1])])
-
-
-def wage_design(
-    panel: CareerPanel, wages: pd.DataFrame, components: pd.DataFrame | None = None
-) -> tuple[pd.Series, pd.DataFrame]:
-    """Log wage and regressors of the Mincer equation, indexed by ``(person, year)``.
-
-    Parameters
-    ----------
-    panel : CareerPanel
-        The career panel (occupation dummies come from its states).
-    wages : pandas.DataFrame
-        ``ln_wage``, ``experience`` and ``schooling`` per ``(person_id, year)``
-        (:func:`laborseq.datasets.load_wages`), covering the panel's rows.
-    components : pandas.DataFrame, optional
-        Career representation components per ``(person, year)`` to add.
-
-    Returns
-    -------
-    y : pandas.Series
-        Log wage.
-    x : pandas.DataFrame
-        ``const``, ``experience``, ``experience_sq``, ``schooling``, year
-        dummies ``year=<y>`` and occupation dummies ``occ=<s>`` (first level
-        of each left out), then the components. Rows with a missing wage or
-        regressor are left out, and a ``ValueError`` names how many when the
-        panel has rows that ``wages`` lacks.
-    """
-    index = panel.person_year_index()
-    missing = index.difference(wages.index)
-    if len(missing):
-        raise ValueError(f"wages lack {len(missing)} of the panel's person-years, e.g. {list(missing[:3])}")
-    w = wages.reindex(index)
-    x = pd.DataFrame(
-        {
-            "const": 1.0,
-            "experience": w["experience"].to_numpy(),
-            "experience_sq": w["experience"].to_numpy() ** 2,
-            "schooling": w["schooling"].to_numpy(),
-        },
-        index=index,
-    )
-    years = pd.get_dummies(panel.data[YEAR].to_numpy(), prefix="year", prefix_sep="=", drop_first=True, dtype=float)
-    states = pd.get_dummies(
-        panel.data["occ"].astype(str).to_numpy(), prefix="occ", prefix_sep="=", drop_first=True, dtype=float
-    )
-    parts = [x, years.set_axis(index), states.set_axis(index)]
-    if components is not None:
-        parts.append(components.reindex(index))
-    x = pd.concat(parts, axis=1)
-    y = pd.Series(w["ln_wage"].to_numpy(), index=index, name="ln_wage")
-    keep = y.notna().to_numpy() & x.notna().all(axis=1).to_numpy()
-    x = x.loc[:, (x[keep] != 0).any(axis=0)]  # a dummy absent from these rows cannot be estimated
-    return y[keep], x[keep]
-
-
-def fit_wage_model(y: pd.Series, x: pd.DataFrame, kind: str = "pooled") -> Any:
-    """Estimate the wage equation with linearmodels, standard errors clustered by person.
-
-    Parameters
-    ----------
-    y, x : pandas.Series, pandas.DataFrame
-        From :func:`wage_design`.
-    kind : {"pooled", "random", "fixed"}
-        :class:`linearmodels.panel.PooledOLS`, :class:`~linearmodels.panel.RandomEffects`
-        or :class:`~linearmodels.panel.PanelOLS` with entity effects (time-invariant
-        regressors such as schooling of adults and the constant are dropped by
-        linearmodels' absorption check: ``drop_absorbed=True``).
-
-    Returns
-    -------
-    linearmodels results
-        With ``summary`` and usable in :func:`linearmodels.panel.compare`.
-    """
-    from linearmodels.panel import PanelOLS, PooledOLS, RandomEffects
-
-    if kind == "pooled":
-        model = PooledOLS(y, x)
-    elif kind == "random":
-        model = RandomEffects(y, x)
-    elif kind == "fixed":
-        model = PanelOLS(y, x, entity_effects=True, drop_absorbed=True)
-    else:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    return model.fit(cov_type="clustered", cluster_entity=True)
-
 
 def specification_name(representation: str) -> str:
     """Name of the Mincer specification with a representation's components (``"Mincer + <name>"``)."""
     return f"{MINCER} + {representation}"
-
-
-def previous_occupation(onehot: pd.DataFrame) -> pd.DataFrame:
-    """The ``prev=<state>`` columns of a one-hot history table: the previous observed occupation alone.
-
-    Parameters
-    ----------
-    onehot : pandas.DataFrame
-        One-hot history representations of a baseline model
-        (:meth:`laborseq.models.base.SequenceModel.representations`), with
-        ``prev=<state>`` and ``share=<state>`` columns.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The ``prev=`` columns (all zero in a person's first observed year).
-    """
-    columns = [c for c in onehot.columns if str(c).startswith("prev=")]
-    if not columns:
-        raise ValueError(f"no 'prev=<state>' columns among {list(onehot.columns)[:5]}: pass a one-hot history table")
-    return onehot[columns]
 
 
 def change_subgroups(panel: CareerPanel) -> pd.Series:
@@ -313,11 +148,9 @@ class WageStudy:
         OLS, random and fixed effects; a ``+`` marks the same with the first
         representation's components (short labels keep the table narrow).
         """
-        from linearmodels.panel import compare
-
         short = {"pooled": "pooled", "random": "RE", "fixed": "FE"}
         labelled = {short[kind] + ("" if spec == MINCER else "+"): result for (spec, kind), result in self.fits.items()}
-        return str(compare(labelled, precision="std_errors", stars=True).summary)
+        return str(compare_panel_fits(labelled, precision="std_errors", stars=True).summary)
 
     def fit_summaries(self) -> dict[tuple[str, str], str]:
         """linearmodels' full ``summary`` of every in-sample fit as text, keyed by ``(specification, estimator)``."""
@@ -364,9 +197,9 @@ def wage_study(
 ) -> WageStudy:
     """Do career representations improve the Mincer equation's predictions of held-out persons' log wages?
 
-    The Mincer equation (:func:`wage_design`) and, for every named
+    The Mincer equation (:func:`~laborseq.studies.wage_equation.wage_design`) and, for every named
     representation, the Mincer equation plus its principal components
-    (:class:`RepresentationPCA` fitted on the training rows) are estimated on
+    (:class:`~laborseq.studies.wage_equation.RepresentationPCA` fitted on the training rows) are estimated on
     ``train`` by pooled OLS and random effects and predict the log wages of
     ``test``'s persons.
 
@@ -424,7 +257,7 @@ def wage_study(
         specs[specification_name(name)] = pcas[name].transform(table)
     in_sample = (MINCER, specification_name(first))
     fitted = {
-        spec: _fit_specification(train, test, wages, components, KINDS if spec in in_sample else HELDOUT_KINDS)
+        spec: fit_specification(train, test, wages, components, KINDS if spec in in_sample else HELDOUT_KINDS)
         for spec, components in specs.items()
     }
     fits = {(spec, kind): result for spec in in_sample for kind, result in fitted[spec].fits.items()}
@@ -476,64 +309,6 @@ def _check_representations(representations: Mapping[str, pd.DataFrame], *panels:
                 f"representation {name!r} has missing values in {len(undefined)} of the train and test "
                 f"person-years, e.g. {list(undefined[:3])}"
             )
-
-
-def _fit_absorbing_quietly(y: pd.Series, x: pd.DataFrame, kind: str) -> Any:
-    """:func:`fit_wage_model` without linearmodels' warning that person effects absorb time-invariant regressors."""
-    from linearmodels.panel.utility import AbsorbingEffectWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", AbsorbingEffectWarning)
-        return fit_wage_model(y, x, kind)
-
-
-@dataclass(frozen=True)
-class _Specification:
-    """One specification's fits on the training persons and its predictions of the held-out persons."""
-
-    fits: dict[str, Any]
-    predictions: dict[str, np.ndarray]
-    y_train: pd.Series
-    y_test: pd.Series
-    n_collinear: int
-
-
-def _fit_specification(
-    train: CareerPanel,
-    test: CareerPanel,
-    wages: pd.DataFrame,
-    components: pd.DataFrame | None,
-    kinds: tuple[str, ...],
-) -> _Specification:
-    """Estimate the Mincer equation (with ``components``) on ``train`` by each of ``kinds`` and predict ``test``.
-
-    Components that are linear combinations of the Mincer regressors and earlier components on the training
-    rows are left out (counted in ``n_collinear``): they cannot change the fit, and linearmodels refuses a
-    rank-deficient design. In a balanced panel, for instance, the previous-occupation dummies sum to one
-    except in the first year, which the year dummies already identify.
-    """
-    y_train, x_train = wage_design(train, wages, components)
-    x_train = x_train.loc[:, _independent_columns(x_train)]
-    y_test, x_test = wage_design(test, wages, components)
-    x_test = x_test.reindex(columns=x_train.columns, fill_value=0.0)  # a dummy absent from the test rows is zero
-    fits = {kind: _fit_absorbing_quietly(y_train, x_train, kind) for kind in kinds}
-    predictions = {
-        kind: x_test.to_numpy() @ fits[kind].params.reindex(x_test.columns).to_numpy() for kind in HELDOUT_KINDS
-    }
-    n_collinear = 0 if components is None else components.shape[1] - int(x_train.columns.isin(components.columns).sum())
-    return _Specification(fits, predictions, y_train, y_test, n_collinear)
-
-
-def _independent_columns(x: pd.DataFrame) -> list[str]:
-    """The columns of ``x`` that are not linear combinations of the columns before them.
-
-    Column ``j``'s distance from the span of the earlier columns is ``|R[j, j]|`` of the QR decomposition; a
-    column is dependent when that distance is below :data:`_COLLINEAR_TOL` times its norm.
-    """
-    values = x.to_numpy(dtype=float)
-    r = np.linalg.qr(values, mode="r")
-    independent = np.abs(np.diag(r)) > _COLLINEAR_TOL * np.linalg.norm(values, axis=0)
-    return list(x.columns[independent])
 
 
 @dataclass(frozen=True)

@@ -1,63 +1,61 @@
-"""CAREER: a transformer foundation model of careers (Vafa et al., TMLR 2024).
+"""CAREER: a transformer foundation model of careers.
+
+Follows Keyon Vafa, Emil Palikot, Tianyu Du, Ayush Kanodia, Susan Athey and
+David M. Blei, "CAREER: A Foundation Model for Labor Sequence Data",
+*Transactions on Machine Learning Research* (2024), https://arxiv.org/abs/2202.08370,
+and its reference implementation, https://github.com/keyonvafa/career-code (a
+fairseq fork). Where laborseq's docstrings say "the reference", they mean that
+paper and that code.
 
 A causal transformer reads a person's earlier states together with the
 covariates of the year being predicted and outputs the distribution of the
 next state through the two-stage (stay / move) head. It can be trained on a
 survey panel from scratch, or pretrained on a large resume corpus and then
-fine-tuned on the survey: states and covariate levels shared by the two
-panels keep their pretrained embeddings, new ones start fresh.
+fine-tuned on the survey: ``CAREER(pretrained=...)`` starts from the weights of
+a fitted CAREER (in memory or saved); states and covariate levels shared by the
+two panels keep their pretrained embeddings, new ones start fresh.
+
+Examples
+--------
+>>> from laborseq.datasets import load_nlswork
+>>> from laborseq.models import CAREER
+>>> train, valid, test = load_nlswork().split_persons(rng=0)
+>>> model = CAREER.preset("small", max_steps=200).fit(train, valid=valid, rng=0)  # doctest: +SKIP
+>>> model.perplexity(test)  # doctest: +SKIP
+
+Pretraining and fine-tuning (``resumes`` a panel of the same scheme)::
+
+    pretrained = CAREER.preset("paper").fit(resumes)          # the pretraining schedule
+    model = CAREER.preset("paper", pretrained=pretrained)     # or a saved directory
+    model.fit(survey_train)                                   # the fine-tuning schedule
 """
 
 from __future__ import annotations
 
 import functools
-import time
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
-from laborseq._util.random import seed_int
+from laborseq._util.random import RNGLike, seed_int
 from laborseq.models.bag_of_jobs import HOLDOUT_FRACTION, holdout_rows
-from laborseq.models.base import RNGLike, SequenceModel, WeightsLike, load_model
+from laborseq.models.base import SequenceModel, WeightsLike, load_model, params_record
+from laborseq.models.career.presets import PRESETS
 from laborseq.models.career.stepper import CareerStepper
 from laborseq.nn.batching import token_budget_batches
 from laborseq.nn.career_net import CareerNet, CareerNetConfig, aligned_state_dict, career_loss
 from laborseq.nn.encoding import CareerVocabulary, EncodedPanel
-from laborseq.nn.rationale import greedy_rationale
 from laborseq.nn.train import TrainConfig, TrainResult, train
 from laborseq.nn.transformer import DecoderConfig
-from laborseq.panel import PERSON, YEAR, CareerPanel
-from laborseq.studies.rationales import Rationale, target_rows
+from laborseq.panel import PERSON, CareerPanel
 
 FORECAST_CACHE_BYTES = 2e9
 FORECAST_CACHE_YEARS = 16
 """Forecast chunks are sized so that the simulated paths' attention caches for this many years fit in the bytes."""
-
-PRESETS: dict[str, dict[str, Any]] = {
-    "paper": {},
-    "small": {
-        "n_layers": 2,
-        "d_model": 64,
-        "n_heads": 2,
-        "d_ff": 256,
-        "dropout": 0.1,
-        "attn_dropout": 0.1,
-        "lr": 1e-3,
-        "warmup_steps": 200,
-        "max_steps": 20_000,
-        "max_tokens": 4_000,
-        "patience": 10,
-    },
-}
-"""Named configurations. ``paper``: the architecture and pretraining schedule of the
-reference (12 layers, width 192, 3 heads, FFN 768; AdamW 5e-4 with 4,000 warmup
-updates, batches of 16,000 tokens). ``small``: 2 layers of width 64 with a faster
-schedule and smaller batches, for survey-sized panels and CPU runs."""
 
 
 class CAREER(SequenceModel):
@@ -77,11 +75,11 @@ class CAREER(SequenceModel):
         Embed the years since the previous observation (1, 2, ..., 5+), so
         calendar gaps in biennial surveys are visible beyond the year itself.
     lr, warmup_steps, max_steps, max_epochs : float, int, int, int or None
-        Schedule of training from scratch and of :meth:`pretrain`: AdamW with
+        Schedule of training from scratch (pretraining): AdamW with
         linear warmup to ``lr`` then inverse-square-root decay, for at most
         ``max_steps`` updates or ``max_epochs`` passes.
     finetune_lr, finetune_warmup_steps, finetune_max_steps : float, int, int
-        Schedule of :meth:`fit` after :meth:`pretrain` (or with ``pretrained``):
+        Schedule of :meth:`fit` from ``pretrained`` weights (fine-tuning):
         the reference fine-tunes with 500 warmup updates to 1e-4, for at most 5,000.
     max_tokens : int, default 16000
         Token budget per batch (sequences are batched by length).
@@ -99,8 +97,12 @@ class CAREER(SequenceModel):
         ``"auto"``: CUDA when available, else CPU.
     precision : {"auto", "bf16", "fp32"}
         ``"auto"``: bf16 autocast on CUDA, fp32 on CPU.
-    pretrained : str, optional
-        Directory of a saved CAREER model to fine-tune from in :meth:`fit`.
+    pretrained : CAREER or str, optional
+        A fitted CAREER model, or the directory of a saved one, to fine-tune
+        from in :meth:`fit` (with the ``finetune_*`` schedule). Pretraining is
+        fitting a model from scratch on the resume panel. A fitted model given
+        here is saved beside this one by :meth:`save`, so the saved model
+        records where it started.
     checkpoint_dir : str, optional
         Where training writes resumable checkpoints (``last/``, ``best/``); a run
         killed mid-way resumes from ``last/`` when fitted again with the same directory.
@@ -158,7 +160,7 @@ class CAREER(SequenceModel):
         eval_every: int | None = None,
         device: str = "auto",
         precision: str = "auto",
-        pretrained: str | None = None,
+        pretrained: CAREER | str | None = None,
         checkpoint_dir: str | None = None,
         word_dropout: float = 0.0,
         progress: bool = False,
@@ -210,25 +212,6 @@ class CAREER(SequenceModel):
         return {name: getattr(self, name) for name in names}
 
     # ------------------------------------------------------------------ training
-    def pretrain(
-        self,
-        panel: CareerPanel,
-        *,
-        valid: CareerPanel | None = None,
-        weights: WeightsLike = None,
-        rng: RNGLike = None,
-    ) -> Self:
-        """Train from scratch on a (large) panel, typically resumes, to fine-tune later with :meth:`fit`.
-
-        Uses the ``lr`` / ``warmup_steps`` / ``max_steps`` schedule. The model is
-        then usable on panels of the same scheme; the next :meth:`fit` starts from
-        these weights with the fine-tuning schedule.
-        """
-        self._pretrained_state = None
-        SequenceModel.fit(self, panel, valid=valid, weights=weights, rng=rng)
-        self._pretrained_state = (self._net_arrays(), self.vocabulary_)
-        return self
-
     def _fit(self, panel: CareerPanel, *, valid: CareerPanel | None, weights: np.ndarray | None, rng: RNGLike) -> None:
         seed = seed_int(rng, high=2**31 - 1, none=0)
         base = self._base_weights()
@@ -278,7 +261,7 @@ class CAREER(SequenceModel):
             config,
             valid_data=None if valid is None else vocab.encode(valid),
             checkpoint_dir=self.checkpoint_dir,
-            metadata={"model": "CAREER", "params": self.get_params(), "vocabulary": vocab.to_dict()},
+            metadata={"model": "CAREER", "params": params_record(self.get_params()), "vocabulary": vocab.to_dict()},
         )
         self.net_ = net.cpu().eval()
         self.vocabulary_ = vocab
@@ -295,7 +278,7 @@ class CAREER(SequenceModel):
         max_steps: int | None = None,
         patience: int | None = None,
     ) -> CAREER:
-        """A copy of this fitted model, fine-tuned further with word dropout, for :meth:`rationalize`.
+        """A copy of this fitted model, fine-tuned further with word dropout, to rationalize its predictions.
 
         As in the reference, the fitted model is trained on ``panel`` again with
         the fine-tuning schedule (``finetune_lr``, ``finetune_warmup_steps``, and
@@ -317,25 +300,21 @@ class CAREER(SequenceModel):
             **self.get_params(),
             "word_dropout": mixture,
             "patience": patience,
-            "pretrained": None,
+            "pretrained": self,
             "checkpoint_dir": None,
         }
         if max_steps is not None:
             params["finetune_max_steps"] = max_steps
-        model = type(self)(**params)
-        model._pretrained_state = (self._net_arrays(), self.vocabulary_)
-        return model.fit(panel, valid=valid, weights=weights, rng=rng)
+        return type(self)(**params).fit(panel, valid=valid, weights=weights, rng=rng)
 
     def _base_weights(self) -> tuple[dict[str, np.ndarray], CareerVocabulary] | None:
-        """Weights and vocabulary to start from: :meth:`pretrain` in memory, or ``pretrained``."""
-        in_memory = getattr(self, "_pretrained_state", None)
-        if in_memory is not None:
-            return in_memory
+        """Weights and vocabulary to start from: those of ``pretrained`` (a fitted CAREER or its saved directory)."""
         if self.pretrained is None:
             return None
-        base = load_model(self.pretrained)
+        base = self.pretrained if isinstance(self.pretrained, SequenceModel) else load_model(self.pretrained)
         if not isinstance(base, CAREER):
             raise TypeError(f"pretrained={self.pretrained!r} holds a {type(base).__name__}, not a CAREER model")
+        base._check_fitted()
         shape = ("n_layers", "d_model", "n_heads", "d_ff")  # dropout may differ between the two stages
         theirs, ours = ({k: m.get_params()[k] for k in shape} for m in (base, self))
         if theirs != ours:
@@ -373,69 +352,6 @@ class CAREER(SequenceModel):
         columns = [f"h{i}" for i in range(out.shape[1])]
         return pd.DataFrame(out, index=panel.person_year_index(), columns=columns)
 
-    # ------------------------------------------------------------------ rationales
-    def rationalize(self, panel: CareerPanel, person: Any, year: int, *, top: int = 2) -> Rationale:
-        """The smallest greedy set of earlier jobs that makes the observed job of ``year`` a top-``top`` prediction.
-
-        Starting from the most recent job, the earlier job (or the start of
-        the career) that raises the probability of the observed job most is
-        added, one at a time, until the observed job is among the ``top`` most
-        likely (the reference stops at the top two) or the whole career is in
-        (:func:`~laborseq.nn.rationale.greedy_rationale`). The covariates of the
-        predicted year and static covariates always count; an earlier job
-        brings the covariates of the year after it, as in the reference.
-
-        The model should be fine-tuned with word dropout
-        (:meth:`finetune_word_dropout`): a model trained on whole careers only
-        has never predicted from a subset, so its probabilities along the way
-        mean little (a warning says so).
-
-        Returns
-        -------
-        Rationale
-            With :meth:`~laborseq.studies.rationales.Rationale.to_text` and
-            :meth:`~laborseq.studies.rationales.Rationale.plot`.
-        """
-        return self.rationalize_many(panel, pd.DataFrame({PERSON: [person], YEAR: [year]}), top=top)[0]
-
-    def rationalize_many(self, panel: CareerPanel, targets: pd.DataFrame, *, top: int = 2) -> list[Rationale]:
-        """:meth:`rationalize` for every ``(person_id, year)`` row of ``targets``, encoding the panel once."""
-        self._check_panel(panel)
-        if not self.word_dropout:
-            warnings.warn(
-                "this CAREER model was not trained with word dropout; rationales need a model that has learnt "
-                "to predict from incomplete careers (use finetune_word_dropout first)",
-                stacklevel=2,
-            )
-        rows = target_rows(panel, targets)
-        data = self.vocabulary_.encode(panel)
-        owner = np.searchsorted(data.offsets, rows, side="right") - 1
-        device = _device(self.device)
-        net = self.net_.to(device).eval()
-        years, states = panel.data[YEAR].to_numpy(), np.asarray(panel.states)[panel.state_index()]
-        titles = {s: self.scheme_.title(s) for s in self.classes_}
-        out = []
-        try:
-            for person, year, row, i in zip(targets[PERSON], targets[YEAR], rows, owner, strict=True):
-                started = time.perf_counter()
-                search = greedy_rationale(net, data.collate(np.array([i]), device), row - data.offsets[i], top=top)
-                seconds = time.perf_counter() - started
-                earlier = pd.DataFrame({"year": years[data.offsets[i] : row], "state": states[data.offsets[i] : row]})
-                out.append(
-                    Rationale.from_search(
-                        search,
-                        person=person,
-                        year=year,
-                        earlier=earlier,
-                        states=self.classes_,
-                        titles=titles,
-                        seconds=seconds,
-                    )
-                )
-        finally:
-            self.net_ = net.cpu()
-        return out
-
     def _batched(
         self,
         data: EncodedPanel,
@@ -443,7 +359,7 @@ class CAREER(SequenceModel):
         max_tokens: int = 8_192,
     ) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
         """Yield ``(rows, output(net, batch))`` of padded batches, in float32 on the CPU."""
-        device = _device(self.device)
+        device = torch_device(self.device)
         net = self.net_.to(device).eval()
         use_bf16 = device.type == "cuda" and self.precision in ("auto", "bf16")
         batches = token_budget_batches(data.lengths(), max_tokens, shuffle=False, rng=None)
@@ -456,7 +372,7 @@ class CAREER(SequenceModel):
     def _stepper(self, history: CareerPanel, n_samples: int) -> CareerStepper:
         """Incremental forecast stepper: the history runs once per person, each simulated year is one token."""
         self._check_panel(history)
-        return CareerStepper(self.net_, self.vocabulary_, history, n_samples, _device(self.device))
+        return CareerStepper(self.net_, self.vocabulary_, history, n_samples, torch_device(self.device))
 
     def _forecast_max_paths(self) -> int:
         """Paths per forecast chunk: their attention caches (keys and values of every layer) within about 2 GB."""
@@ -489,7 +405,7 @@ class CAREER(SequenceModel):
         return sum(p.numel() for p in self.net_.parameters())
 
 
-def _device(name: str) -> torch.device:
+def torch_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)

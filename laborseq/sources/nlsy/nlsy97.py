@@ -4,7 +4,7 @@ The NLSY97 codes occupations only in the employer roster,
 ``YEMP_OCCODE-2002.01``, ``.02``, ... per round (annual 1997-2011, biennial
 from 2013), in Census 2002 4-digit codes (the 2000 3-digit code times ten;
 frame ``occ2000_4digit``) unless the codebook title of a round says 2010
-codes (``occ2010``); see ``survey-formats.md`` section C.1.
+codes (``occ2010``); see ``docs/survey-formats.md``, sections C.1.5 and C.1.7.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from collections.abc import Iterable
 from laborseq.occupations.crosswalk import OnUnmapped
 from laborseq.occupations.occ1990dd import Variant
 from laborseq.panel import CareerPanel
-from laborseq.sources.nlsy import REGIONS, Cohort, Role, read_investigator
+from laborseq.sources.nlsy.columns import Cohort, Role
+from laborseq.sources.nlsy.covariates import REGIONS
+from laborseq.sources.nlsy.reader import read_investigator
 
 # Person keys seen in a real NLSY97 Investigator codebook (ilundberg/replication,
 # continuous_treatments/data/nlsy97/nlsy97.cdb: R00001.00 [PUBID], R05363.00 [KEY!SEX],
@@ -128,7 +130,7 @@ def read_nlsy97(
     Raises
     ------
     FileNotFoundError, NLSYFormatError
-        As :func:`~laborseq.sources.nlsy79.read_nlsy79`.
+        As :func:`~laborseq.sources.nlsy.nlsy79.read_nlsy79`.
 
     Notes
     -----

@@ -1,7 +1,7 @@
 """NLSY79 reader: an NLS Investigator export to a panel of occupations in occ1990dd.
 
-Occupation variables, code frames and reference numbers follow
-``survey-formats.md`` section C.1:
+Occupation variables and code frames (``docs/survey-formats.md``, section
+C.1.5; the built-in reference numbers are listed in section C.1.6):
 
 =================  ==========================  ==========  =====================================
 question name      level                       rounds      code frame
@@ -28,14 +28,16 @@ from laborseq.occupations.crosswalk import OnUnmapped
 from laborseq.occupations.occ1990dd import Variant
 from laborseq.panel import CareerPanel
 from laborseq.sources.harmonize import SpecialCode
-from laborseq.sources.nlsy import REGIONS, Cohort, Role, read_investigator
+from laborseq.sources.nlsy.columns import Cohort, Role
+from laborseq.sources.nlsy.covariates import REGIONS
+from laborseq.sources.nlsy.reader import read_investigator
 
 Occupation = Literal["cps", "roster"]
 DidNotWork = Literal["out_of_labor_force", "unemployed", "drop"]
 
-# Reference numbers of survey-formats.md, section C.1 ("Concrete NLSY79 reference numbers
-# (cross-checked in two independent repos)"): reference number, question name, survey year.
-# Used when an export has a reference-number header and no codebook.
+# NLSY79 reference numbers cross-checked in two independent sources (the Deming 2017 replication
+# do-files and a user's do-file; docs/survey-formats.md, section C.1.6): reference number, question
+# name, survey year. Used when an export has a reference-number header and no codebook.
 _CATALOGUE_ROWS: tuple[tuple[str, str, str], ...] = (
     ("R0000100", "CASEID", "1979"),
     ("R0173600", "SAMPLE_ID", "1979"),

@@ -1,0 +1,26 @@
+"""Named configurations of CAREER (plain data: importing them does not import torch)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "paper": {},
+    "small": {
+        "n_layers": 2,
+        "d_model": 64,
+        "n_heads": 2,
+        "d_ff": 256,
+        "dropout": 0.1,
+        "attn_dropout": 0.1,
+        "lr": 1e-3,
+        "warmup_steps": 200,
+        "max_steps": 20_000,
+        "max_tokens": 4_000,
+        "patience": 10,
+    },
+}
+"""Named configurations. ``paper``: the architecture and pretraining schedule of the
+reference (12 layers, width 192, 3 heads, FFN 768; AdamW 5e-4 with 4,000 warmup
+updates, batches of 16,000 tokens). ``small``: 2 layers of width 64 with a faster
+schedule and smaller batches, for survey-sized panels and CPU runs."""

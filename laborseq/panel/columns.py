@@ -1,0 +1,12 @@
+"""Column names of the canonical career panel (see :class:`~laborseq.panel.core.CareerPanel`)."""
+
+PERSON = "person_id"
+"""Person key column."""
+YEAR = "year"
+"""Calendar-year column."""
+OCC = "occ"
+"""State column: an occupation code of the panel's scheme or a status token."""
+WEIGHT = "weight"
+"""Survey-weight column (present only when the panel has weights)."""
+TARGET = "is_target"
+"""Target-flag column, in parquet files whose panel has context-only rows."""
