@@ -56,7 +56,7 @@ ROUNDS: list[tuple[str, str, int]] = [
     ("R7209600", "occ2000", 2002),
     ("R7898000", "occ2000_4digit", 2004),
 ]
-"""(reference number, frame, year): real NLSY79 reference numbers (survey-formats.md)."""
+"""(reference number, frame, year): real NLSY79 reference numbers (docs/survey-formats.md)."""
 
 FILES = {
     "occ1970": "crosswalk_occ1970_occ1990dd.csv",

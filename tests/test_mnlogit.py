@@ -16,7 +16,7 @@ from laborseq import CareerPanel, OccupationScheme
 from laborseq.datasets import load_wage_panel
 from laborseq.models import Markov, MNLogit
 from laborseq.models.features import BUILDERS, FeatureEncoder
-from laborseq.models.first_year import split_targets
+from laborseq.models.first_year_logit import split_targets
 
 AGREEMENT_FEATURES = ("years_in_state", "years_observed", "static")
 

@@ -52,7 +52,7 @@ def copy_with_header(src: Path, dst: Path, header: list[str]) -> Path:
     return dst
 
 
-# ---------------------------------------------------------------------- the survey-formats.md fixture
+# ----------------------------------------------------------------- the docs/survey-formats.md fixture
 VERBATIM_EXPECTED = [
     (1, 1979, "22"),  # CPSOCC70 201
     (1, 1980, "22"),

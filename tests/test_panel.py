@@ -66,11 +66,11 @@ def scheme4() -> OccupationScheme:
 
 
 def split_frame() -> pd.DataFrame:
-    """Four persons around the cutoff 1981.
+    """Four persons around the origin 1981.
 
     person 1: 1980, 1981, 1983   (history and future)
-    person 2: 1979, 1980         (only before the cutoff)
-    person 3: 1982, 1984         (only after the cutoff)
+    person 2: 1979, 1980         (only up to the origin)
+    person 3: 1982, 1984         (only after the origin)
     person 4: 1981, 1982         (one row on each side)
     """
     return pd.DataFrame(
@@ -602,13 +602,13 @@ def test_split_at_year_history() -> None:
 def test_split_at_year_future_holds_all_rows_of_later_persons() -> None:
     panel = split_panel()
     _, future = panel.split_at_year(1981)
-    assert future.persons.tolist() == [1, 3, 4]  # person 2 is seen only before the cutoff
+    assert future.persons.tolist() == [1, 3, 4]  # person 2 is seen only up to the origin
     full = panel.data
     expected = full[full["person_id"].isin([1, 3, 4])].reset_index(drop=True)
     pd.testing.assert_frame_equal(future.data, expected)
 
 
-def test_split_at_year_future_targets_are_rows_after_cutoff() -> None:
+def test_split_at_year_future_targets_are_rows_after_the_origin() -> None:
     _, future = split_panel().split_at_year(1981)
     assert future.target_mask.tolist() == [False, False, True, True, True, False, True]
     targets = future.targets()

@@ -1,7 +1,7 @@
 """Tests for the PSID reader: setup-file layouts, the fixed-width data, and the panel with its lineage.
 
 Fixtures (tests/fixtures/psid, described in its README) are Data Center J-files in the real
-layouts with synthetic values: J100001 is the survey-formats.md C.2 fixture verbatim (with .do,
+layouts with synthetic values: J100001 is the docs/survey-formats.md C.2 fixture verbatim (with .do,
 .sps and .sas), J100003 its CRLF twin, J100002 a five-wave extract (1970, 2000 and 2010 codes).
 """
 
@@ -255,7 +255,7 @@ def test_row_count_must_match_the_header(tmp_path):
         read_psid(data)
 
 
-# ---------------------------------------------------------------------- the survey-formats fixture
+# ----------------------------------------------------------------- the docs/survey-formats.md fixture
 def test_survey_formats_fixture_panel():
     panel = read_psid(J1)
     assert rows(panel) == [

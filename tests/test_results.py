@@ -14,9 +14,9 @@ from laborseq import CareerPanel
 from laborseq.datasets import load_wage_panel
 from laborseq.models import MNLogit, load_model
 from laborseq.models import inference as inference_module
-from laborseq.models.comparison import compare
+from laborseq.models.comparison import compare_results
 from laborseq.models.covariance import CovarianceUnavailableError, penalty_diagonal, score_and_hessian
-from laborseq.models.first_year import split_targets
+from laborseq.models.first_year_logit import split_targets
 from laborseq.models.results import MNLogitResults
 
 FEATURES = ("years_in_state", "years_observed", "static")
@@ -255,15 +255,15 @@ def test_bad_cov_type_is_refused(fitted, wage_train):
 
 def test_compare_renders_side_by_side(fitted, default_results, wage_train):
     robust = fitted["torch"].results(wage_train, cov_type="robust")
-    table = compare({"statsmodels": default_results["statsmodels"], "torch": robust})
+    table = compare_results({"statsmodels": default_results["statsmodels"], "torch": robust})
     text = str(table)
     assert "statsmodels" in text and "torch" in text and "robust (HC0)" in text and "(" in text
     assert text.count("outcome = ") == 5 and "***" in text
     assert "<table" in table._repr_html_() and "\\begin{tabular}" in table.as_latex()
     assert list(table.params.columns) == ["statsmodels", "torch"]
     assert table.params.index.names == ["outcome", "term"]
-    one = compare([default_results["statsmodels"]], outcomes="2", stars=False, precision="pvalues")
+    one = compare_results([default_results["statsmodels"]], outcomes="2", stars=False, precision="pvalues")
     assert "Model 0" in str(one) and str(one).count("outcome = ") == 1 and "*" not in str(one).replace("P>|z|", "")
     assert isinstance(default_results["torch"], MNLogitResults)
     with pytest.raises(TypeError):
-        compare({"x": 1})
+        compare_results({"x": 1})

@@ -125,7 +125,7 @@ def perplexity_by(
         {g: values == g for g in groups},
         weights=result.weights if weighted else None,
         n_boot=result.n_boot,
-        gen=np.random.default_rng(result.seed if isinstance(result.seed, int) else None),
+        gen=np.random.default_rng(result.bootstrap_seed),
     )
     rows = []
     for group in groups:

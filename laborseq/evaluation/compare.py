@@ -59,6 +59,10 @@ class ComparisonResult:
         The fitted models (clones of those given; the caller's are untouched).
     best : str
         The model with the lowest perplexity over all person-years.
+    seed, bootstrap_seed
+        The ``rng`` given, as recorded (:func:`~laborseq._util.random.seed_record`), and the integer seed of
+        the bootstrap draws derived from it (breakdowns draw from it too, so a Generator gives reproducible
+        intervals).
     baseline : str
         The best econometric baseline (models of ``family == "econometric"``;
         the best model when there is none): the reference of the differences.
@@ -86,6 +90,7 @@ class ComparisonResult:
     n_boot: int
     level: float
     seed: Any
+    bootstrap_seed: int
     weighted: bool
     n_test_persons: int
     draws: dict[str, PerplexityDraws]
@@ -333,6 +338,7 @@ def compare(
         n_boot=n_boot,
         level=level,
         seed=seed_record(rng),
+        bootstrap_seed=seed,
         weighted=w is not None,
         n_test_persons=int(persons.max()) + 1,
         draws=draws,

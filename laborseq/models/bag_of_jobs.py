@@ -17,9 +17,10 @@ import pandas as pd
 import torch
 from torch import nn
 
+from laborseq._util.random import check_random_state
 from laborseq.models.base import RNGLike, SequenceModel
 from laborseq.models.features import FIRST_YEAR_FEATURES, EncodedFeatures, FeatureEncoder
-from laborseq.models.first_year import FirstYearLogit, split_targets
+from laborseq.models.first_year_logit import FirstYearLogit, split_targets
 from laborseq.models.loglinear import SMALL_PROBLEM, LogLinear
 from laborseq.nn.heads import two_stage_log_probs
 from laborseq.panel import OCC, PERSON, CareerPanel
@@ -176,7 +177,7 @@ class BagOfJobs(SequenceModel):
     # ------------------------------------------------------------------ fitting
     def _fit(self, panel: CareerPanel, *, valid: CareerPanel | None, weights: np.ndarray | None, rng: RNGLike) -> None:
         started = time.perf_counter()
-        gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        gen = check_random_state(rng)
         init_seed, split_seed, order_seed = (int(s) for s in gen.integers(0, 2**62, size=3))
         first, trans = split_targets(panel)
         if not trans.any():

@@ -28,7 +28,7 @@ from laborseq.models.summary import (
     outcome_label,
 )
 
-__all__ = ["ResultsComparison", "compare"]
+__all__ = ["ResultsComparison", "compare_results"]
 
 _PRECISION = {"std_errors": "Std. errors", "zstats": "z statistics", "pvalues": "P-values"}
 
@@ -172,7 +172,7 @@ class ResultsComparison(Rendered):
         return self.summary().as_latex()
 
 
-def compare(
+def compare_results(
     results: Mapping[str, MNLogitResults] | Sequence[MNLogitResults],
     *,
     outcomes: str | Sequence[str] | None = None,

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from laborseq.models.base import SequenceModel
-from laborseq.models.initial import InitialStateModel
+from laborseq.models.first_year_counts import InitialStateModel
 from laborseq.panel import CareerPanel
 
 

@@ -25,7 +25,7 @@ from laborseq.models.covariance import (
     Transitions,
     mnlogit_covariance,
 )
-from laborseq.models.first_year import split_targets
+from laborseq.models.first_year_logit import split_targets
 from laborseq.models.person_bootstrap import RefitSource, outcome_codes, parameter_labels
 from laborseq.models.results import MNLogitResults
 from laborseq.panel import PERSON, CareerPanel

@@ -29,7 +29,7 @@ class Marginal(CountModel):
     For a transition (any year after a person's first),
     :math:`p(j) = (n_j + \\lambda) / (n + K\\lambda)`, where :math:`n_j` counts
     the (weighted) training transitions into :math:`j`. The first observed year
-    comes from :class:`~laborseq.models.initial.InitialStateModel`.
+    comes from :class:`~laborseq.models.first_year_counts.InitialStateModel`.
     """
 
     def __init__(self, smoothing: float = 1.0, initial_by: tuple[str, ...] | None = None) -> None:

@@ -59,7 +59,7 @@ class Markov(CountModel):
     towards the order-1 moves).
 
     The first observed year comes from
-    :class:`~laborseq.models.initial.InitialStateModel`.
+    :class:`~laborseq.models.first_year_counts.InitialStateModel`.
     """
 
     def __init__(

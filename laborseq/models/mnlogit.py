@@ -11,7 +11,7 @@ import numpy as np
 from laborseq.models.base import RNGLike, SequenceModel, WeightsLike, resolve_weights
 from laborseq.models.covariance import CovType
 from laborseq.models.features import FULL_FEATURES, EncodedFeatures, FeatureEncoder
-from laborseq.models.first_year import FirstYearLogit, split_targets
+from laborseq.models.first_year_logit import FirstYearLogit, split_targets
 from laborseq.models.inference import mnlogit_results
 from laborseq.panel import CareerPanel
 
@@ -35,7 +35,7 @@ class MNLogit(SequenceModel):
     style of linearmodels: ``params`` (design terms x outcome states),
     ``std_errors``, ``zstats``, ``pvalues``, ``conf_int()``, ``cov``, ``loglik``,
     ``pseudo_rsquared``, ``perplexity``, ``summary()`` (text, HTML, LaTeX) and
-    ``tidy()``; :func:`~laborseq.models.comparison.compare` sets results side by side.
+    ``tidy()``; :func:`~laborseq.models.comparison.compare_results` sets results side by side.
     Standard errors are analytic (score and Hessian in closed form), clustered by
     person by default, for up to
     :data:`~laborseq.models.covariance.MAX_ANALYTIC_PARAMS` parameters; beyond that,

@@ -20,7 +20,7 @@ The work is split as linearmodels splits it:
   :meth:`MNLogitResults.bootstrap`;
 - :mod:`laborseq.models.summary`: the :class:`~laborseq.models.summary.Summary`
   renderer (text, HTML, LaTeX);
-- :mod:`laborseq.models.comparison`: :func:`~laborseq.models.comparison.compare`,
+- :mod:`laborseq.models.comparison`: :func:`~laborseq.models.comparison.compare_results`,
   several results side by side.
 """
 
@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from laborseq._util.random import seed_record
+from laborseq._util.random import check_random_state, seed_record
 from laborseq.models.covariance import CovarianceUnavailableError
 from laborseq.models.person_bootstrap import STAY, RefitSource, bootstrap_covariance, bootstrap_draws
 from laborseq.models.summary import (
@@ -500,7 +500,7 @@ class MNLogitResults:
             raise ValueError("these results carry no training data to bootstrap")
         if n_boot < 2:
             raise ValueError(f"n_boot must be at least 2, got {n_boot}")
-        gen = np.random.default_rng(rng)
+        gen = check_random_state(rng)
         grid = (list(self._terms), list(self._outcomes), self._base)
         draws, n_failed = bootstrap_draws(self._source, *grid, n_boot, gen)
         se, cov, note = bootstrap_covariance(draws, n_failed)

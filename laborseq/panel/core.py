@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from laborseq._util.random import RNGLike
+from laborseq._util.random import RNGLike, check_random_state
 from laborseq.occupations.scheme import OccupationScheme
 from laborseq.panel.columns import OCC, PERSON, TARGET, WEIGHT, YEAR
 from laborseq.panel.lineage import Lineage
@@ -348,7 +348,7 @@ class CareerPanel:
 
     def sample_persons(self, n: int, rng: RNGLike = 0) -> CareerPanel:
         """A random sub-panel of ``n`` persons (all of them if ``n`` exceeds the count)."""
-        gen = np.random.default_rng(rng)
+        gen = check_random_state(rng)
         ids = np.sort(self.persons)
         chosen = gen.choice(ids, size=min(n, len(ids)), replace=False)
         return self.select_persons(chosen)
@@ -380,32 +380,32 @@ class CareerPanel:
         if fracs.ndim != 1 or len(fracs) < 2 or (fracs <= 0).any() or not np.isclose(fracs.sum(), 1.0):
             raise ValueError(f"split_persons: fractions must be >= 2 positive numbers summing to 1, got {fractions}")
         ids = np.sort(self.persons)
-        perm = np.random.default_rng(rng).permutation(ids)
+        perm = check_random_state(rng).permutation(ids)
         sizes = [round(float(f) * len(ids)) for f in fracs[:-1]]
         if sum(sizes) > len(ids):
             raise ValueError(f"split_persons: {len(ids)} persons are too few for fractions {tuple(fractions)}")
         bounds = np.cumsum([0, *sizes, len(ids) - sum(sizes)])
         return tuple(self.select_persons(perm[bounds[k] : bounds[k + 1]]) for k in range(len(fracs)))
 
-    def split_at_year(self, cutoff: int) -> tuple[CareerPanel, CareerPanel]:
-        """Split at a calendar cut-off for forecasting.
+    def split_at_year(self, origin: int) -> tuple[CareerPanel, CareerPanel]:
+        """Split at a forecast origin: the history up to ``origin`` and the years after it.
 
         Parameters
         ----------
-        cutoff : int
-            Last year of the history.
+        origin : int
+            Last year of the history (the forecast origin).
 
         Returns
         -------
         history : CareerPanel
-            Rows with ``year <= cutoff`` (to train on).
+            Rows with ``year <= origin`` (to train on).
         future : CareerPanel
-            For every person observed after ``cutoff``, all of that person's rows;
-            only the years after ``cutoff`` are targets, the earlier rows are the
+            For every person observed after ``origin``, all of that person's rows;
+            only the years after ``origin`` are targets, the earlier rows are the
             context a model conditions on.
         """
         years = self._data[YEAR].to_numpy()
-        past = years <= cutoff
+        past = years <= origin
         history = self._from_canonical(self, self._data[past], self._target[past])
         later_persons = self._data.loc[~past, PERSON].unique()
         in_future = self._data[PERSON].isin(later_persons).to_numpy()

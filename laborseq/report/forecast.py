@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.figure
-import numpy as np
 import pandas as pd
 
 from laborseq._util.environment import environment
+from laborseq._util.format import format_interval
 from laborseq._util.io import write_json_atomic
 from laborseq.forecast.compare import ForecastComparison
 from laborseq.panel import CareerPanel
@@ -44,8 +44,7 @@ def share_table(comparison: ForecastComparison, panel: CareerPanel, year: int) -
         shares = result.shares()
         shares = shares[shares["year"] == year].set_index("state").reindex(top)
         out[name] = [
-            f"{s:.3f} [{lo:.3f}, {hi:.3f}]" if np.isfinite(lo) else f"{s:.3f}"
-            for s, lo, hi in zip(shares["share"], shares["low"], shares["high"], strict=True)
+            format_interval(s, lo, hi) for s, lo, hi in zip(shares["share"], shares["low"], shares["high"], strict=True)
         ]
     out.index = pd.Index([f"{s} {first.scheme.title(s)}".strip() for s in top], name="state")
     return out
@@ -86,7 +85,7 @@ def _uniform_warning(comparison: ForecastComparison) -> list[Block]:
             f"Worse than a uniform guess over the {n_states} states (perplexity above {n_states}): {listed}. "
             "This usually means the model extrapolates beyond its training years, for example linear duration "
             "terms (years in state, years observed) that simulated careers push past any value seen before "
-            "the cut-off."
+            "the origin."
         )
     ]
 
@@ -124,7 +123,7 @@ def forecast_blocks(comparison: ForecastComparison, panel: CareerPanel, *, level
         Figure(horizon_figure(comparison), "forecast_perplexity", caption="Forecast perplexity by forecast year."),
         Heading("Binary events", level=level),
         Paragraph(
-            "*moves*: the observed state differs from the person's state at the cut-off (predicted probability: "
+            "*moves*: the observed state differs from the person's state at the origin (predicted probability: "
             "1 - p̄ of that state); *not_employed*: unemployed or out of the labour force, where the scheme has "
             "those states. AUC is the probability that a person-year with the event gets a higher predicted "
             "probability than one without (ties count half)."

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import matplotlib.axes
 import matplotlib.figure
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from laborseq._util.environment import environment
+from laborseq._util.format import format_interval
 from laborseq._util.io import write_json_atomic, write_text_atomic
 from laborseq.report.document import Block, Figure, Heading, Paragraph, Preformatted, Report, Table
 from laborseq.report.figures import model_colors
@@ -43,9 +45,10 @@ ESTIMATOR_COLORS = {"pooled": "#1f4e79", "random": "#8c2d04"}
 """Colours of the held-out estimators in the difference figure."""
 
 
-def _interval(value: float, low: float, high: float) -> str:
-    """``"0.3870 [0.3800, 0.3950]"``."""
-    return f"{value:.4f} [{low:.4f}, {high:.4f}]"
+def _interval4(values: Any) -> str:
+    """An (estimate, low, high) triple with four decimals (:func:`~laborseq._util.format.format_interval`)."""
+    estimate, low, high = values
+    return format_interval(estimate, low, high, digits=4)
 
 
 def _direction(low: float, high: float) -> str:
@@ -68,10 +71,10 @@ def heldout_table(study: WageStudy) -> pd.DataFrame:
     for kind in HELDOUT_KINDS:
         rows = table.xs(kind, level="estimator").reindex(out.index)
         out[f"{ESTIMATORS[kind]}: RMSE"] = [
-            _interval(*v) for v in rows[["rmse", "rmse_low", "rmse_high"]].itertuples(index=False)
+            _interval4(v) for v in rows[["rmse", "rmse_low", "rmse_high"]].itertuples(index=False)
         ]
         out[f"{ESTIMATORS[kind]}: R²"] = [
-            _interval(*v) for v in rows[["r2", "r2_low", "r2_high"]].itertuples(index=False)
+            _interval4(v) for v in rows[["r2", "r2_low", "r2_high"]].itertuples(index=False)
         ]
     return out
 
@@ -87,7 +90,7 @@ def difference_table(study: WageStudy) -> pd.DataFrame:
             "ΔR²": ["r2_diff", "r2_diff_low", "r2_diff_high"],
         }
         for label, names in columns.items():
-            out[f"{ESTIMATORS[kind]}: {label}"] = [_interval(*v) for v in rows[names].itertuples(index=False)]
+            out[f"{ESTIMATORS[kind]}: {label}"] = [_interval4(v) for v in rows[names].itertuples(index=False)]
     return out
 
 
@@ -116,7 +119,7 @@ def subgroup_table(study: WageStudy) -> pd.DataFrame:
             "RMSE without": sub["rmse_without"].map(lambda v: f"{v:.4f}"),
             "RMSE with": sub["rmse_with"].map(lambda v: f"{v:.4f}"),
             "ΔRMSE": [
-                _interval(*v) for v in sub[["rmse_diff", "rmse_diff_low", "rmse_diff_high"]].itertuples(index=False)
+                _interval4(v) for v in sub[["rmse_diff", "rmse_diff_low", "rmse_diff_high"]].itertuples(index=False)
             ],
             "contribution to ΔMSE": sub["mse_contribution"].map(lambda v: f"{v:.5f}"),
         }
@@ -204,13 +207,13 @@ def _reading(study: WageStudy) -> str:
         overall = study.differences.loc[(name, "pooled")]
         rows = sub.xs(name, level="representation")
         groups = "; ".join(
-            f"{group} {_interval(*rows.loc[group, ['rmse_diff', 'rmse_diff_low', 'rmse_diff_high']])} "
+            f"{group} {_interval4(rows.loc[group, ['rmse_diff', 'rmse_diff_low', 'rmse_diff_high']])} "
             f"({_direction(rows.loc[group, 'rmse_diff_low'], rows.loc[group, 'rmse_diff_high'])})"
             for group in (CHANGED, STAYED, FIRST_YEAR)
         )
         sentences.append(
             f"**{name}** (pooled OLS) changes the RMSE by "
-            f"{_interval(overall['rmse_diff'], overall['rmse_diff_low'], overall['rmse_diff_high'])} overall "
+            f"{_interval4(overall[['rmse_diff', 'rmse_diff_low', 'rmse_diff_high']])} overall "
             f"({_direction(overall['rmse_diff_low'], overall['rmse_diff_high'])}); by subgroup: {groups}. "
             f"Changers contribute {rows.loc[CHANGED, 'mse_contribution']:.5f} of the "
             f"{rows['mse_contribution'].sum():.5f} change in mean squared error."

@@ -38,7 +38,7 @@ class ComparisonStudy:
     breakdowns : Breakdowns
         Where the models differ (computed from ``comparison``).
     forecast : ForecastComparison, optional
-        Careers simulated past a cut-off, scored against what happened.
+        Careers simulated past an origin year, scored against what happened.
     wages : WageStudy, optional
         Career representations in Mincer wage equations.
     rationales : RationaleStudy, optional

@@ -24,6 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from laborseq._util.json import to_jsonable
+from laborseq._util.random import check_random_state
 from laborseq.models.career.model import CAREER, torch_device
 from laborseq.nn.rationale import RationaleSearch, greedy_rationale, rank_of
 from laborseq.panel import PERSON, YEAR, CareerPanel
@@ -227,7 +228,7 @@ def rationale_targets(panel: CareerPanel, n: int, *, rng: int | np.random.Genera
     candidates = panel.data.loc[panel.target_mask & (panel.lagged_states(1) >= 0), [PERSON, YEAR]]
     if n > len(candidates):
         raise ValueError(f"asked for {n} predictions to explain; the panel has {len(candidates)} with an earlier job")
-    chosen = np.sort(np.random.default_rng(rng).choice(len(candidates), size=n, replace=False))
+    chosen = np.sort(check_random_state(rng).choice(len(candidates), size=n, replace=False))
     return candidates.iloc[chosen].reset_index(drop=True)
 
 

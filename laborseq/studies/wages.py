@@ -32,6 +32,7 @@ import pandas as pd
 from linearmodels.panel import compare as compare_panel_fits
 
 from laborseq._util.json import json_records, to_jsonable
+from laborseq._util.random import check_random_state
 from laborseq.evaluation.bootstrap import bootstrap_ratios, percentile_interval
 from laborseq.panel import PERSON, CareerPanel
 from laborseq.studies.wage_equation import HELDOUT_KINDS, KINDS, RepresentationPCA, fit_specification
@@ -267,7 +268,7 @@ def wage_study(
     persons = pd.factorize(y_test.index.get_level_values(PERSON))[0]
     groups = change_subgroups(test).reindex(y_test.index).to_numpy()
     subsets = {_ALL: np.ones(len(y_test), dtype=bool), **{g: groups == g for g in SUBGROUPS}}
-    metrics = _heldout_metrics(y_test.to_numpy(), predictions, persons, subsets, n_boot, np.random.default_rng(rng))
+    metrics = _heldout_metrics(y_test.to_numpy(), predictions, persons, subsets, n_boot, check_random_state(rng))
     return WageStudy(
         table=_heldout_table(metrics, list(specs), level),
         differences=_difference_table(metrics, list(representations), level),
