@@ -81,10 +81,7 @@ def load_wage_panel() -> CareerPanel:
         ``education``, ``birth_year``, ``race`` and ``marital_status``. See
         :data:`DESCR`.
     """
-    # linearmodels (and statsmodels) load when the panel is loaded, so importing laborseq.datasets stays light
-    from linearmodels.datasets import wage_panel  # noqa: PLC0415
-
-    raw = wage_panel.load()
+    raw = _read_raw()
     race = pd.Series("other", index=raw.index)
     race[raw["black"] == 1] = "black"
     race[raw["hisp"] == 1] = "hispanic"
@@ -124,10 +121,7 @@ def load_wage_panel_wages() -> pd.DataFrame:
         They are not panel covariates, so models of the next occupation never
         see them.
     """
-    # linearmodels (and statsmodels) load when the wages are loaded, so importing laborseq.datasets stays light
-    from linearmodels.datasets import wage_panel  # noqa: PLC0415
-
-    raw = wage_panel.load()
+    raw = _read_raw()
     index = pd.MultiIndex.from_arrays(
         [raw["nr"].astype("int64").to_numpy(), raw["year"].astype("int64").to_numpy()], names=["person_id", "year"]
     )
@@ -140,3 +134,11 @@ def load_wage_panel_wages() -> pd.DataFrame:
         index=index,
     )
     return frame.sort_index()
+
+
+def _read_raw() -> pd.DataFrame:
+    """linearmodels' copy of the data (Vella and Verbeek 1998)."""
+    # linearmodels (and statsmodels) load when the data are read, so importing laborseq.datasets stays light
+    from linearmodels.datasets import wage_panel  # noqa: PLC0415
+
+    return wage_panel.load()

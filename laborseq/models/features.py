@@ -35,6 +35,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Literal
 
 import numpy as np
@@ -227,9 +228,7 @@ class FeatureEncoder:
         return pd.DataFrame(frame, index=np.arange(int(rows.sum())))
 
     def _fit_formula(self, panel: CareerPanel, rows: np.ndarray) -> None:
-        import formulaic  # noqa: PLC0415 - imported only when a formula is given: importing the encoder stays light
-
-        variables = sorted(formulaic.Formula(self.formula).required_variables)
+        variables = sorted(_formulaic().Formula(self.formula).required_variables)
         levels: dict[str, list[str] | None] = {}
         for var in variables:
             if var not in panel.data.columns:
@@ -242,10 +241,8 @@ class FeatureEncoder:
         self.formula_columns_ = list(matrix.columns)
 
     def _formula_matrix(self, panel: CareerPanel, rows: np.ndarray) -> pd.DataFrame:
-        import formulaic  # noqa: PLC0415 - imported only when a formula is given: importing the encoder stays light
-
         frame = self._formula_frame(panel, rows, self.formula_levels_)
-        matrix = formulaic.model_matrix(self.formula, frame, na_action="raise", output="pandas")
+        matrix = _formulaic().model_matrix(self.formula, frame, na_action="raise", output="pandas")
         return pd.DataFrame(matrix).drop(columns=["Intercept"], errors="ignore")
 
     def _expanded(self, panel: CareerPanel) -> list[str]:
@@ -398,3 +395,10 @@ def _sorted_levels(values: np.ndarray) -> list[str]:
             return (1, 0.0, v)
 
     return sorted(rest, key=key) + specials
+
+
+def _formulaic() -> ModuleType:
+    """The formulaic package, imported only when a formula is given (it takes about half a second)."""
+    import formulaic  # noqa: PLC0415 - deferred so that importing the encoder (and MNLogit) stays light
+
+    return formulaic

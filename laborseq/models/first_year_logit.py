@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from laborseq.models import logit_engine
 from laborseq.models.features import FIRST_YEAR_FEATURES, FeatureEncoder
 from laborseq.panel import CareerPanel
 
@@ -49,40 +50,32 @@ class FirstYearLogit:
 
     def fit(self, panel: CareerPanel, rows: np.ndarray, weights: np.ndarray | None) -> FirstYearLogit:
         """Fit on the first-year rows (boolean mask) of ``panel``."""
-        # loglinear imports torch, loaded only when a model is fitted or used: importing the model stays light
-        from laborseq.models.loglinear import fit_encoded  # noqa: PLC0415
-
         self.encoder_ = FeatureEncoder(FIRST_YEAR_FEATURES).fit(panel, rows)
         self.model_ = self._new_model(panel.scheme.n_states)
         w = np.ones(len(panel)) if weights is None else weights
         if rows.any() and w[rows].sum() > 0:
             x = self.encoder_.transform(panel, rows)
             settings = {"alpha": self.alpha, "solver": "lbfgs", "max_iter": 300, "tol": 1e-6}
-            fit_encoded(self.model_, x, panel.state_index()[rows], None, w[rows], device=self.device, **settings)
+            logit_engine.fit_encoded(
+                self.model_, x, panel.state_index()[rows], None, w[rows], device=self.device, **settings
+            )
         return self
 
     def _new_model(self, n_states: int) -> LogLinear:
-        # loglinear imports torch, loaded only when a model is fitted or used: importing the model stays light
-        from laborseq.models.loglinear import LogLinear  # noqa: PLC0415
-
         n_levels = {k: len(self.encoder_.levels_[k]) for k in self.encoder_.categorical_}
-        model = LogLinear(n_levels, self.encoder_.n_numeric, n_states, two_stage=False, base_class=self.alpha == 0)
+        model = logit_engine.new_model(
+            n_levels, self.encoder_.n_numeric, n_states, two_stage=False, base_class=self.alpha == 0
+        )
         return model.to(self.device)
 
     def predict_proba(self, panel: CareerPanel, rows: np.ndarray) -> np.ndarray:
         """First-state distributions of the rows (boolean mask) of ``panel``."""
-        # loglinear imports torch, loaded only when a model is fitted or used: importing the model stays light
-        from laborseq.models.loglinear import predict_encoded  # noqa: PLC0415
-
         x = self.encoder_.transform(panel, rows)
-        return np.exp(predict_encoded(self.model_, x, None, device=self.device))
+        return np.exp(logit_engine.predict_encoded(self.model_, x, None, device=self.device))
 
     def get_state(self, prefix: str = "first.") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """JSON state and arrays (keys prefixed) for saving."""
-        # loglinear imports torch, loaded only when a model is fitted or used: importing the model stays light
-        from laborseq.models.loglinear import state_arrays  # noqa: PLC0415
-
-        arrays = state_arrays(self.model_, prefix)
+        arrays = logit_engine.state_arrays(self.model_, prefix)
         return {"encoder": self.encoder_.get_state(), "n_states": self.model_.n_classes}, arrays
 
     @classmethod
@@ -95,10 +88,11 @@ class FirstYearLogit:
         prefix: str = "first.",
     ) -> FirstYearLogit:
         """Rebuild from :meth:`get_state` output."""
-        # loglinear imports torch, loaded only when a model is fitted or used: importing the model stays light
-        from laborseq.models.loglinear import load_state_arrays  # noqa: PLC0415
-
         model = cls(alpha, device)
         model.encoder_ = FeatureEncoder.from_state(state["encoder"])
-        model.model_ = load_state_arrays(model._new_model(int(state["n_states"])), arrays, prefix)
+        encoder = model.encoder_
+        n_levels = {k: len(encoder.levels_[k]) for k in encoder.categorical_}
+        model.model_ = logit_engine.load_model(
+            arrays, prefix, n_levels, encoder.n_numeric, int(state["n_states"]), two_stage=False, base_class=alpha == 0
+        )
         return model

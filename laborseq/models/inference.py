@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from laborseq._version import __version__
+from laborseq._util.environment import environment
+from laborseq.models import logit_engine
 from laborseq.models.covariance import (
     COV_TYPES,
     MAX_ANALYTIC_PARAMS,
@@ -95,9 +96,6 @@ def training_transitions(model: MNLogit, panel: CareerPanel, weights: np.ndarray
         When the panel has no transitions, an outcome the model has no parameters for, or
         not the transitions and weights the model was fitted on.
     """
-    # loglinear imports torch, loaded only when a model is fitted or used: importing the model stays light
-    from laborseq.models.loglinear import predict_encoded  # noqa: PLC0415
-
     _, trans = split_targets(panel)
     if not trans.any():
         raise ValueError("the panel has no transitions (persons observed twice) to compute results on")
@@ -114,7 +112,7 @@ def training_transitions(model: MNLogit, panel: CareerPanel, weights: np.ndarray
     _check_training_data(model, len(y), None if weights is None else np.asarray(weights, dtype=float)[trans])
     x = model.encoder_.transform(panel, trans)
     prev = panel.lagged_states(1)[trans] if model.two_stage else None
-    log_probs = predict_encoded(model.model_, x, prev, device=model.device)
+    log_probs = logit_engine.predict_encoded(model.model_, x, prev, device=model.device)
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)[trans]
     groups = pd.factorize(panel.data[PERSON].to_numpy()[trans])[0]
     return Transitions(x, y, w, groups, log_probs)
@@ -143,9 +141,6 @@ def mnlogit_results(
         :data:`~laborseq.models.covariance.MAX_ANALYTIC_PARAMS` parameters or when the
         Hessian is singular. They keep ``panel`` and ``weights`` for their bootstrap.
     """
-    # torch is imported only when a model is fitted or used (here for its version): importing the model stays light
-    import torch  # noqa: PLC0415
-
     if cov_type not in COV_TYPES:
         raise ValueError(f"cov_type must be one of {COV_TYPES}, got {cov_type!r}")
     data = training_transitions(model, panel, weights)
@@ -191,7 +186,7 @@ def mnlogit_results(
         "scheme": model.scheme_.name,
         "weighted": weights is not None,
         "fit_info": dict(model.fit_info_),
-        "versions": {"laborseq": __version__, "numpy": np.__version__, "torch": torch.__version__},
+        "versions": {k: v for k, v in environment().items() if k in ("laborseq", "numpy", "torch")},
     }
     return MNLogitResults(
         params=matrix.T.ravel(),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from laborseq.models import logit_engine
 from laborseq.models.base import RNGLike, SequenceModel, WeightsLike, resolve_weights
 from laborseq.models.covariance import CovType
 from laborseq.models.features import FULL_FEATURES, EncodedFeatures, FeatureEncoder
@@ -197,12 +198,9 @@ class MNLogit(SequenceModel):
         return panel.lagged_states(1)[rows]
 
     def _new_loglinear(self, x: EncodedFeatures, n_classes: int, two_stage: bool, base_class: bool) -> LogLinear:
-        # loglinear imports torch, loaded only when a model is fitted or used: importing the model stays light
-        from laborseq.models.loglinear import LogLinear  # noqa: PLC0415
-
         n_levels = {k: len(v) for k, v in x.levels.items()}
-        return LogLinear(n_levels, x.numeric.shape[1], n_classes, two_stage=two_stage, base_class=base_class).to(
-            self.device
+        return logit_engine.new_model(
+            n_levels, x.numeric.shape[1], n_classes, two_stage=two_stage, base_class=base_class, device=self.device
         )
 
     def _fit_torch(
@@ -214,12 +212,9 @@ class MNLogit(SequenceModel):
         alpha: float,
         two_stage: bool,
     ) -> tuple[LogLinear, dict[str, Any]]:
-        # torch is imported only when the torch engine runs: importing the model stays light
-        from laborseq.models.loglinear import fit_encoded  # noqa: PLC0415
-
         model = self._new_loglinear(x, len(self.outcomes_), two_stage, base_class=alpha == 0)
         settings = {"solver": self.solver, "max_iter": self.max_iter, "tol": self.tol, "epochs": self.max_iter}
-        info = fit_encoded(
+        info = logit_engine.fit_encoded(
             model, x, y, prev, weights, precision=self.dtype, device=self.device, alpha=alpha, **settings
         )
         return model, info
@@ -312,11 +307,10 @@ class MNLogit(SequenceModel):
         n_states = len(self.classes_)
         out = np.zeros((len(panel), n_states))
         if trans.any():
-            # loglinear imports torch, loaded only when a model is fitted or used: importing the model stays light
-            from laborseq.models.loglinear import predict_encoded  # noqa: PLC0415
-
             x = self.encoder_.transform(panel, trans)
-            logp = predict_encoded(self.model_, x, self._prev_in_outcomes(panel, trans), device=self.device)
+            logp = logit_engine.predict_encoded(
+                self.model_, x, self._prev_in_outcomes(panel, trans), device=self.device
+            )
             block = np.zeros((int(trans.sum()), n_states))
             block[:, self.outcomes_] = np.exp(logp)
             out[trans] = block
@@ -326,10 +320,7 @@ class MNLogit(SequenceModel):
 
     # ------------------------------------------------------------------ persistence
     def _get_fitted(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        # loglinear imports torch, loaded only when a model is fitted or used: importing the model stays light
-        from laborseq.models.loglinear import state_arrays  # noqa: PLC0415
-
-        arrays = state_arrays(self.model_, "trans.")
+        arrays = logit_engine.state_arrays(self.model_, "trans.")
         first_state, first_arrays = self.first_year_.get_state()
         arrays.update(first_arrays)
         arrays["outcomes"] = np.asarray(self.outcomes_)
@@ -359,9 +350,7 @@ def _restore(
     arrays: dict[str, np.ndarray], prefix: str, encoder: FeatureEncoder, n_classes: int, two_stage: bool, base: bool
 ) -> LogLinear:
     """The transition model saved under ``prefix`` in ``arrays``."""
-    # loglinear imports torch, loaded only when a model is fitted or used: importing the model stays light
-    from laborseq.models.loglinear import LogLinear, load_state_arrays  # noqa: PLC0415
-
     n_levels = {k: len(encoder.levels_[k]) for k in encoder.categorical_}
-    model = LogLinear(n_levels, encoder.n_numeric, n_classes, two_stage=two_stage, base_class=base)
-    return load_state_arrays(model, arrays, prefix)
+    return logit_engine.load_model(
+        arrays, prefix, n_levels, encoder.n_numeric, n_classes, two_stage=two_stage, base_class=base
+    )
