@@ -56,7 +56,7 @@ def one_hot_history(panel: CareerPanel, states: Sequence[str] | None = None) -> 
     onehot = np.zeros((len(panel), k))
     onehot[np.arange(len(panel)), codes] = 1.0
     # earlier observations in each state: cumulative one-hot counts within person, less the current row
-    offsets = panel.sequences().offsets
+    offsets = panel.person_offsets()
     cumulative = np.cumsum(onehot, axis=0)
     before_person = np.vstack([np.zeros((1, k)), cumulative])[np.repeat(offsets[:-1], np.diff(offsets))]
     earlier_counts = cumulative - before_person - onehot
