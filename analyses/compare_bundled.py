@@ -15,13 +15,13 @@ panel years (1,000 simulated careers per person), the wage section and the
 rationale section. It writes
 ``reports/<panel>/`` and prints the wall time of each run and the machine.
 
-Runtime and machine: on 2026-11-22, on a 2-core AMD EPYC CPU (torch 2.13.0
-CPU, 2 threads, no GPU), nlswork took 468 s and wage_panel 143 s, with the
-wage section (CAREER's hidden state, one-hot histories and the previous
-occupation in the Mincer equation) and the rationale section (1,000
-word-dropout fine-tuning updates, 100 rationales); runs before those sections
-existed took 374-420 s and 78 s. Each report's "Environment" section records
-the machine and every model's fit time.
+Runtime and machine: on 2026-12-06, on a 2-core AMD EPYC CPU (torch 2.13.0
+CPU, 2 threads, no GPU), nlswork took 322 s (as ``make demo``) and wage_panel
+99.5 s, with the wage section (CAREER's hidden state, one-hot histories and the
+previous occupation in the Mincer equation) and the rationale section (1,000
+word-dropout fine-tuning updates, 100 rationales); on 2026-11-22 the same runs
+took 468 s and 143 s on a busier machine. Each report's "Environment" section
+records the machine and every model's fit time.
 """
 
 from __future__ import annotations

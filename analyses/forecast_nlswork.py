@@ -12,7 +12,7 @@ for the Markov chains, the multinomial logit and CAREER (``small`` preset),
 writes ``reports/nlswork-forecast/`` (report, ``results.json`` and the simulated
 paths of every model).
 
-Runtime and machine: 326 s on 2026-11-22 on a 2-core AMD EPYC CPU (torch
+Runtime and machine: 239 s on 2026-12-06 (326 s on 2026-11-22) on a 2-core AMD EPYC CPU (torch
 2.13.0 CPU, 2 threads, no GPU); the report lists each model's fit and
 simulation time.
 """
