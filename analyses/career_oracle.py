@@ -1,6 +1,6 @@
 """How close to the truth? Each model's test perplexity divided by the oracle's, on synthetic survey panels.
 
-The synthetic process (:class:`laborseq.sources.SyntheticCareers`, seed 0, 330
+The synthetic process (:class:`laborseq.synthetic.SyntheticCareers`, seed 0, 330
 occ1990dd codes plus unemployment, 4 latent types) knows its own likelihood,
 so the oracle perplexity (the true conditional distributions, latent types
 marginalised by forward filtering) is the floor no model can beat in
@@ -27,7 +27,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from laborseq.evaluation.compare import ComparisonResult, compare
+from laborseq.evaluation.comparison import ComparisonResult, compare
 from laborseq.models import MNLogit, SequenceModel, TrueProcessModel, make_model
 from laborseq.panel import PERSON
 from laborseq.synthetic import SyntheticCareers

@@ -68,7 +68,7 @@ from pretraining_study import (
 )
 
 from laborseq import CareerPanel
-from laborseq.evaluation.compare import compare
+from laborseq.evaluation.comparison import compare
 from laborseq.synthetic import SyntheticCareers
 
 DEFAULT_OUT = REPO / "reports" / "synthetic-pretraining"

@@ -22,7 +22,7 @@ from career_oracle import baseline, oracle_ratios
 
 from laborseq import CareerPanel
 from laborseq._util.environment import environment
-from laborseq.evaluation.compare import ComparisonResult
+from laborseq.evaluation.comparison import ComparisonResult
 from laborseq.models import CAREER, SequenceModel, TrueProcessModel, clone
 from laborseq.models.career import PRESETS
 from laborseq.synthetic import SyntheticCareers

@@ -28,17 +28,20 @@ from laborseq.pipeline import (
     AUTO_FORECAST_YEARS,
     DEFAULT_FORECAST_MODELS,
     career_model,
+    check_forecast_origin,
     make_models,
     run_comparison,
     run_forecast,
     run_rationales,
     run_wages,
+    split_panel,
     write_report,
 )
 from laborseq.report.forecast import write_forecast_report
 from laborseq.report.rationales import write_rationale_report
 from laborseq.report.wages import write_wage_report
 from laborseq.studies.rationale_study import FINETUNE_STEPS
+from laborseq.studies.rationales import target_rows
 
 READERS: dict[str, tuple[str, str]] = {
     "nlsy79": ("laborseq.sources.nlsy.nlsy79", "read_nlsy79"),
@@ -52,15 +55,17 @@ _READER_OPTIONS = {"psid": {"layout"}, "nlsy79": {"codebook", "tagset"}, "nlsy97
 _READER_OPTIONS["resumes"] = {"frame"}
 
 
-def load_data(spec: str) -> CareerPanel:
-    """A bundled panel by name, or a panel parquet file by path."""
+def load_data(spec: str, option: str = "--data") -> CareerPanel:
+    """A bundled panel by name, or a panel parquet file by path (``option`` names the argument in errors)."""
     if spec in datasets.LOADERS:
         return datasets.load(spec)
     path = Path(spec)
+    if path.suffix == ".parquet" and not path.exists():
+        raise SystemExit(f"laborseq: {option} {spec}: no such file")
     if path.suffix == ".parquet" or path.exists():
         return CareerPanel.read_parquet(path)
     raise SystemExit(
-        f"laborseq: --data {spec!r} is neither a bundled panel {sorted(datasets.LOADERS)} nor a parquet file"
+        f"laborseq: {option} {spec!r} is neither a bundled panel {sorted(datasets.LOADERS)} nor a parquet file"
     )
 
 
@@ -237,7 +242,10 @@ def _names(value: str) -> list[str] | None:
 
 def _models(args: argparse.Namespace) -> dict[str, Any]:
     """The models of ``--models``, with CAREER built (and pretrained, once) from the CAREER options."""
-    models = make_models(_names(args.models))
+    try:
+        models = make_models(_names(args.models))
+    except ValueError as err:
+        raise SystemExit(f"laborseq: --models: {err}") from None
     if "career" in models:
         models["career"] = _career(args)
     return models
@@ -248,8 +256,10 @@ def _career(args: argparse.Namespace) -> CAREER:
     if args.career_pretrain and args.career_pretrained:
         raise SystemExit("laborseq: give --career-pretrain or --career-pretrained, not both")
     resumes = None
+    if args.career_pretrained:  # checked here; the model records the directory it starts from
+        _saved_career(args.career_pretrained, "--career-pretrained")
     if args.career_pretrain:
-        resumes = load_data(args.career_pretrain)
+        resumes = load_data(args.career_pretrain, "--career-pretrain")
         print(f"pretraining CAREER on {resumes}")
     return career_model(
         args.career_preset,
@@ -260,6 +270,17 @@ def _career(args: argparse.Namespace) -> CAREER:
         device=args.career_device,
         progress=not args.quiet,
     )
+
+
+def _saved_career(path: str, option: str) -> CAREER:
+    """A saved CAREER model, or a one-line exit naming ``option``."""
+    try:
+        model = load_model(path)
+    except (OSError, ValueError) as err:
+        raise SystemExit(f"laborseq: {option} {path}: {err}") from None
+    if not isinstance(model, CAREER):
+        raise SystemExit(f"laborseq: {option} {path} holds a {type(model).__name__}, not a CAREER model")
+    return model
 
 
 def _forecast_origin(value: str) -> int | str | None:
@@ -284,10 +305,14 @@ def _finished(paths: dict[str, Path], started: float, *names: str) -> None:
 def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``laborseq compare``: :func:`laborseq.pipeline.run_comparison`, then :func:`~laborseq.pipeline.write_report`."""
     started = time.perf_counter()
-    origin = _forecast_origin(args.forecast_origin)
-    models = _models(args)
     panel = load_data(args.data)
     wages = datasets.load_wages(args.data) if args.wages == "auto" and args.data in datasets.WAGE_LOADERS else None
+    origin = _forecast_origin(args.forecast_origin)
+    try:
+        check_forecast_origin(origin, panel)
+    except ValueError as err:
+        raise SystemExit(f"laborseq compare: --forecast-origin: {err}") from None
+    models = _models(args)  # after the inputs are checked: CAREER may pretrain here
     study = run_comparison(
         panel,
         models,
@@ -317,8 +342,8 @@ def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def run_forecast_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``laborseq forecast``: :func:`laborseq.pipeline.run_forecast`, then the forecast report and the paths."""
     started = time.perf_counter()
-    models = _models(args)
     panel = load_data(args.data)
+    models = _models(args)
     comparison = run_forecast(
         panel,
         models,
@@ -364,12 +389,12 @@ def run_rationalize(args: argparse.Namespace, argv: Sequence[str]) -> int:
     started = time.perf_counter()
     panel = load_data(args.data)
     explain = _person_years(args.explain, panel)
-    if args.model:
-        model = load_model(args.model)
-        if not isinstance(model, CAREER):
-            raise SystemExit(f"laborseq rationalize: --model {args.model} holds a {type(model).__name__}, not CAREER")
-    else:
-        model = _career(args)
+    sampled, _, _ = split_panel(panel, args.fractions, sample_persons=args.sample_persons, rng=args.seed)
+    try:
+        target_rows(sampled, explain)
+    except ValueError as err:
+        raise SystemExit(f"laborseq rationalize: --explain: {err}") from None
+    model = _saved_career(args.model, "--model") if args.model else _career(args)
     study, extra = run_rationales(
         panel,
         model,
@@ -454,14 +479,14 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``laborseq`` console script.
 
-    A ``ValueError`` (bad input found by the library) ends the command with its
-    message on one line and exit status 1.
+    Bad input found by the library (a ``ValueError``, or a file that cannot be
+    read) ends the command with its message on one line and exit status 1.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args, argv)
-    except ValueError as err:
+    except (ValueError, OSError) as err:
         raise SystemExit(f"laborseq {args.command}: {err}") from None
 
 

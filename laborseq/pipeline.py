@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from laborseq._util.random import RNGLike
+from laborseq._util.random import RNGLike, seed_record
 from laborseq.evaluation.breakdowns import compute_breakdowns
-from laborseq.evaluation.compare import compare
-from laborseq.forecast.compare import ForecastComparison, forecast_compare
+from laborseq.evaluation.comparison import compare
+from laborseq.forecast.comparison import ForecastComparison, forecast_compare
 from laborseq.models.base import SequenceModel, clone
 from laborseq.models.career.model import CAREER
 from laborseq.models.registry import MODEL_NAMES, make_model
@@ -48,6 +48,7 @@ __all__ = [
     "DEFAULT_FORECAST_MODELS",
     "Split",
     "career_model",
+    "check_forecast_origin",
     "default_forecast_origin",
     "forecast_section_models",
     "make_models",
@@ -82,7 +83,7 @@ def split_panel(
     fractions: Sequence[float] = (0.7, 0.1, 0.2),
     *,
     sample_persons: int | None = None,
-    rng: int = 0,
+    rng: RNGLike = 0,
 ) -> Split:
     """Split ``panel`` by person into training, validation and test parts (a random subset of persons first).
 
@@ -97,7 +98,7 @@ def split_panel(
     if sample_persons:
         panel = panel.sample_persons(sample_persons, rng=rng)
     train, valid, test = panel.split_persons(tuple(fractions), rng=rng)
-    record: dict[str, Any] = {"method": "by person", "fractions": list(fractions), "seed": rng}
+    record: dict[str, Any] = {"method": "by person", "fractions": list(fractions), "seed": seed_record(rng)}
     if sample_persons:
         record["sample_persons"] = sample_persons
     return panel, {"train": train, "valid": valid, "test": test}, record
@@ -162,7 +163,7 @@ def run_wage_study(
     career: CAREER | None = None,
     n_components: int = 10,
     n_boot: int = 1000,
-    rng: int = 0,
+    rng: RNGLike = 0,
 ) -> WageStudy:
     """The wage study of the reports: CAREER's representations (when given; fitted on ``train``), the one-hot
     history and the previous occupation alone, each added to the Mincer equation
@@ -188,7 +189,7 @@ def run_comparison(
     wages: pd.DataFrame | None = None,
     rationales: int = 0,
     finetune_steps: int = FINETUNE_STEPS,
-    rng: int = 0,
+    rng: RNGLike = 0,
     command: str | None = None,
     progress: bool = False,
 ) -> ComparisonStudy:
@@ -222,7 +223,7 @@ def run_comparison(
         Rationalize this many held-out CAREER predictions (0: no section; needs a model named ``career``).
     finetune_steps : int
         Word-dropout fine-tuning updates of the rationale section.
-    rng : int
+    rng : int or numpy.random.Generator
         Seed of the split, the fits, the bootstrap and the simulations.
     command : str, optional
         The command line, recorded in the report.
@@ -231,10 +232,10 @@ def run_comparison(
     """
     started = time.perf_counter()
     named = make_models(models)
-    origin = _forecast_origin(forecast_origin, panel)
-    steps = tqdm(total=4, desc="compare", disable=not progress, unit="step")
-    steps.set_postfix_str("fit and score")
     panel, parts, record = split_panel(panel, fractions, sample_persons=sample_persons, rng=rng)
+    origin = check_forecast_origin(forecast_origin, panel)
+    steps = tqdm(total=3, desc="compare", disable=not progress, unit="step")
+    steps.set_postfix_str("fit and score")
     train, valid, test = parts["train"], parts["valid"], parts["test"]
     weights = "weight" if weighted and panel.has_weight else None
     result = compare(named, train, test, valid=valid, rng=rng, n_boot=n_boot, weights=weights, progress=progress)
@@ -289,7 +290,7 @@ def run_wages(
     sample_persons: int | None = None,
     n_components: int = 10,
     n_boot: int = 1000,
-    rng: int = 0,
+    rng: RNGLike = 0,
 ) -> WageStudy:
     """The study of ``laborseq wages``: fit a clone of ``career`` on the training persons, then
     :func:`run_wage_study` on the held-out persons."""
@@ -311,7 +312,7 @@ def run_rationales(
     top: int = 2,
     explain: pd.DataFrame | None = None,
     finetune_steps: int = FINETUNE_STEPS,
-    rng: int = 0,
+    rng: RNGLike = 0,
 ) -> tuple[RationaleStudy, list[Rationale]]:
     """The study of ``laborseq rationalize``.
 
@@ -353,12 +354,12 @@ def run_forecast(
     years: str | Sequence[int] = "waves",
     n_samples: int = 1_000,
     covariates: str = "hold",
-    rng: int = 0,
+    rng: RNGLike = 0,
     progress: bool = False,
 ) -> ForecastComparison:
     """The study of ``laborseq forecast``: fit clones on the years up to ``origin``, forecast, score.
 
-    See :func:`laborseq.forecast.compare.forecast_compare`.
+    See :func:`laborseq.forecast.comparison.forecast_compare`.
     """
     return forecast_compare(
         make_models(models),
@@ -373,7 +374,9 @@ def run_forecast(
     )
 
 
-def _forecast_origin(value: int | str | None, panel: CareerPanel) -> int | None:
+def check_forecast_origin(value: int | str | None, panel: CareerPanel) -> int | None:
+    """The forecast origin of ``value`` on ``panel``: a year with later panel years, ``"auto"``
+    (:func:`default_forecast_origin`), or ``None`` / ``"none"`` (no forecast section)."""
     if value is None or value == "none":
         return None
     if value == "auto":

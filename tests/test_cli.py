@@ -43,7 +43,7 @@ def test_compare_writes_the_report(tmp_path, capsys):
     assert {row["model"] for row in diag["stay_move"]} == {"marginal", "markov1", "markov2"}
     assert set(diag["calibration"]) == {"stay", "top"}
     assert len(diag["transition_rates"]["observed"]["rates"][0]) == 13
-    # the forecast section: the latest cut-off followed by five waves of nlswork (1982-88)
+    # the forecast section: the latest origin followed by five waves of nlswork (1982-88)
     assert results["forecast"]["origin"] == 1980
     assert (out / "forecasts" / "markov1" / "paths.parquet").exists()
     assert results["split"]["seed"] == 0
@@ -98,7 +98,9 @@ def test_compare_on_a_weighted_panel_reports_both(tmp_path):
     assert plain["models"]["markov1"]["perplexity"] == pytest.approx(unweighted["markov1"], rel=1e-12)
 
 
-@pytest.mark.parametrize(("value", "message"), [("1800", "leaves nothing to forecast"), ("soon", "must be a year")])
+@pytest.mark.parametrize(
+    ("value", "message"), [("1800", r"--forecast-origin: .*leaves nothing to forecast"), ("soon", "must be a year")]
+)
 def test_compare_rejects_a_bad_forecast_origin(tmp_path, value, message):
     with pytest.raises(SystemExit, match=message):
         main(["compare", "--models", "markov1", "--forecast-origin", value, "--out", str(tmp_path), "--quiet"])
@@ -122,10 +124,20 @@ def test_compare_defaults_to_nlswork(tmp_path, monkeypatch):
 
 
 def test_unknown_model_and_data_are_clear_errors(tmp_path):
-    with pytest.raises(SystemExit, match="unknown model 'lstm'"):
+    with pytest.raises(SystemExit, match="--models: unknown model 'lstm'"):
         main(["compare", "--models", "lstm", "--out", str(tmp_path)])
     with pytest.raises(SystemExit, match="neither a bundled panel"):
         main(["compare", "--data", "nosuchpanel", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match=r"--data .*missing.parquet: no such file"):
+        main(["compare", "--data", str(tmp_path / "missing.parquet"), "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match=r"--career-pretrained .*not a saved laborseq model"):
+        main(["compare", "--models", "career", "--career-pretrained", str(tmp_path), "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match=r"--career-pretrain .*no such file"):
+        main(
+            ["compare", "--models", "career", "--career-pretrain", str(tmp_path / "r.parquet"), "--out", str(tmp_path)]
+        )
+    with pytest.raises(SystemExit, match=r"--model .*not a saved laborseq model"):
+        main(["rationalize", "--model", str(tmp_path), "--out", str(tmp_path)])
 
 
 def test_describe(capsys):

@@ -9,7 +9,7 @@ from conftest import make_panel
 
 from laborseq import OccupationScheme
 from laborseq.evaluation import breakdowns as diagnostics
-from laborseq.evaluation.compare import compare
+from laborseq.evaluation.comparison import compare
 from laborseq.evaluation.predictions import MAX_GROUPS, summarize_predictions, transition_groups
 from laborseq.models import Marginal, Markov
 

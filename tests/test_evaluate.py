@@ -1,4 +1,4 @@
-"""evaluation.compare: identical targets, correct perplexities, paired bootstrap intervals, fitted clones."""
+"""evaluation.comparison.compare: identical targets, correct perplexities, paired bootstrap intervals, fitted clones."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from laborseq.evaluation.compare import compare
+from laborseq.evaluation.comparison import compare
 from laborseq.models import Marginal, Markov
 
 

@@ -105,10 +105,22 @@ class _RenamesParams(Markov):
         self.order = order + 0.5
 
 
+class _ChangesItsParams(Markov):
+    """A model that breaks the contract: fit changes a hyper-parameter in place."""
+
+    def __init__(self, initial_by: tuple[str, ...] | None = ()) -> None:
+        super().__init__(initial_by=initial_by)
+
+    def _fit(self, panel, *, valid, weights, rng):
+        super()._fit(panel, valid=valid, weights=weights, rng=rng)
+        self.initial_by = ("education",)
+
+
 @pytest.mark.parametrize(
     ("model", "rule"),
     [
         (_KeepsItsData(), "reference to its training panel"),
+        (_ChangesItsParams(), "must not change the hyper-parameters"),
         (_LeaksState(), "trailing-underscore"),
         (_RenamesParams(), "clone|round-trip|parameters"),
     ],

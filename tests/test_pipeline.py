@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import TINY_CAREER
 
+from laborseq._util.random import seed_record
 from laborseq.datasets import load_nlswork, load_wages
 from laborseq.evaluation import compare
 from laborseq.models import CAREER, Markov
@@ -42,7 +43,7 @@ def test_run_comparison_fits_clones_and_writes_what_it_computed(panel, tmp_path)
     }
 
 
-def test_a_generator_seed_gives_reproducible_intervals_everywhere(panel):
+def test_a_generator_seed_gives_reproducible_intervals_everywhere(panel, tmp_path):
     runs = [
         run_comparison(panel, ["markov1"], n_boot=30, forecast_origin=None, rng=np.random.default_rng(7))
         for _ in range(2)
@@ -53,6 +54,13 @@ def test_a_generator_seed_gives_reproducible_intervals_everywhere(panel):
     by = {name: frame for name, frame in runs[0].breakdowns.perplexity_by.items()}
     for name, frame in runs[1].breakdowns.perplexity_by.items():
         assert frame.equals(by[name])
+    # and the study is recorded as plain JSON
+    written = json.loads(write_report(runs[0], tmp_path / "report")["results"].read_text())
+    assert written["split"]["seed"] == written["bootstrap"]["seed"] == "generator"
+
+
+def test_seeds_are_recorded_as_json():
+    assert [seed_record(s) for s in (None, 3, np.int64(4), np.random.default_rng(0))] == [None, 3, 4, "generator"]
 
 
 def test_pretraining_happens_once_and_is_shared_by_the_comparison_and_the_forecast(tmp_path, monkeypatch):

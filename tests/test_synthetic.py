@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from laborseq import CareerPanel, PanelValidationError
-from laborseq.evaluation.compare import compare
+from laborseq.evaluation.comparison import compare
 from laborseq.models import Markov, load_model
 from laborseq.models.oracle import TrueProcessModel
 from laborseq.occupations.occ1990dd import occ1990dd

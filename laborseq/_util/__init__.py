@@ -1,1 +1,2 @@
-"""Layer 0: helpers with no laborseq imports (atomic writes, JSON conversion, seeds, environment record)."""
+"""Layer 0: helpers that import nothing of laborseq but its version (atomic writes, the JSON converter, the seed
+normaliser, the environment record, the interval formatter)."""

@@ -51,6 +51,10 @@ def seed_int(rng: RNGLike, *, high: int = 2**63 - 1, none: int | None = None) ->
     return int(rng)
 
 
-def seed_record(rng: Any) -> Any:
-    """How a seed is recorded with results: an int or ``None`` as is, anything else as ``"generator"``."""
-    return rng if rng is None or isinstance(rng, int) else "generator"
+def seed_record(rng: Any) -> int | str | None:
+    """How a seed is recorded with results (JSON-ready): an integer or ``None`` as is, anything else ``"generator"``."""
+    if rng is None:
+        return None
+    if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+        return int(rng)
+    return "generator"

@@ -1,5 +1,5 @@
 """Model comparison on identical held-out targets: person bootstrap, paired differences, breakdowns."""
 
-from laborseq.evaluation.compare import ComparisonResult, compare
+from laborseq.evaluation.comparison import ComparisonResult, compare
 
 __all__ = ["ComparisonResult", "compare"]

@@ -1,10 +1,10 @@
 """Where models differ: held-out breakdowns of a model comparison.
 
-:func:`laborseq.evaluation.compare.compare` keeps, for every model and test target, a
+:func:`laborseq.evaluation.comparison.compare` keeps, for every model and test target, a
 compact summary of the predicted distribution
 (:class:`~laborseq.evaluation.predictions.TargetPredictions`); its headline
 (perplexities, intervals, paired differences) is ``result.scores``.
-The functions here turn a :class:`~laborseq.evaluation.compare.ComparisonResult` into
+The functions here turn a :class:`~laborseq.evaluation.comparison.ComparisonResult` into
 tables:
 
 * :func:`perplexity_by`: perplexity with person-bootstrap intervals by career
@@ -39,7 +39,7 @@ from laborseq.evaluation.metrics import roc_auc
 from laborseq.evaluation.predictions import MAX_GROUPS
 
 if TYPE_CHECKING:
-    from laborseq.evaluation.compare import ComparisonResult
+    from laborseq.evaluation.comparison import ComparisonResult
 
 __all__ = [
     "MAX_GROUPS",
@@ -163,6 +163,12 @@ def _weights(result: ComparisonResult, weighted: bool) -> np.ndarray:
     return np.ones(len(result.targets))
 
 
+def _mean(values: np.ndarray, weights: np.ndarray) -> float:
+    """Weighted mean; ``nan`` when there is nothing to average (e.g. a test part without transitions)."""
+    total = float(np.sum(weights))
+    return float(np.sum(np.asarray(values, dtype=float) * weights) / total) if total > 0 else float("nan")
+
+
 def stay_move(result: ComparisonResult, *, weighted: bool = True) -> pd.DataFrame:
     """How well each model predicts staying in the previous state (transitions only).
 
@@ -182,10 +188,10 @@ def stay_move(result: ComparisonResult, *, weighted: bool = True) -> pd.DataFram
         p = np.clip(pred.p_stay[transitions], 1e-12, 1 - 1e-12)
         loss = -(stayed * np.log(p) + (~stayed) * np.log1p(-p))
         rows[name] = {
-            "stay rate": np.average(stayed, weights=w),
-            "mean p(stay)": np.average(p, weights=w),
-            "accuracy": np.average((p >= 0.5) == stayed, weights=w),
-            "log-loss": np.average(loss, weights=w),
+            "stay rate": _mean(stayed, weights=w),
+            "mean p(stay)": _mean(p, weights=w),
+            "accuracy": _mean((p >= 0.5) == stayed, weights=w),
+            "log-loss": _mean(loss, weights=w),
             "AUC": roc_auc(~stayed, 1 - p),
             "transitions": int(transitions.sum()),
         }
@@ -205,8 +211,8 @@ def top_k_accuracy(result: ComparisonResult, ks: tuple[int, ...] = TOP_K, *, wei
         row = {}
         for k in ks:
             hit = pred.rank <= k
-            row[f"top-{k} (all)"] = np.average(hit, weights=w)
-            row[f"top-{k} (transitions)"] = np.average(hit[transitions], weights=w[transitions])
+            row[f"top-{k} (all)"] = _mean(hit, weights=w)
+            row[f"top-{k} (transitions)"] = _mean(hit[transitions], weights=w[transitions])
         rows[name] = row
     return pd.DataFrame(rows).T.rename_axis("model")
 

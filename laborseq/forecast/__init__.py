@@ -14,7 +14,7 @@ events with ROC AUC, from :mod:`laborseq.evaluation.metrics`);
 """
 
 from laborseq.evaluation.metrics import roc_auc
-from laborseq.forecast.compare import ForecastComparison, forecast_compare, forecast_grid
+from laborseq.forecast.comparison import ForecastComparison, forecast_compare, forecast_grid
 from laborseq.forecast.result import ForecastResult
 from laborseq.forecast.scoring import ForecastScore
 from laborseq.models.stepper import PanelStepper, Stepper

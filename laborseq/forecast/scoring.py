@@ -63,7 +63,8 @@ class ForecastScore:
     n_persons_incomplete: int
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serializable form (non-finite values stay floats, as ``json.dumps`` writes them)."""
+        """JSON-serializable form (NaN becomes ``None``; an infinite perplexity stays a float, which ``json.dumps``
+        writes as ``Infinity``)."""
         return {
             "model": self.model,
             "origin": self.origin,

@@ -6,6 +6,7 @@ Every laborseq model passes these checks in the test suite; a user's own model
 
 from __future__ import annotations
 
+import copy
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,7 @@ def check_model(model: SequenceModel, panel: CareerPanel, *, rng: RNGLike = 0, s
         raise ContractError(f"{name}: an unfitted model must raise NotFittedError in predict_proba")
 
     before = dict(vars(fresh))
-    params = fresh.get_params()
+    params = {k: v if isinstance(v, SequenceModel) else copy.deepcopy(v) for k, v in fresh.get_params().items()}
     fitted = fresh.fit(first, rng=rng)
     _require(fitted is fresh, f"{name}: fit must return the model itself")
     _require(_same(fitted.get_params(), params), f"{name}: fit must not change the hyper-parameters")
@@ -182,8 +183,10 @@ def _same(a: dict[str, Any], b: dict[str, Any], *, loose: bool = False) -> bool:
             same = x is y or (loose and type(x) is type(y))
         elif loose and isinstance(x, list | tuple) and isinstance(y, list | tuple):
             same = list(x) == list(y)
+        elif isinstance(x, dict) or isinstance(y, dict):
+            same = x == y
         else:
-            same = x is y or bool(np.all(x == y)) if not isinstance(x, dict) else x == y
+            same = x is y or bool(np.all(x == y))
         if not same:
             return False
     return True

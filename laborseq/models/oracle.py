@@ -2,7 +2,7 @@
 
 :class:`TrueProcessModel` wraps a :class:`~laborseq.synthetic.process.SyntheticCareers`
 process behind the :class:`~laborseq.models.base.SequenceModel` contract, so that
-:func:`laborseq.evaluation.compare.compare` can score it beside fitted models (as model
+:func:`laborseq.evaluation.comparison.compare` can score it beside fitted models (as model
 ``"oracle"``). It learns nothing: its predictions are the exact conditional
 distributions of the process, and its perplexity on a panel drawn from the
 process is the lowest any model can reach in expectation.

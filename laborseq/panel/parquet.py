@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from laborseq._util.io import atomic_file
 from laborseq._util.json import to_jsonable
 from laborseq.occupations.scheme import OccupationScheme
 from laborseq.panel.columns import TARGET, WEIGHT
@@ -45,17 +45,9 @@ def write_table_atomic(table: pa.Table, path: str | os.PathLike[str]) -> Path:
     The parent directories are created; an interrupted write leaves any old
     file untouched and no temporary file behind.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_file(path) as tmp:
         pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)
 
 
 def read_panel_table(path: Path) -> tuple[pd.DataFrame, dict[str, Any] | None]:

@@ -1,11 +1,14 @@
-"""The model-comparison report: Markdown, self-contained HTML and ``results.json``.
+"""The model-comparison report of a :class:`~laborseq.studies.comparison.ComparisonStudy`: Markdown,
+self-contained HTML and ``results.json``.
 
 Sections: the headline (perplexity with person-bootstrap intervals and paired
 differences against the best econometric baseline), the data and split, where
 the models differ (career position, calendar year, subgroups, stay versus
-move, top-k accuracy, calibration), transitions between groups of states,
-forecasts when a :class:`~laborseq.forecast.compare.ForecastComparison` is
-given, model cards, the method and the environment.
+move, top-k accuracy, calibration), transitions between groups of states, and,
+when the study has them, the forecast, wage and rationale sections; then model
+cards, the method and the environment. Every number comes from the study
+(:func:`~laborseq.evaluation.breakdowns.compute_breakdowns` ran before); this
+module formats and draws.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import pandas as pd
 from laborseq._util.format import format_interval
 from laborseq._util.io import write_json_atomic
 from laborseq.evaluation.breakdowns import MIN_ROW_TRANSITIONS, Breakdowns
-from laborseq.evaluation.compare import ComparisonResult
+from laborseq.evaluation.comparison import ComparisonResult
 from laborseq.panel import CareerPanel
 from laborseq.report.document import Block, Figure, Heading, Paragraph, Preformatted, Report, Table
 from laborseq.report.figures import (

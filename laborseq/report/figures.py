@@ -34,8 +34,8 @@ def perplexity_intervals(table: pd.DataFrame, level: float) -> matplotlib.figure
     Parameters
     ----------
     table : pandas.DataFrame
-        :func:`laborseq.evaluation.breakdowns.headline`: one row per model with
-        ``perplexity``, ``low``, ``high`` and ``transitions``,
+        :meth:`~laborseq.evaluation.comparison.ComparisonResult.headline`: one row per model
+        with ``perplexity``, ``low``, ``high`` and ``transitions``,
         ``transitions_low``, ``transitions_high``.
     level : float
         Coverage of the intervals (for the title).

@@ -11,7 +11,7 @@ import pandas as pd
 from laborseq._util.environment import environment
 from laborseq._util.format import format_interval
 from laborseq._util.io import write_json_atomic
-from laborseq.forecast.compare import ForecastComparison
+from laborseq.forecast.comparison import ForecastComparison
 from laborseq.panel import CareerPanel
 from laborseq.report.document import Block, Figure, Heading, Paragraph, Preformatted, Report, Table
 

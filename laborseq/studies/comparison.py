@@ -2,7 +2,7 @@
 
 :func:`laborseq.pipeline.run_comparison` builds a :class:`ComparisonStudy`;
 :func:`laborseq.report.comparison.write_comparison_report` renders it. Every
-statistic is computed before the study exists; the report computes none.
+statistic of the comparison is computed before the study exists; the report only formats and draws.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 
 from laborseq._util.json import json_records
 from laborseq.evaluation.breakdowns import Breakdowns
-from laborseq.evaluation.compare import ComparisonResult
-from laborseq.forecast.compare import ForecastComparison
+from laborseq.evaluation.comparison import ComparisonResult
+from laborseq.forecast.comparison import ForecastComparison
 from laborseq.panel import CareerPanel
 from laborseq.studies.rationale_study import RationaleStudy
 from laborseq.studies.wages import WageStudy
@@ -28,7 +28,7 @@ class ComparisonStudy:
     Attributes
     ----------
     panel : CareerPanel
-        The full panel before splitting.
+        The panel that was split (the random subset of persons when the study sampled some).
     splits : dict of str to CareerPanel
         Its parts (``train``, ``valid``, ``test``).
     split : dict

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from laborseq._util.json import json_records
+from laborseq._util.random import seed_record
 from laborseq.models.career.model import CAREER
 from laborseq.panel import CareerPanel
 from laborseq.studies.rationales import Rationale, rationale_targets, rationalize_many, summarize_rationales
@@ -63,7 +64,7 @@ class RationaleStudy:
     mixture: float
     finetune: dict[str, Any]
     seconds: float
-    seed: int
+    seed: int | str | None
     model: CAREER
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,6 +140,6 @@ def rationale_study(
         mixture=mixture,
         finetune=finetune,
         seconds=seconds,
-        seed=rng,
+        seed=seed_record(rng),
         model=tuned,
     )

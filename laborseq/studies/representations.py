@@ -10,8 +10,6 @@ at year :math:`t`, what a model conditions on when it predicts the state of
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 
@@ -20,16 +18,13 @@ from laborseq.panel import CareerPanel
 __all__ = ["one_hot_history", "previous_occupation"]
 
 
-def one_hot_history(panel: CareerPanel, states: Sequence[str] | None = None) -> pd.DataFrame:
+def one_hot_history(panel: CareerPanel) -> pd.DataFrame:
     """The career before every person-year as one-hot features: the previous state and the shares of earlier states.
 
     Parameters
     ----------
     panel : CareerPanel
-        The panel to describe.
-    states : sequence of str, optional
-        Column order (default: the panel's states; pass a fitted model's
-        ``classes_`` to align with it). Must be the panel's states.
+        The panel to describe (columns follow ``panel.states``, as a fitted model's ``classes_`` do).
 
     Returns
     -------
@@ -45,8 +40,6 @@ def one_hot_history(panel: CareerPanel, states: Sequence[str] | None = None) -> 
     >>> one_hot_history(load_wage_panel()).shape
     (4360, 18)
     """
-    if states is not None and tuple(states) != tuple(panel.states):
-        raise ValueError(f"states must be the panel's states {list(panel.states)[:5]}..., got {list(states)[:5]}...")
     k = len(panel.states)
     codes = panel.state_index().astype(np.int64)
     previous = panel.lagged_states(1).astype(np.int64)

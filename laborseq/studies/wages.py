@@ -32,7 +32,7 @@ import pandas as pd
 from linearmodels.panel import compare as compare_panel_fits
 
 from laborseq._util.json import json_records, to_jsonable
-from laborseq._util.random import check_random_state
+from laborseq._util.random import check_random_state, seed_record
 from laborseq.evaluation.bootstrap import bootstrap_ratios, percentile_interval
 from laborseq.panel import PERSON, CareerPanel
 from laborseq.studies.wage_equation import HELDOUT_KINDS, KINDS, RepresentationPCA, fit_specification
@@ -135,7 +135,7 @@ class WageStudy:
     n_test_person_years: int
     n_boot: int
     level: float
-    seed: int | None
+    seed: int | str | None
 
     @property
     def representations(self) -> list[str]:
@@ -288,7 +288,7 @@ def wage_study(
         n_test_person_years=len(y_test),
         n_boot=n_boot,
         level=level,
-        seed=rng,
+        seed=seed_record(rng),
     )
 
 

@@ -138,7 +138,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -149,6 +148,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from laborseq._util.io import atomic_file
 from laborseq._util.random import RNGLike
 from laborseq.occupations.occ1990dd import occ1990dd
 from laborseq.occupations.scheme import OccupationScheme
@@ -432,25 +432,17 @@ class SyntheticCareers:
         reads it back); memory stays at one chunk.
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        writer: pq.ParquetWriter | None = None
-        try:
-            for frame in simulate_chunks(self, n_persons, population, rng, chunk_size):
-                table = self._panel(frame, population, n_persons, rng).to_arrow()
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema)
-                writer.write_table(table)
-            if writer is not None:
-                writer.close()
-                writer = None
-            os.replace(tmp, path)
-        except BaseException:
-            if writer is not None:
-                writer.close()
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_file(path) as tmp:
+            writer: pq.ParquetWriter | None = None
+            try:
+                for frame in simulate_chunks(self, n_persons, population, rng, chunk_size):
+                    table = self._panel(frame, population, n_persons, rng).to_arrow()
+                    if writer is None:
+                        writer = pq.ParquetWriter(tmp, table.schema)
+                    writer.write_table(table)
+            finally:
+                if writer is not None:
+                    writer.close()
         return path
 
     def _panel(self, frame: pd.DataFrame, population: str, n_persons: int, rng: RNGLike) -> CareerPanel:

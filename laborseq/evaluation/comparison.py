@@ -56,7 +56,8 @@ class ComparisonResult:
         One row per model: ``family``, ``n_parameters``, ``fit_seconds``,
         ``score_seconds``, ``params``.
     models : dict of str to SequenceModel
-        The fitted models (clones of those given; the caller's are untouched).
+        The fitted models: clones of those given, which stay untouched (with
+        ``refit=False``, the given models themselves).
     best : str
         The model with the lowest perplexity over all person-years.
     seed, bootstrap_seed
@@ -66,6 +67,14 @@ class ComparisonResult:
     baseline : str
         The best econometric baseline (models of ``family == "econometric"``;
         the best model when there is none): the reference of the differences.
+    n_boot, level : int, float
+        Bootstrap draws and the coverage of the percentile intervals.
+    weighted : bool
+        Whether the comparison used survey weights.
+    n_test_persons : int
+        Test persons (the bootstrap's units).
+    environment : dict of str to str
+        Versions and hardware (:func:`~laborseq._util.environment.environment`).
     draws : dict of str to PerplexityDraws
         The bootstrap draws behind ``scores``, by weighting (computed once).
     predictions : dict of str to TargetPredictions
