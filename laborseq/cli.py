@@ -34,7 +34,6 @@ from laborseq.pipeline import (
     run_forecast,
     run_rationales,
     run_wages,
-    split_panel,
     write_report,
 )
 from laborseq.report.forecast import write_forecast_report
@@ -389,9 +388,8 @@ def run_rationalize(args: argparse.Namespace, argv: Sequence[str]) -> int:
     started = time.perf_counter()
     panel = load_data(args.data)
     explain = _person_years(args.explain, panel)
-    sampled, _, _ = split_panel(panel, args.fractions, sample_persons=args.sample_persons, rng=args.seed)
-    try:
-        target_rows(sampled, explain)
+    try:  # a person-year missing from a --sample-persons subset is refused by run_rationales
+        target_rows(panel, explain)
     except ValueError as err:
         raise SystemExit(f"laborseq rationalize: --explain: {err}") from None
     model = _saved_career(args.model, "--model") if args.model else _career(args)
