@@ -13,17 +13,21 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+import numpy as np
 import pandas as pd
 
 from laborseq import datasets
 from laborseq._util.io import write_text_atomic
+from laborseq._version import __version__
+from laborseq.evaluation.predictions import TOP_K
 from laborseq.models.base import load_model
 from laborseq.models.career.model import CAREER
 from laborseq.models.career.presets import PRESETS as CAREER_PRESETS
 from laborseq.models.registry import MODEL_NAMES
-from laborseq.panel import PERSON, YEAR, CareerPanel
+from laborseq.occupations.crosswalk import FRAMES
+from laborseq.panel import OCC, PERSON, YEAR, CareerPanel, PanelValidationError
 from laborseq.pipeline import (
     AUTO_FORECAST_YEARS,
     DEFAULT_FORECAST_MODELS,
@@ -32,13 +36,17 @@ from laborseq.pipeline import (
     make_models,
     run_comparison,
     run_forecast,
+    run_predict,
     run_rationales,
     run_wages,
+    save_models,
+    write_predictions,
     write_report,
 )
 from laborseq.report.forecast import write_forecast_report
 from laborseq.report.rationales import write_rationale_report
 from laborseq.report.wages import write_wage_report
+from laborseq.sources.tables import is_panel_parquet, read_table
 from laborseq.studies.rationale_study import FINETUNE_STEPS
 from laborseq.studies.rationales import target_rows
 
@@ -50,22 +58,94 @@ READERS: dict[str, tuple[str, str]] = {
 }
 """``laborseq harmonize`` sources: module and reader function (imported when used)."""
 
-_READER_OPTIONS = {"psid": {"layout"}, "nlsy79": {"codebook", "tagset"}, "nlsy97": {"codebook", "tagset"}}
-_READER_OPTIONS["resumes"] = {"frame"}
+_READER_OPTIONS = {
+    "psid": {"layout", "crosswalk"},
+    "nlsy79": {"codebook", "tagset", "crosswalk"},
+    "nlsy97": {"codebook", "tagset", "crosswalk"},
+    "resumes": {"frame"},
+}
 
 
-def load_data(spec: str, option: str = "--data") -> CareerPanel:
-    """A bundled panel by name, or a panel parquet file by path (``option`` names the argument in errors)."""
-    if spec in datasets.LOADERS:
-        return datasets.load(spec)
+class CommandError(Exception):
+    """An expected user error at the command line: printed as one line, exit status 2."""
+
+
+def load_data(
+    spec: str, option: str = "--data", args: argparse.Namespace | None = None, hint: str = "", **table: Any
+) -> CareerPanel:
+    """A bundled panel by name, or a user's file (CSV/TSV, Stata .dta, parquet) by path.
+
+    ``args`` carries the column options of :func:`_add_data_option` (``--person``,
+    ``--year``, ...); ``table`` passes further arguments to
+    :func:`~laborseq.sources.tables.read_table` (e.g. a saved model's ``scheme``).
+    ``option`` names the argument in errors, and ``hint`` is added to an error about
+    states the panel's scheme lacks. Column options given for a bundled panel or a
+    panel written by laborseq (whose columns are named) are refused, not ignored.
+    """
+    given = _column_options(args)
     path = Path(spec)
-    if path.suffix == ".parquet" and not path.exists():
-        raise SystemExit(f"laborseq: {option} {spec}: no such file")
-    if path.suffix == ".parquet" or path.exists():
-        return CareerPanel.read_parquet(path)
-    raise SystemExit(
-        f"laborseq: {option} {spec!r} is neither a bundled panel {sorted(datasets.LOADERS)} nor a parquet file"
-    )
+    if spec in datasets.LOADERS or _is_panel_file(path):
+        if given:
+            what = "a bundled panel" if spec in datasets.LOADERS else "a panel written by laborseq"
+            raise CommandError(
+                f"{', '.join(given)} name the columns of your own file, but {option} {spec} is {what}, whose columns "
+                "are named already; leave them out"
+            )
+        return datasets.load(spec) if spec in datasets.LOADERS else CareerPanel.read_parquet(path)
+    if not path.exists():
+        raise CommandError(
+            f"{option} {spec}: no such file, and not a bundled panel ({', '.join(sorted(datasets.LOADERS))})"
+        )
+    if args is not None:
+        table.update(
+            person=args.person,
+            year=args.year,
+            occ=args.occ,
+            covariates=_list(args.covariates),
+            static=_list(args.static) if args.static is not None else None,
+            weight=args.weight,
+            from_scheme=args.from_scheme,
+            variant=args.variant,
+            crosswalk=args.crosswalk,
+        )
+    try:
+        return read_table(path, **table)
+    except (ValueError, OSError) as err:
+        about_states = isinstance(err.__cause__, PanelValidationError) and "not in scheme" in str(err)
+        raise CommandError(f"{option} {spec}: {_strip_path(err, path)}{hint if about_states else ''}") from err
+
+
+def _is_panel_file(path: Path) -> bool:
+    """A parquet panel written by laborseq (a file that is no parquet at all is left to read_table's error)."""
+    if path.suffix.lower() != ".parquet" or not path.is_file():
+        return False
+    try:
+        return is_panel_parquet(path)
+    except ValueError:
+        return False
+
+
+def _column_options(args: argparse.Namespace | None) -> list[str]:
+    """The column options of :func:`_add_data_option` given other than their defaults."""
+    if args is None:
+        return []
+    defaults = {"person": PERSON, "year": YEAR, "occ": OCC, "variant": "dorn2013"}
+    names = ("person", "year", "occ", "covariates", "static", "weight", "from_scheme", "variant", "crosswalk")
+    return [f"--{n.replace('_', '-')}" for n in names if getattr(args, n, None) != defaults.get(n)]
+
+
+def _list(text: str | None) -> list[str]:
+    """Comma-separated column names."""
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+def _strip_path(err: BaseException, path: Path) -> str:
+    """The error's message without a leading ``<path>: `` or ``<path> `` (the caller names the file already)."""
+    message = " ".join(str(err).split())
+    for prefix in (f"{path}: ", f"{path} "):
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
 
 
 def _fractions(text: str) -> tuple[float, ...]:
@@ -78,12 +158,27 @@ def _fractions(text: str) -> tuple[float, ...]:
     return values
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (``laborseq <command>: error: ...``, exit status 2) and no usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of all sub-commands."""
-    parser = argparse.ArgumentParser(prog="laborseq", description="Careers as sequences of occupations.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--traceback", action="store_true", default=argparse.SUPPRESS, help="show the full Python trace of an error"
+    )
+    parser = _Parser(prog="laborseq", description="Careers as sequences of occupations.", parents=[common])
+    parser.add_argument("--version", action="version", version=f"laborseq {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    cmp_ = sub.add_parser(
+    def add(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kwargs)
+
+    cmp_ = add(
         "compare",
         help="fit models, compare held-out perplexity and forecasts in a report",
         description=(
@@ -129,9 +224,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="rationalize N held-out CAREER predictions (0: no section; needs career among the models)",
     )
+    keep = cmp_.add_argument_group("keep what was computed")
+    keep.add_argument(
+        "--save-models", default=None, metavar="DIR", help="save each fitted model to DIR/<model> (load_model reads it)"
+    )
+    keep.add_argument(
+        "--save-predictions",
+        action="store_true",
+        help="write <out>/predictions.parquet: every scored test person-year of every model with its top states",
+    )
     _add_quiet_and_career_options(cmp_)
 
-    fc = sub.add_parser("forecast", help="fit up to an origin year, forecast later years, score against what happened")
+    fc = add("forecast", help="fit up to an origin year, forecast later years, score against what happened")
     _add_data_option(fc)
     fc.add_argument("--origin", type=int, required=True, help="last year of history (the forecast origin)")
     fc.add_argument("--horizon", type=int, default=5, help="forecast up to origin + horizon")
@@ -141,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fc.add_argument("--n-samples", type=int, default=1_000, help="simulated careers per person")
     fc.add_argument(
-        "--covariates",
+        "--future-covariates",
         choices=("hold", "observed"),
         default="hold",
         help="future covariates: last value at the origin, or the observed ones (leaks the future)",
@@ -150,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--out", default=None, help="output directory (default: forecast-<data>-<origin>)")
     _add_quiet_and_career_options(fc)
 
-    rat = sub.add_parser(
+    rat = add(
         "rationalize",
         help="explain CAREER's held-out predictions by the few past jobs that drive them",
         description=(
@@ -176,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     rat.add_argument("--out", default=None, help="output directory (default: rationales-<data>)")
     _add_quiet_and_career_options(rat)
 
-    wag = sub.add_parser(
+    wag = add(
         "wages",
         help="do career representations improve held-out wage predictions? (Mincer equations, linearmodels)",
         description=(
@@ -191,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     wag.add_argument("--out", default=None, help="output directory (default: wages-<data>)")
     _add_quiet_and_career_options(wag)
 
-    harm = sub.add_parser("harmonize", help="read a survey export or resume spells into an occ1990dd panel")
+    harm = add("harmonize", help="read a survey export or resume spells into an occ1990dd panel")
     harm.add_argument("source", choices=sorted(READERS), help="kind of input")
     harm.add_argument("input", help="the export (CSV / DAT / TXT / parquet)")
     harm.add_argument("--out", required=True, help="output panel (.parquet)")
@@ -202,16 +306,62 @@ def build_parser() -> argparse.ArgumentParser:
     harm.add_argument("--frame", default=None, help="resumes: code frame of the occupation column (default occ1990dd)")
     harm.add_argument("--variant", choices=("dorn2013", "deming2017"), default="dorn2013", help="occ1990dd family")
     harm.add_argument(
+        "--crosswalk", default=None, metavar="CSV", help="your own crosswalk rows: from_code,occ1990dd[,frame]"
+    )
+    harm.add_argument(
         "--on-unmapped", choices=("drop", "raise"), default="drop", help="unknown codes: count and drop, or fail"
     )
 
-    desc = sub.add_parser("describe", help="summarise a panel")
+    desc = add("describe", help="summarise a panel")
     _add_data_option(desc)
+    desc.add_argument("--top", type=int, default=15, help="most common states listed")
+
+    pred = add(
+        "predict",
+        help="score persons with a saved model: every person-year's predicted states",
+        description=(
+            "Load a model saved by 'laborseq compare --save-models' (or model.save) and write, for every person-year "
+            "of --data, the log-likelihood of the observed state and the most likely states with their probabilities."
+        ),
+    )
+    pred.add_argument("--model", required=True, metavar="DIR", help="a saved laborseq model")
+    _add_data_option(pred)
+    pred.add_argument("--out", required=True, metavar="FILE.parquet", help="the predictions table")
+    pred.add_argument("--top", type=int, default=TOP_K, help="most likely states kept per person-year")
     return parser
 
 
 def _add_data_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default="nlswork", help="bundled panel (nlswork, wage_panel) or PANEL.parquet")
+    parser.add_argument(
+        "--data",
+        default="nlswork",
+        help="bundled panel (nlswork, wage_panel) or your file: .csv, .tsv, Stata .dta or .parquet",
+    )
+    columns = parser.add_argument_group(
+        "your file's columns", "one row per person and year; a panel written by laborseq needs none of these"
+    )
+    columns.add_argument("--person", default=PERSON, help=f"person key column (default {PERSON})")
+    columns.add_argument("--year", default=YEAR, help=f"year column (default {YEAR})")
+    columns.add_argument(
+        "--occ", default=OCC, help=f"occupation column: states, or codes with --from-scheme (default {OCC})"
+    )
+    columns.add_argument("--covariates", default=None, metavar="COL,COL", help="covariate columns to keep")
+    columns.add_argument(
+        "--static", default=None, metavar="COL,COL", help="covariates constant within persons (default: those that are)"
+    )
+    columns.add_argument("--weight", default=None, metavar="COL", help="survey-weight column")
+    columns.add_argument(
+        "--from-scheme",
+        default=None,
+        choices=FRAMES,
+        help="the --occ column holds codes of this Census frame: harmonise them to occ1990dd (lineage in the report)",
+    )
+    columns.add_argument(
+        "--variant", choices=("dorn2013", "deming2017"), default="dorn2013", help="occ1990dd family for --from-scheme"
+    )
+    columns.add_argument(
+        "--crosswalk", default=None, metavar="CSV", help="with --from-scheme: your own rows from_code,occ1990dd"
+    )
 
 
 def _add_split_options(parser: argparse.ArgumentParser) -> None:
@@ -244,7 +394,7 @@ def _models(args: argparse.Namespace) -> dict[str, Any]:
     try:
         models = make_models(_names(args.models))
     except ValueError as err:
-        raise SystemExit(f"laborseq: --models: {err}") from None
+        raise CommandError(f"--models: {err}") from None
     if "career" in models:
         models["career"] = _career(args)
     return models
@@ -253,7 +403,7 @@ def _models(args: argparse.Namespace) -> dict[str, Any]:
 def _career(args: argparse.Namespace) -> CAREER:
     """The CAREER of the CAREER options; ``--career-pretrain`` pretrains here, once for the whole run."""
     if args.career_pretrain and args.career_pretrained:
-        raise SystemExit("laborseq: give --career-pretrain or --career-pretrained, not both")
+        raise CommandError("give --career-pretrain or --career-pretrained, not both")
     resumes = None
     if args.career_pretrained:  # checked here; the model records the directory it starts from
         _saved_career(args.career_pretrained, "--career-pretrained")
@@ -276,9 +426,9 @@ def _saved_career(path: str, option: str) -> CAREER:
     try:
         model = load_model(path)
     except (OSError, ValueError) as err:
-        raise SystemExit(f"laborseq: {option} {path}: {err}") from None
+        raise CommandError(f"{option} {path}: {_strip_path(err, Path(path))}") from err
     if not isinstance(model, CAREER):
-        raise SystemExit(f"laborseq: {option} {path} holds a {type(model).__name__}, not a CAREER model")
+        raise CommandError(f"{option} {path} holds a {type(model).__name__}, not a CAREER model")
     return model
 
 
@@ -288,7 +438,7 @@ def _forecast_origin(value: str) -> int | str | None:
     try:
         return int(value)
     except ValueError:
-        raise SystemExit(f"laborseq: --forecast-origin must be a year, 'auto' or 'none', got {value!r}") from None
+        raise CommandError(f"--forecast-origin must be a year, 'auto' or 'none', got {value!r}") from None
 
 
 def _command(argv: Sequence[str]) -> str:
@@ -304,13 +454,13 @@ def _finished(paths: dict[str, Path], started: float, *names: str) -> None:
 def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``laborseq compare``: :func:`laborseq.pipeline.run_comparison`, then :func:`~laborseq.pipeline.write_report`."""
     started = time.perf_counter()
-    panel = load_data(args.data)
+    panel = load_data(args.data, args=args)
     wages = datasets.load_wages(args.data) if args.wages == "auto" and args.data in datasets.WAGE_LOADERS else None
     origin = _forecast_origin(args.forecast_origin)
     try:
         check_forecast_origin(origin, panel)
     except ValueError as err:
-        raise SystemExit(f"laborseq compare: --forecast-origin: {err}") from None
+        raise CommandError(f"--forecast-origin: {err}") from None
     models = _models(args)  # after the inputs are checked: CAREER may pretrain here
     study = run_comparison(
         panel,
@@ -329,19 +479,30 @@ def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         command=_command(argv),
         progress=not args.quiet,
     )
-    paths = write_report(study, Path(args.out or f"compare-{panel.name or 'panel'}"))
+    out = Path(args.out or f"compare-{panel.name or 'panel'}")
+    paths = write_report(study, out)
+    if args.save_predictions:
+        paths["predictions"] = write_predictions(study.comparison.prediction_table(), out / "predictions.parquet")
+    if args.save_models:
+        saved = save_models(study.comparison.models, args.save_models)
+        print(f"saved {len(saved)} fitted models to {args.save_models}/: {', '.join(saved)}")
     print(study.comparison)
     if study.forecast is not None:
         table = study.forecast.by_horizon().round(4).to_string()
         print(f"\nForecast perplexity from {study.forecast.origin}:\n{table}")
-    _finished(paths, started, "html", "markdown", "results")
+    _finished(paths, started, "html", "markdown", "results", "predictions")
     return 0
 
 
 def run_forecast_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``laborseq forecast``: :func:`laborseq.pipeline.run_forecast`, then the forecast report and the paths."""
     started = time.perf_counter()
-    panel = load_data(args.data)
+    if args.covariates in ("hold", "observed"):
+        raise CommandError(
+            f"--covariates names your file's covariate columns; the future covariates of a forecast are "
+            f"--future-covariates {args.covariates}"
+        )
+    panel = load_data(args.data, args=args)
     models = _models(args)
     comparison = run_forecast(
         panel,
@@ -350,7 +511,7 @@ def run_forecast_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
         horizon=args.horizon,
         years=args.years,
         n_samples=args.n_samples,
-        covariates=args.covariates,
+        covariates=args.future_covariates,
         rng=args.seed,
         progress=not args.quiet,
     )
@@ -386,12 +547,12 @@ def run_wages_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def run_rationalize(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``laborseq rationalize``: :func:`laborseq.pipeline.run_rationales`, then the rationale report."""
     started = time.perf_counter()
-    panel = load_data(args.data)
+    panel = load_data(args.data, args=args)
     explain = _person_years(args.explain, panel)
     try:  # a person-year missing from a --sample-persons subset is refused by run_rationales
         target_rows(panel, explain)
     except ValueError as err:
-        raise SystemExit(f"laborseq rationalize: --explain: {err}") from None
+        raise CommandError(f"--explain: {err}") from None
     model = _saved_career(args.model, "--model") if args.model else _career(args)
     study, extra = run_rationales(
         panel,
@@ -421,15 +582,13 @@ def _person_years(specs: Sequence[str], panel: CareerPanel) -> pd.DataFrame:
     for spec in specs:
         person, sep, year = spec.rpartition(":")
         if not sep or not year.strip().isdigit():
-            raise SystemExit(f"laborseq: --explain wants PERSON:YEAR, got {spec!r}")
+            raise CommandError(f"--explain wants PERSON:YEAR, got {spec!r}")
         rows.append((person, int(year)))
     frame = pd.DataFrame(rows, columns=[PERSON, YEAR])
     try:
         frame[PERSON] = frame[PERSON].astype(panel.data[PERSON].dtype)
     except (TypeError, ValueError):
-        raise SystemExit(
-            f"laborseq: --explain person ids must look like the panel's ({panel.data[PERSON].dtype})"
-        ) from None
+        raise CommandError(f"--explain person ids must look like the panel's ({panel.data[PERSON].dtype})") from None
     return frame
 
 
@@ -438,12 +597,18 @@ def run_harmonize(args: argparse.Namespace) -> int:
     module, function = READERS[args.source]
     reader = getattr(importlib.import_module(module), function)
     options: dict[str, object] = {"variant": args.variant, "on_unmapped": args.on_unmapped}
-    extra = {"layout": args.layout, "codebook": args.codebook, "tagset": args.tagset, "frame": args.frame}
+    extra = {
+        "layout": args.layout,
+        "codebook": args.codebook,
+        "tagset": args.tagset,
+        "frame": args.frame,
+        "crosswalk": args.crosswalk,
+    }
     for key, value in extra.items():
         if value is None:
             continue
         if key not in _READER_OPTIONS[args.source]:
-            raise SystemExit(f"laborseq harmonize: --{key} does not apply to {args.source}")
+            raise CommandError(f"--{key} does not apply to {args.source}")
         options[key] = value
     started = time.perf_counter()
     panel = reader(args.input, **options)
@@ -459,8 +624,43 @@ def run_harmonize(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_predict_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``laborseq predict``: a saved model's predictions for every person-year of ``--data``."""
+    started = time.perf_counter()
+    try:
+        model = load_model(args.model)
+    except (OSError, ValueError) as err:
+        raise CommandError(f"--model {args.model}: {_strip_path(err, Path(args.model))}") from err
+    if args.top < 1:
+        raise CommandError(f"--top must be at least 1, got {args.top}")
+    known = f"; the model in {args.model} knows {len(model.classes_)} states of scheme {model.scheme_.name!r}"
+    panel = load_data(args.data, args=args, hint=known, scheme=model.scheme_)
+    if panel.n_targets == 0:
+        lineage = panel.lineage
+        dropped = f": {lineage.rows_read:,} rows read, dropped {lineage.dropped_by_reason()}" if lineage else ""
+        raise CommandError(f"--data {args.data}: no person-years to score{dropped}")
+    try:
+        table = run_predict(model, panel, name=Path(args.model).name, top=args.top)
+    except ValueError as err:
+        raise CommandError(f"--data {args.data} does not fit the model in {args.model}: {err}") from None
+    out = write_predictions(table, args.out)
+    print(f"{type(model).__name__} from {args.model}: {len(table):,} person-years of {panel.n_persons:,} persons")
+    impossible = int(np.isneginf(table["log_likelihood"]).sum())
+    if impossible:
+        print(f"{impossible:,} observed state(s) have probability 0 under the model: the perplexity is infinite")
+    else:
+        print(f"perplexity {float(np.exp(-table['log_likelihood'].mean())):.4f} (unweighted)")
+    print(f"\nwrote {out} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
 def _describe(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    print(load_data(args.data).describe())
+    if args.top < 1:
+        raise CommandError(f"--top must be at least 1, got {args.top}")
+    panel = load_data(args.data, args=args)
+    print(panel.describe().format(top=args.top))
+    if panel.lineage is not None:
+        print(panel.lineage)
     return 0
 
 
@@ -471,21 +671,33 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
     "rationalize": run_rationalize,
     "harmonize": lambda args, argv: run_harmonize(args),
     "describe": _describe,
+    "predict": run_predict_command,
 }
+
+
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (CommandError, ValueError, OSError)
+"""Errors that come from the user's input or files (bad values, unreadable or missing files), not from a bug."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``laborseq`` console script.
 
-    Bad input found by the library (a ``ValueError``, or a file that cannot be
-    read) ends the command with its message on one line and exit status 1.
+    An expected error (a bad option value, a file that cannot be read, input
+    the library refuses: :data:`EXPECTED_ERRORS`) ends the command with one
+    line, ``laborseq: error: <what is wrong and how to fix it>``, on standard
+    error and exit status 2, as argparse does for a bad option; ``--traceback``
+    shows the full trace instead. Anything else is a bug and keeps its trace.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args, argv)
-    except (ValueError, OSError) as err:
-        raise SystemExit(f"laborseq {args.command}: {err}") from None
+    except EXPECTED_ERRORS as err:
+        if getattr(args, "traceback", False):
+            raise
+        message = " ".join(str(err).split()) or type(err).__name__
+        print(f"laborseq: error: {args.command}: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,9 +28,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from laborseq._util.io import atomic_file
 from laborseq._util.random import RNGLike, seed_record
 from laborseq.evaluation.breakdowns import compute_breakdowns
 from laborseq.evaluation.comparison import compare
+from laborseq.evaluation.predictions import TOP_K, predict_table
 from laborseq.forecast.comparison import ForecastComparison, forecast_compare
 from laborseq.models.base import SequenceModel, clone
 from laborseq.models.career.model import CAREER
@@ -343,6 +345,24 @@ def run_rationales(
 def write_report(study: ComparisonStudy, out: str | Path) -> dict[str, Path]:
     """Write the comparison report of ``study`` to ``out`` (Markdown, self-contained HTML, figures, results.json)."""
     return write_comparison_report(study, out)
+
+
+def save_models(models: Mapping[str, SequenceModel], directory: str | Path) -> dict[str, Path]:
+    """Save every fitted model to ``directory/<name>/`` (JSON and arrays, no pickle; read back with ``load_model``)."""
+    directory = Path(directory)
+    return {name: model.save(directory / name) for name, model in models.items()}
+
+
+def write_predictions(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write a predictions table (:func:`~laborseq.evaluation.predictions.prediction_table`) to parquet, atomically."""
+    with atomic_file(path) as tmp:
+        table.to_parquet(tmp, index=False)
+    return Path(path)
+
+
+def run_predict(model: SequenceModel, panel: CareerPanel, *, name: str = "model", top: int = TOP_K) -> pd.DataFrame:
+    """The study of ``laborseq predict``: a saved model's predictions for every target person-year of ``panel``."""
+    return predict_table(model, panel, name=name, k=top)
 
 
 def run_forecast(

@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from cli_errors import error_line
 
 from laborseq.cli import main
 from laborseq.datasets import load_wage_panel
@@ -101,9 +102,9 @@ def test_compare_on_a_weighted_panel_reports_both(tmp_path):
 @pytest.mark.parametrize(
     ("value", "message"), [("1800", r"--forecast-origin: .*leaves nothing to forecast"), ("soon", "must be a year")]
 )
-def test_compare_rejects_a_bad_forecast_origin(tmp_path, value, message):
-    with pytest.raises(SystemExit, match=message):
-        main(["compare", "--models", "markov1", "--forecast-origin", value, "--out", str(tmp_path), "--quiet"])
+def test_compare_rejects_a_bad_forecast_origin(tmp_path, capsys, value, message):
+    argv = ["compare", "--models", "markov1", "--forecast-origin", value, "--out", str(tmp_path), "--quiet"]
+    assert re.search(message, error_line(capsys, argv))
 
 
 def test_compare_reads_a_parquet_panel(tmp_path):
@@ -123,21 +124,23 @@ def test_compare_defaults_to_nlswork(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "compare-nlswork" / "results.json").read_text())["data"] == "nlswork"
 
 
-def test_unknown_model_and_data_are_clear_errors(tmp_path):
-    with pytest.raises(SystemExit, match="--models: unknown model 'lstm'"):
-        main(["compare", "--models", "lstm", "--out", str(tmp_path)])
-    with pytest.raises(SystemExit, match="neither a bundled panel"):
-        main(["compare", "--data", "nosuchpanel", "--out", str(tmp_path)])
-    with pytest.raises(SystemExit, match=r"--data .*missing.parquet: no such file"):
-        main(["compare", "--data", str(tmp_path / "missing.parquet"), "--out", str(tmp_path)])
-    with pytest.raises(SystemExit, match=r"--career-pretrained .*not a saved laborseq model"):
-        main(["compare", "--models", "career", "--career-pretrained", str(tmp_path), "--out", str(tmp_path)])
-    with pytest.raises(SystemExit, match=r"--career-pretrain .*no such file"):
-        main(
-            ["compare", "--models", "career", "--career-pretrain", str(tmp_path / "r.parquet"), "--out", str(tmp_path)]
-        )
-    with pytest.raises(SystemExit, match=r"--model .*not a saved laborseq model"):
-        main(["rationalize", "--model", str(tmp_path), "--out", str(tmp_path)])
+def test_unknown_model_and_data_are_clear_errors(tmp_path, capsys):
+    out = ["--out", str(tmp_path)]
+    assert re.search("--models: unknown model 'lstm'", error_line(capsys, ["compare", "--models", "lstm", *out]))
+    assert re.search(
+        r"--data nosuchpanel: no such file, and not a bundled panel \(nlswork",
+        error_line(capsys, ["compare", "--data", "nosuchpanel", *out]),
+    )
+    missing = str(tmp_path / "missing.parquet")
+    assert re.search(
+        r"--data .*missing.parquet: no such file", error_line(capsys, ["compare", "--data", missing, *out])
+    )
+    pretrained = ["compare", "--models", "career", "--career-pretrained", str(tmp_path), *out]
+    assert re.search(r"--career-pretrained .*not a saved laborseq model", error_line(capsys, pretrained))
+    pretrain = ["compare", "--models", "career", "--career-pretrain", str(tmp_path / "r.parquet"), *out]
+    assert re.search(r"--career-pretrain .*no such file", error_line(capsys, pretrain))
+    rationalize = ["rationalize", "--model", str(tmp_path), *out]
+    assert re.search(r"--model .*not a saved laborseq model", error_line(capsys, rationalize))
 
 
 def test_describe(capsys):
@@ -166,8 +169,7 @@ def test_compare_with_career_pretrained_on_a_resume_panel(tmp_path, capsys):
     assert rationales["finetune"]["steps"] == 3
     assert "wages" not in results  # a parquet panel has no bundled wages
     assert "Rationales of CAREER's predictions" in (out / "report.md").read_text()
-    with pytest.raises(SystemExit, match="not both"):
-        main([*argv, "--career-pretrained", str(tmp_path)])
+    assert re.search("not both", error_line(capsys, [*argv, "--career-pretrained", str(tmp_path)]))
 
 
 def test_forecast_writes_the_report_and_the_paths(tmp_path, capsys):
@@ -188,8 +190,8 @@ def test_forecast_writes_the_report_and_the_paths(tmp_path, capsys):
     html = (out / "report.html").read_text()
     assert "Forecast perplexity by year" in html and html.count("data:image/png;base64,") >= 3
     assert "all years" in capsys.readouterr().out
-    with pytest.raises(SystemExit, match="no forecast years"):
-        main(["forecast", "--data", "nlswork", "--origin", "1990", "--out", str(tmp_path / "x"), "--quiet"])
+    late = ["forecast", "--data", "nlswork", "--origin", "1990", "--out", str(tmp_path / "x"), "--quiet"]
+    assert re.search("no forecast years", error_line(capsys, late))
 
 
 def test_the_forecast_section_keeps_the_compared_models_it_names():
@@ -217,11 +219,11 @@ def test_rationalize_writes_the_report_and_explains_what_is_asked(tmp_path, caps
     markdown = (out / "report.md").read_text()
     assert "Example rationales" in markdown and "figures/rationale_sizes.png" in markdown
     assert f"Person {second.person_id}, {second.year}" in capsys.readouterr().out
-    with pytest.raises(SystemExit, match="PERSON:YEAR"):
-        main([*argv, "--explain", "nonsense", "--out", str(tmp_path / "x"), "--quiet"])
-    with pytest.raises(SystemExit, match="first observed year"):
-        first = panel.data.iloc[0]
-        main([*argv, "--explain", f"{first.person_id}:{first.year}", "--out", str(tmp_path / "y"), "--quiet"])
+    nonsense = [*argv, "--explain", "nonsense", "--out", str(tmp_path / "x"), "--quiet"]
+    assert re.search("PERSON:YEAR", error_line(capsys, nonsense))
+    first = panel.data.iloc[0]
+    first_year = [*argv, "--explain", f"{first.person_id}:{first.year}", "--out", str(tmp_path / "y"), "--quiet"]
+    assert re.search("first observed year", error_line(capsys, first_year))
 
 
 def test_wages_writes_the_report_with_linearmodels_summaries(tmp_path, capsys):

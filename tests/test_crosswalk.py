@@ -21,6 +21,7 @@ from laborseq.occupations.crosswalk import (
     MAPPED,
     MISSING_CODE,
     NO_OCCUPATION,
+    NOT_IN_FRAME,
     UNMAPPED,
     CrosswalkResult,
     UnmappedCodeError,
@@ -58,8 +59,21 @@ ROWS = {
 }
 """Row counts of the files as documented in PROVENANCE.md (table B.3)."""
 
-MILITARY_ADDED = {"occ2000": (980, 981, 982, 983), "occ2005": (980, 981, 982, 983), "occ2010": (9800, 9810, 9820, 9830)}
-"""Documented additions: Armed Forces codes a file lacks are added as ``military``."""
+LIST_SPECIALS = {
+    "occ1990": {0: None, 905: "military"},
+    "occ2000": {980: "military", 981: "military", 982: "military", 983: "military"},
+    "occ2000_4digit": {
+        **dict.fromkeys((9800, 9810, 9820, 9830, 9840), "military"),  # 980-983 times ten, and the CPS/NLS 9840
+        9920: "unemployed",
+        9950: "out_of_labor_force",
+        9990: None,
+    },
+    "occ2005": {980: "military", 981: "military", 982: "military", 983: "military", 992: "unemployed"},
+    "occ2010": {9800: "military", 9810: "military", 9820: "military", 9830: "military", 9920: "unemployed"},
+}
+"""Documented additions: the Armed Forces and non-occupation codes of each frame's official list (and the NLS
+codes 9950, 9990 of the 4-digit frame) that a file lacks: military, unemployed ("no recent occupation", 991 in the
+2005 and 2010 files) or no occupation."""
 
 BACKMAP = {
     9: 33,
@@ -158,9 +172,10 @@ def expected_state(target: int, variant: str, frame: str) -> str | None:
 
 def expected_table(frame: str, variant: str) -> dict[int, str | None]:
     base = "occ2000" if frame == "occ2000_4digit" else frame
-    table = {c: expected_state(t, variant, base) for c, t in read_csv_rows(source_file(frame, variant))}
-    for code in MILITARY_ADDED.get(base, ()):
-        table.setdefault(code, "military")
+    scale = 10 if frame == "occ2000_4digit" else 1
+    table = {c * scale: expected_state(t, variant, base) for c, t in read_csv_rows(source_file(frame, variant))}
+    for code, state in LIST_SPECIALS.get(frame, {}).items():
+        table.setdefault(code, state)
     return table
 
 
@@ -178,17 +193,14 @@ def test_row_count_is_the_file_plus_documented_additions(frame: str, variant: st
     rows = read_csv_rows(name)
     assert len(rows) == ROWS[name]
     assert len({c for c, _ in rows}) == len(rows)  # each source code once: many-to-one
-    base = "occ2000" if frame == "occ2000_4digit" else frame
-    added = [c for c in MILITARY_ADDED.get(base, ()) if c not in {c for c, _ in rows}]
+    scale = 10 if frame == "occ2000_4digit" else 1
+    added = [c for c in LIST_SPECIALS.get(frame, {}) if c not in {c * scale for c, _ in rows}]
     assert len(cw.mapping) == len(rows) + len(added)
-    if added:
-        assert any(f"Armed Forces codes {added}" in note for note in cw.notes)
-    if frame == "occ2000_4digit":
-        assert len(cw) == len(cw.mapping) + 3
-        assert cw.special == {9840: "military", 9950: "out_of_labor_force", 9990: None}
-        assert cw.divisor == 10
-    else:
-        assert len(cw) == len(cw.mapping)
+    # the 4-digit frame takes 9800-9830 from the 3-digit list (times ten) and 9840, 9950, 9990 from the NLS codes
+    listed = [9920] if frame == "occ2000_4digit" else added
+    if listed:
+        assert any(f"official list added: {sorted(listed)}" in note for note in cw.notes)
+    assert len(cw) == len(cw.mapping) + len(cw.fills)
     assert cw.frame == frame
     assert cw.scheme == occ1990dd(variant)
 
@@ -201,7 +213,9 @@ def test_documented_additions_per_file() -> None:
     assert counts[("occ2010", "deming2017")] == 0  # Deming's 2010 file has 9800-9830 already
     assert counts[("occ2005", "deming2017")] == 0  # and the 2005 file 980-983
     assert counts[("occ2005", "dorn2013")] == 0
-    for frame in ("occ1970", "occ1980", "occ1990"):
+    assert counts[("occ1990", "dorn2013")] == counts[("occ1990", "deming2017")] == 2  # 0 and 905
+    assert counts[("occ2000_4digit", "dorn2013")] == counts[("occ2000_4digit", "deming2017")] == 8
+    for frame in ("occ1970", "occ1980"):
         for variant in VARIANTS:
             assert counts[(frame, variant)] == 0
 
@@ -231,7 +245,7 @@ def test_whole_table_matches_the_csv(frame: str, variant: str) -> None:
 @pytest.mark.parametrize(("frame", "variant"), ALL_PAIRS)
 def test_every_target_is_a_state_of_the_scheme(frame: str, variant: str) -> None:
     cw = crosswalk(frame, variant)
-    states = {s for s in [*cw.mapping.values(), *cw.special.values()] if s is not None}
+    states = {s for s in [*cw.mapping.values(), *(f[0] for f in cw.fills.values())] if s is not None}
     assert states <= set(cw.scheme.states)
     if variant == "dorn2013":
         assert not {int(s) for s in states if s.isdigit()} & DEMING_ONLY
@@ -291,20 +305,24 @@ def test_back_map_is_the_documented_one() -> None:
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_four_digit_codes_look_up_their_first_three_digits(variant: str) -> None:
+def test_four_digit_codes_are_the_three_digit_codes_times_ten(variant: str) -> None:
     four = crosswalk("occ2000_4digit", variant)
     three = crosswalk("occ2000", variant)
-    assert states_of(four.apply([2200, 2205, 2209])) == states_of(three.apply([220, 220, 220]))
     sample = sorted(three.mapping)[::25]
     assert states_of(four.apply([c * 10 for c in sample])) == states_of(three.apply(sample))
-    assert states_of(four.apply([c * 10 + 7 for c in sample])) == states_of(three.apply(sample))
+    # a code between two multiples of ten is no code of the frame (it used to be read as its first three digits)
+    result = four.apply([2200, 2205, 2209])
+    assert states_of(result)[0] == states_of(three.apply([220]))[0]
+    assert result.outcome.tolist()[1:] == [NOT_IN_FRAME, NOT_IN_FRAME]
 
 
 def test_four_digit_special_codes() -> None:
     four = crosswalk("occ2000_4digit")
-    result = four.apply([9840, 9950, 9990, 9841, 9800, 9839, 9])  # 9: 3-digit code 0, not an occ2000 code
-    assert states_of(result) == ["military", "out_of_labor_force", None, None, "military", "military", None]
-    assert result.outcome.tolist() == [MAPPED, MAPPED, NO_OCCUPATION, UNMAPPED, MAPPED, MAPPED, UNMAPPED]
+    result = four.apply([9840, 9950, 9990, 9830, 9920, 9800, 9841, 5, 174])
+    assert (
+        states_of(result) == ["military", "out_of_labor_force", None, "military", "unemployed", "military"] + [None] * 3
+    )
+    assert result.outcome.tolist() == [MAPPED, MAPPED, NO_OCCUPATION, MAPPED, MAPPED, MAPPED] + [NOT_IN_FRAME] * 3
     frame = four.to_frame()
     assert {9840, 9950, 9990, 2200} <= set(frame["from_code"])
     assert len(frame) == len(four)
@@ -315,13 +333,23 @@ def test_four_digit_special_codes() -> None:
 
 def test_unmapped_codes_are_listed_with_counts_and_row_labels() -> None:
     cw = crosswalk("occ2010")
-    result = cw.apply([10, 12345, 12345, -1, 99999, 12345], rows=["a", "b", "c", "d", "e", "f"])
-    assert result.counts() == {"mapped": 1, "no_occupation": 0, "unmapped": 5, "missing_code": 0}
+    result = cw.apply([10, 12345, 12345, -1, 99999, 12345, 3257], rows=["a", "b", "c", "d", "e", "f", "g"])
+    assert result.counts() == {
+        "mapped": 1,
+        "no_occupation": 0,
+        "unmapped": 0,
+        "missing_code": 0,
+        "filled": 1,  # 3257 nurse midwives: a valid 2010 code Dorn's file lacks, filled from a published recode
+        "not_in_frame": 5,
+    }
     table = result.unmapped
     assert table["code"].tolist() == [12345, -1, 99999]  # by count, then code
     assert table["count"].tolist() == [3, 1, 1]
     assert table["rows"].tolist() == [["b", "c", "f"], ["d"], ["e"]]
-    assert result.state_index.tolist()[1:] == [-1] * 5
+    assert table["in_frame"].tolist() == [False, False, False]
+    unknown = crosswalk("occ1970").apply([777, 777, 201])  # no official 1970 list: an unknown code is "unmapped"
+    assert unknown.counts()["unmapped"] == 2 and unknown.unmapped["in_frame"].tolist() == [True]
+    assert result.state_index.tolist()[1:6] == [-1] * 5
 
 
 def test_unmapped_rows_default_to_positions_and_are_capped_at_20() -> None:
@@ -333,12 +361,13 @@ def test_unmapped_rows_default_to_positions_and_are_capped_at_20() -> None:
 def test_no_unmapped_gives_an_empty_table() -> None:
     result = crosswalk("occ1990").apply([3, 4, 889])
     assert result.unmapped.empty
-    assert list(result.unmapped.columns) == ["code", "count", "rows"]
+    assert list(result.unmapped.columns) == ["code", "count", "rows", "in_frame"]
 
 
 def test_on_unmapped_raise_raises_with_the_table() -> None:
     cw = crosswalk("occ1990", "deming2017")
-    with pytest.raises(UnmappedCodeError, match=r"2 occ1990 code\(s\) do not map.*\b1\b \(2x\)") as info:
+    match = r"2 code\(s\) that are not codes of the occ1990 frame.*\b1\b \(2x\)"
+    with pytest.raises(UnmappedCodeError, match=match) as info:
         cw.apply([3, 1, 1, 2], on_unmapped="raise")
     assert info.value.unmapped["code"].tolist() == [1, 2]
     assert info.value.unmapped["count"].tolist() == [2, 1]
@@ -364,7 +393,14 @@ def test_bad_on_unmapped_value() -> None:
 )
 def test_missing_codes_are_counted_as_missing(codes: object) -> None:
     result = crosswalk("occ2010").apply(codes)  # type: ignore[arg-type]
-    assert result.counts() == {"mapped": 2, "no_occupation": 0, "unmapped": 0, "missing_code": 1}
+    assert result.counts() == {
+        "mapped": 2,
+        "no_occupation": 0,
+        "unmapped": 0,
+        "missing_code": 1,
+        "filled": 0,
+        "not_in_frame": 0,
+    }
     assert result.outcome.tolist() == [MAPPED, MISSING_CODE, MAPPED]
     assert states_of(result) == ["4", None, "22"]
     assert result.unmapped.empty
@@ -398,8 +434,9 @@ def test_states_categorical_is_over_the_scheme() -> None:
 def test_to_frame_lists_every_code() -> None:
     cw = crosswalk("occ1970")
     frame = cw.to_frame()
-    assert list(frame.columns) == ["from_code", "state"]
-    assert len(frame) == len(cw) == 442
+    assert list(frame.columns) == ["from_code", "state", "source", "detail"]
+    assert len(frame) == len(cw) == 442 + 5  # Dorn's file and 5 codes filled from Deming's
+    assert set(frame["source"]) == {"published", "filled from the Deming (2017) occ1970 crosswalk"}
     assert frame["from_code"].is_monotonic_increasing
     assert frame.set_index("from_code").loc[580, "state"] == "military"
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from laborseq.occupations.crosswalk import MAPPED, UnmappedCodeError, crosswalk
+from laborseq.occupations.crosswalk import UnmappedCodeError, crosswalk
 from laborseq.occupations.occ1990dd import occ1990dd
 from laborseq.panel.lineage import Lineage
 from laborseq.sources.harmonize import CANDIDATE_COLUMNS, SpecialCode, harmonize
@@ -52,7 +52,7 @@ def test_blank_and_survey_missing_codes_are_dropped_with_their_labels() -> None:
         "missing value (blank)": 1,
         "-4 valid skip": 2,
         "-1 refused": 1,
-        "unmapped occ2010 code": 1,
+        "not an occ2010 code": 1,
     }
     assert [s.stage for s in panel.lineage.steps] == ["missing code", "missing code", "missing code", "crosswalk"]
     assert_identity(panel)
@@ -96,7 +96,7 @@ def test_special_codes_recode_to_a_token_or_drop() -> None:
     assert (recode.stage, recode.reason, recode.count) == ("special code", "995 did not work -> unemployed", 2)
     assert recode.detail == {"frame": "occ1970", "code": 995}
     assert lineage.rows_recoded == 2
-    assert lineage.dropped_by_reason() == {"997 unknown": 1, "unmapped occ2010 code": 1}
+    assert lineage.dropped_by_reason() == {"997 unknown": 1, "not an occ2010 code": 1}
     assert_identity(panel)
 
 
@@ -118,26 +118,34 @@ def test_crosswalk_outcomes_are_counted_per_frame() -> None:
             (1, 2003, "occ10", "occ2010", 12345, 0),
             (1, 2004, "occ10", "occ2010", 9920, 0),  # unemployed
             (2, 1990, "occ90", "occ1990", 3, 0),  # mapped
-            (2, 1991, "occ90", "occ1990", 905, 0),  # not in the 1990 file: unmapped
+            (2, 1991, "occ90", "occ1990", 905, 0),  # not in the 1990 file; Armed Forces in the official list
+            (2, 1993, "occ90", "occ1990", 1, 0),  # not a 1990 Census code
             (2, 1992, "occ70", "occ1970", 580, 0),  # military
         ]
     )
     panel = harmonize(table, source="t")
-    assert states(panel) == {(1, 2000): "4", (1, 2004): "unemployed", (2, 1990): "4", (2, 1992): "military"}
+    assert states(panel) == {
+        (1, 2000): "4",
+        (1, 2004): "unemployed",
+        (2, 1990): "4",
+        (2, 1991): "military",
+        (2, 1992): "military",
+    }
     lineage = panel.lineage
     assert lineage.dropped_by_reason() == {
         "no occupation (occ2010 code meaning none)": 1,
-        "unmapped occ2010 code": 2,
-        "unmapped occ1990 code": 1,
+        "not an occ2010 code": 2,
+        "not an occ1990 code": 1,
     }
-    unmapped = next(s for s in lineage.steps if s.reason == "unmapped occ2010 code")
+    unmapped = next(s for s in lineage.steps if s.reason == "not an occ2010 code")
     assert unmapped.detail == {"codes": {"12345": 2}}
     assert_identity(panel)
 
 
 def test_on_unmapped_raise_names_person_year_and_variable() -> None:
     table = candidates([(1, 2000, "occ10", "occ2010", 10, 0), (7, 2003, "occ10", "occ2010", 12345, 0)])
-    with pytest.raises(UnmappedCodeError, match=r"t: 1 occ2010 code\(s\).*12345 \(1x\).*\['7:2003:occ10'\]") as info:
+    match = r"t: 1 code\(s\) that are not codes of the occ2010 frame.*12345 \(1x\).*\['7:2003:occ10'\]"
+    with pytest.raises(UnmappedCodeError, match=match) as info:
         harmonize(table, source="t", on_unmapped="raise")
     assert info.value.unmapped["rows"].iloc[0] == ["7:2003:occ10"]
 
@@ -183,7 +191,7 @@ def test_lowest_priority_survivor_wins_and_the_rest_are_superseded() -> None:
     assert states(panel) == {(1, 2000): "4", (1, 2001): "4", (2, 2001): "4"}
     assert panel.lineage.dropped_by_reason() == {
         "missing value (blank)": 1,
-        "unmapped occ2010 code": 1,
+        "not an occ2010 code": 1,
         "superseded by a higher-priority occupation variable": 2,
     }
     assert_identity(panel)
@@ -337,7 +345,7 @@ PROPERTY_FRAMES = ("occ1970", "occ1990", "occ2010", "occ2000_4digit", "occ1990dd
 
 def known_codes(frame: str) -> list[int]:
     cw = crosswalk(frame)
-    return sorted(c * cw.divisor for c in cw.mapping) + sorted(cw.special)
+    return sorted([*cw.mapping, *cw.fills])
 
 
 KNOWN = {frame: known_codes(frame) for frame in PROPERTY_FRAMES}
@@ -371,7 +379,7 @@ def expected_states(table: pd.DataFrame, missing: dict[int, str]) -> dict[tuple,
         if math.isnan(code) or int(code) in missing:
             continue
         result = crosswalk(frame).apply([code])
-        if result.outcome[0] != MAPPED:
+        if not result.kept[0]:
             continue
         state = result.states[0]
         key = (person, year)

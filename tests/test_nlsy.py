@@ -80,7 +80,7 @@ VERBATIM_DROPPED = {
     "-3 invalid skip": 1,
     "-2 don't know": 1,
     "-1 refusal": 1,
-    "unmapped occ2000 code": 1,
+    "not an occ2000 code": 1,
 }
 
 
@@ -282,7 +282,7 @@ EXTENDED_DROPPED = {
     "-1 refusal": 1,
     "990 same as present job": 1,
     "999 not reported": 1,
-    "unmapped occ2000 code": 1,
+    "not an occ2000 code": 1,
     "no occupation (occ2000_4digit code meaning none)": 1,  # 9990 uncodeable
     "superseded by a higher-priority occupation variable": 7,
 }
@@ -311,7 +311,9 @@ def test_codebook_chooses_frames_from_titles():
 def test_without_codebook_the_catalogue_and_round_table_apply():
     panel = read_nlsy79(EXTENDED, codebook=False)
     got = {(p, y): s for p, y, s in rows(panel)}
-    assert got[16, 2022] == "86"  # 3255 read as a 2000-based 4-digit code
+    # 3255 (a 2010 code) read in the 2000-based 4-digit frame is no code of it: counted, not misread as 325
+    assert (16, 2022) not in got
+    assert panel.lineage.dropped_by_reason()["not an occ2000_4digit code"] == 1
     meta = panel.metadata
     assert {v["variable"]: v["frame"] for v in meta["occupation_variables"]}["OCCALL-EMP.01_2022"] == "occ2000_4digit"
     # covariates are known only by question name: without the codebook their reference numbers are ignored
@@ -519,8 +521,16 @@ def test_csv_ragged_row_names_the_line(tmp_path):
 def test_no_occupation_variable(tmp_path):
     path = tmp_path / "keys.csv"
     path.write_text("R0000100,R0214800,R9999900\n1,2,3\n")
-    with pytest.raises(NLSYFormatError, match=r"keys.csv: no recognisable NLSY79 occupation variable.*R9999900"):
+    with pytest.raises(NLSYFormatError, match=r"keys.csv: no NLSY79 occupation variable") as err:
         read_nlsy79(path)
+    message = str(err.value)
+    for expected in ("CPSOCC70", "CPSOCC80", "OCCALL-EMP.01", "R9999900", "keys.cdb"):
+        assert expected in message
+    assert "[]" not in message
+    path.write_text("R0000100,R0214800\n1,2\n")  # every column named: no empty list of unknown references
+    with pytest.raises(NLSYFormatError) as err:
+        read_nlsy79(path)
+    assert "cannot name" not in str(err.value) and "[]" not in str(err.value)
 
 
 def test_occupation_variable_twice(tmp_path):
@@ -533,7 +543,7 @@ def test_occupation_variable_twice(tmp_path):
 def test_occupation_variable_without_year(tmp_path):
     path = tmp_path / "noyear.csv"
     path.write_text("CASEID,CPSOCC70\n1,201\n")
-    with pytest.raises(NLSYFormatError, match="has no survey year"):
+    with pytest.raises(NLSYFormatError, match=r"has no survey year; rename it .*CPSOCC70_1990.*noyear.NLSY79"):
         read_nlsy79(path)
 
 
@@ -573,7 +583,7 @@ YOUTH_DROPPED = {
     "-2 don't know": 1,
     "-1 refusal": 1,
     "no occupation (occ2000_4digit code meaning none)": 1,  # 9990
-    "unmapped occ2000_4digit code": 1,  # 9999
+    "not an occ2000_4digit code": 1,  # 9999
     "superseded by a higher-priority occupation variable": 2,
 }
 
@@ -625,13 +635,15 @@ def test_nlsy97_header_styles_and_reference_numbers(tmp_path):
     by_ref = read_nlsy97(path)
     pd.testing.assert_frame_equal(by_ref.data, reference.data)
     assert by_ref.metadata["header"] == "mixed"
-    with pytest.raises(NLSYFormatError, match="give the codebook"):
+    with pytest.raises(NLSYFormatError, match=r"put its codebook \(extract.cdb\) beside the file"):
         read_nlsy97(path, codebook=False)
 
 
 def test_nlsy97_without_codebook_uses_the_2002_frame():
-    got = {(p, y): s for p, y, s in rows(read_nlsy97(YOUTH97, codebook=False))}
-    assert got[1, 2019] == "86"  # 3255 read as a 2000-based 4-digit code
+    panel = read_nlsy97(YOUTH97, codebook=False)
+    got = {(p, y): s for p, y, s in rows(panel)}
+    assert (1, 2019) not in got  # 3255, a 2010 code, is no code of the 2000-based frame: counted, not misread
+    assert panel.lineage.to_dict()["dropped"]["not an occ2000_4digit code"] == 2  # 3255 and 9999
     with pytest.raises(UnmappedCodeError, match="9999"):
         read_nlsy97(YOUTH97, on_unmapped="raise")
 

@@ -199,7 +199,20 @@ def test_bf16_autocast_on_cpu(data):
 
 def test_progress_bar_runs(data, capsys):
     train(make_model(), toy_loss, data[0], config(max_steps=3, progress=True))
-    assert "tok_s" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "tok_s" in err and "3/3" in err and "step/s" in err
+
+
+def test_under_early_stopping_the_bar_counts_evaluations_and_ends_where_training_ends(data, capsys):
+    shifted = ToyData(60, seed=2, shift=3)
+    cfg = config(max_steps=300, eval_every=2, patience=3, lr=3e-2, warmup_steps=1, progress=True)
+    result = train(make_model(), toy_loss, data[0], cfg, valid_data=shifted)
+    assert result.stopped == "early_stopping" and result.steps < 300
+    final = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    evaluations = len(result.history)
+    assert f"{evaluations}/{evaluations} [" in final  # full at the stop, not at max_steps / eval_every = 150
+    assert "eval/s" in final or "s/eval" in final
+    assert "no_better=3/3" in final
 
 
 def test_config_validation(data):

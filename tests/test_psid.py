@@ -319,7 +319,7 @@ def test_multi_wave_panel(variant):
         "0 inapplicable (no occupation reported)": 1,  # 4002's 2005 occupation
         "999 DK/NA": 1,  # 1501170, 1999
         "9999 DK/NA": 1,  # 4003, head in 2017
-        "unmapped occ2010 code": 1,  # 5012030: 1234
+        "not an occ2010 code": 1,  # 5012030: 1234
     }
     check_lineage(panel)
     assert sorted(set(panel.data.year)) == [1997, 1999, 2003, 2005, 2017]  # no 1998: waves as observed
@@ -362,7 +362,7 @@ def test_role_selection():
         "missing value (blank)": 1,
         "999 DK/NA": 1,
         "9999 DK/NA": 1,
-        "unmapped occ2010 code": 1,
+        "not an occ2010 code": 1,
     }
     check_lineage(heads)
     spouses = read_psid(J2, roles="spouse")

@@ -73,7 +73,7 @@ DROPPED = {
     "exact duplicate of an earlier spell": 1,
     "missing value (blank)": 1,
     "no occupation (occ2010 code meaning none)": 1,
-    "unmapped occ2010 code": 2,
+    "not an occ2010 code": 2,
     "superseded by a higher-priority occupation variable": 5,
 }
 
@@ -131,7 +131,7 @@ def test_fixture_lineage(path: Path) -> None:
     assert details["unparseable end date"]["rows"] == [12]
     assert details["end date before start date"]["rows"] == [13]
     assert details["exact duplicate of an earlier spell"] == {"spells": 1, "rows": [17]}
-    assert details["unmapped occ2010 code"]["codes"] == {"12345": 2}
+    assert details["not an occ2010 code"]["codes"] == {"12345": 2}
     assert [s.stage for s in lineage.steps][:5] == ["read", "read", "read", "read", "spells"]
 
 
@@ -233,7 +233,7 @@ def test_first_choice_with_unmappable_code_falls_back_to_the_next_job(tmp_path: 
     ]
     panel = read(write_csv(tmp_path, rows))
     assert rows_of(panel) == [(1, 2010, "22", "c", "z")]  # covariates follow the spell that gave the state
-    assert panel.lineage.dropped_by_reason() == {"missing value (blank)": 1, "unmapped occ2010 code": 1}
+    assert panel.lineage.dropped_by_reason() == {"missing value (blank)": 1, "not an occ2010 code": 1}
 
 
 def test_years_as_a_range_and_as_a_set() -> None:
@@ -363,7 +363,10 @@ def test_occ1990dd_frame(tmp_path: Path) -> None:
     deming = read_resumes(path, variant="deming2017")
     assert [str(s) for s in deming.data["occ"]] == ["4", "military", "unemployed", "9"]
     assert deming.scheme == occ1990dd("deming2017")
-    with pytest.raises(UnmappedCodeError, match=r"2 occ1990dd code\(s\) in column 'occ'.*12345 \(1x\)"):
+    with pytest.raises(
+        UnmappedCodeError,
+        match=r"column 'occ': 2 occ1990dd code\(s\) that the dorn2013 crosswalk does not map.*12345 \(1x\)",
+    ):
         read_resumes(path, on_unmapped="raise")
 
 
@@ -476,7 +479,10 @@ def test_all_rows_invalid_raises(tmp_path: Path) -> None:
 
 
 def test_on_unmapped_raise_lists_codes_with_file_rows() -> None:
-    with pytest.raises(UnmappedCodeError, match=r"1 occ2010 code\(s\) in column 'occ'.*12345 \(2x\).*\[8, 9\]") as info:
+    with pytest.raises(
+        UnmappedCodeError,
+        match=r"column 'occ': 1 code\(s\) that are not codes of the occ2010 frame.*12345 \(2x\).*\[8, 9\]",
+    ) as info:
         read(on_unmapped="raise")
     table = info.value.unmapped
     assert table["code"].tolist() == [12345] and table["count"].tolist() == [2] and table["rows"].tolist() == [[8, 9]]

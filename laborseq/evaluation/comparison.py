@@ -17,7 +17,12 @@ from laborseq._util.format import format_interval
 from laborseq._util.json import to_jsonable
 from laborseq._util.random import RNGLike, seed_int, seed_record
 from laborseq.evaluation.bootstrap import PerplexityDraws, perplexity_draws
-from laborseq.evaluation.predictions import TargetPredictions, summarize_predictions, transition_groups
+from laborseq.evaluation.predictions import (
+    TargetPredictions,
+    prediction_table,
+    summarize_predictions,
+    transition_groups,
+)
 from laborseq.models.base import SequenceModel, WeightsLike, clone, params_record, resolve_weights
 from laborseq.panel import PERSON, CareerPanel
 
@@ -175,6 +180,17 @@ class ComparisonResult:
         out["n_transitions"] = self.n_transitions
         out["fit_seconds"] = self.fits["fit_seconds"].reindex(out.index)
         return out
+
+    def prediction_table(self) -> pd.DataFrame:
+        """Every scored test person-year of every model: what it predicted (see
+        :func:`~laborseq.evaluation.predictions.prediction_table`), models stacked in comparison order."""
+        tables = [
+            prediction_table(name, self.targets, p.log_likelihood, p.top_states, p.top_probas, self.states)
+            for name, p in self.predictions.items()
+        ]
+        table = pd.concat(tables, ignore_index=True)  # compare() refuses an empty set of models
+        table["model"] = pd.Categorical(table["model"].astype(str), categories=list(self.predictions))
+        return table
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable summary (models, best, bootstrap settings, environment): read from :attr:`scores`."""

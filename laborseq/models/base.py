@@ -18,7 +18,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, overload
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ from laborseq._util.random import RNGLike
 from laborseq._version import __version__
 from laborseq.models.stepper import PanelStepper
 from laborseq.occupations.scheme import OccupationScheme
-from laborseq.panel import PERSON, CareerPanel
+from laborseq.panel import PERSON, YEAR, CareerPanel
 
 if TYPE_CHECKING:
     from laborseq.forecast.result import ForecastResult
@@ -163,18 +163,38 @@ class SequenceModel(ABC):
                 f"({len(self.classes_)} states); harmonize both panels to one scheme"
             )
 
-    def predict_proba(self, panel: CareerPanel) -> np.ndarray:
+    @overload
+    def predict_proba(self, panel: CareerPanel, *, as_frame: Literal[False] = ...) -> np.ndarray: ...
+
+    @overload
+    def predict_proba(self, panel: CareerPanel, *, as_frame: Literal[True]) -> pd.DataFrame: ...
+
+    def predict_proba(self, panel: CareerPanel, *, as_frame: bool = False) -> np.ndarray | pd.DataFrame:
         """Next-state distribution of every target person-year.
+
+        Parameters
+        ----------
+        panel : CareerPanel
+            Panel over the states the model was fitted on.
+        as_frame : bool
+            ``False`` (default, as scikit-learn does): a bare array, cheapest for
+            scoring. ``True``: a DataFrame indexed by ``(person_id, year)`` with
+            one column per state of ``classes_``, for reading and joining.
 
         Returns
         -------
-        numpy.ndarray
+        numpy.ndarray or pandas.DataFrame
             Shape ``(panel.n_targets, len(classes_))``; row ``r`` is the
             distribution of the state in the ``r``-th row of ``panel.targets()``
             given that person's earlier rows; columns follow ``classes_``.
         """
         self._check_panel(panel)
-        return self._predict_proba(panel)
+        proba = self._predict_proba(panel)
+        if not as_frame:
+            return proba
+        targets = panel.targets()
+        index = pd.MultiIndex.from_arrays([targets[PERSON].to_numpy(), targets[YEAR].to_numpy()], names=[PERSON, YEAR])
+        return pd.DataFrame(proba, index=index, columns=pd.Index(list(self.classes_), name="state"))
 
     @abstractmethod
     def _predict_proba(self, panel: CareerPanel) -> np.ndarray:
@@ -308,7 +328,7 @@ def load_model(path: str | os.PathLike[str]) -> SequenceModel:
     path = Path(path)
     config_file = path / _CONFIG
     if not config_file.exists():
-        raise FileNotFoundError(f"{path} is not a saved laborseq model (no {_CONFIG})")
+        raise FileNotFoundError(f"{path}: not a saved laborseq model (no {_CONFIG})")
     config = json.loads(config_file.read_text())
     module_name, _, class_name = config["model"].rpartition(".")
     if not module_name.startswith("laborseq.models."):

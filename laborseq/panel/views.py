@@ -88,6 +88,10 @@ class PanelDescription:
         }
 
     def __str__(self) -> str:
+        return self.format()
+
+    def format(self, top: int = 15) -> str:
+        """The description as text, listing the ``top`` most common states and how many more there are."""
         years = self.years
         span = f"{years[0]}-{years[-1]} ({len(years)} distinct years)" if years else "none"
         gaps = ", ".join(f"{k} yr: {v:,}" for k, v in sorted(self.gap_counts.items()))
@@ -104,8 +108,12 @@ class PanelDescription:
             f"  persons with gaps {self.persons_with_gaps:,}",
             f"  covariates        {covs}",
             f"  weight            {self.weight or 'none'}",
-            "  state shares",
+            f"  states            {len(self.state_shares):,} observed",
+            "  state shares" + (f" (the {top} most common)" if len(self.state_shares) > top else ""),
         ]
-        for state, share in self.state_shares.items():
+        for state, share in self.state_shares.iloc[:top].items():
             lines.append(f"    {state!s:<24} {share:.4f}")
+        rest = self.state_shares.iloc[top:]
+        if len(rest):
+            lines.append(f"    ... and {len(rest):,} more states (together {rest.sum():.4f})")
         return "\n".join(lines)

@@ -11,6 +11,7 @@ from laborseq.sources.psid.layout import PSIDFormatError
 from laborseq.sources.psid.reader import read_psid
 from laborseq.sources.resumes.reader import read_resumes
 from laborseq.sources.resumes.spells import ResumeFormatError
+from laborseq.sources.tables import TableFormatError, read_table
 
 __all__ = [
     "CANDIDATE_COLUMNS",
@@ -18,9 +19,11 @@ __all__ = [
     "PSIDFormatError",
     "ResumeFormatError",
     "SpecialCode",
+    "TableFormatError",
     "harmonize",
     "read_nlsy79",
     "read_nlsy97",
     "read_psid",
     "read_resumes",
+    "read_table",
 ]

@@ -8,8 +8,10 @@ priority. :func:`harmonize` then applies, in order,
 2. the survey's missing-value codes (e.g. NLS -1 to -5): dropped with their label;
 3. special source codes of a frame (e.g. 1970 code 995 "did not work"): recoded
    to a status token or dropped, as the reader's rules say;
-4. the crosswalk of the candidate's frame to occ1990dd: unmapped codes and
-   "no occupation" targets are dropped (or raise with ``on_unmapped="raise"``);
+4. the crosswalk of the candidate's frame to occ1990dd: codes mapped by a
+   sourced fill are counted as recodes ("filled from ..."); "no occupation"
+   targets, valid codes no crosswalk maps and codes that are not codes of the
+   frame are dropped, each counted apart (or raise with ``on_unmapped="raise"``);
 5. one state per person-year: where several candidates survive, the one with
    the lowest priority number is kept and the others are dropped as superseded;
 
@@ -26,15 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from laborseq.occupations.crosswalk import (
-    MAPPED,
-    MISSING_CODE,
-    NO_OCCUPATION,
-    UNMAPPED,
-    OnUnmapped,
-    UnmappedCodeError,
-    crosswalk,
-)
+from laborseq.occupations.crosswalk import Crosswalk, OnUnmapped, UnmappedCodeError, crosswalk, unmapped_message
 from laborseq.occupations.occ1990dd import Variant, occ1990dd
 from laborseq.panel import CareerPanel
 from laborseq.panel.lineage import Lineage
@@ -73,6 +67,7 @@ def harmonize(
     name: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     lineage: Lineage | None = None,
+    crosswalks: Mapping[str, Crosswalk] | None = None,
 ) -> CareerPanel:
     """Build a panel in occ1990dd from candidate occupation codes.
 
@@ -106,6 +101,9 @@ def harmonize(
     lineage : Lineage, optional
         An existing lineage to continue (its ``rows_read`` must equal the number
         of candidates plus the rows it has already dropped); by default a new one.
+    crosswalks : mapping of str to Crosswalk, optional
+        Crosswalks to use instead of the built-in ones, by frame (e.g. from
+        :func:`~laborseq.occupations.crosswalk.user_crosswalks`).
 
     Returns
     -------
@@ -146,28 +144,32 @@ def harmonize(
 
     for frame in pd.unique(frames[alive & ~done]):
         rows = np.flatnonzero(alive & ~done & (frames == frame))
-        result = crosswalk(frame, variant).apply(codes[rows], rows=rows)
-        result_index, outcome, unmapped = result.state_index, result.outcome, result.unmapped
-        unmapped = unmapped.assign(rows=[_row_labels(candidates, np.asarray(r)) for r in unmapped["rows"]])
-        if on_unmapped == "raise" and len(unmapped):
-            listing = ", ".join(
-                f"{c} ({n}x)" for c, n in zip(unmapped["code"][:10], unmapped["count"][:10], strict=True)
-            )
-            raise UnmappedCodeError(
-                f"{source}: {len(unmapped)} {frame} code(s) do not map to occ1990dd ({variant}): {listing}; "
-                f"e.g. at {unmapped['rows'].iloc[0][:3]} (person:year:variable)",
-                unmapped,
-            )
-        state[rows] = np.where(outcome == MAPPED, result_index, -1)
-        lineage.drop("crosswalk", f"no occupation ({frame} code meaning none)", int((outcome == NO_OCCUPATION).sum()))
-        lineage.drop(
-            "crosswalk",
-            f"unmapped {frame} code",
-            int((outcome == UNMAPPED).sum()),
-            codes=dict(zip(unmapped["code"].tolist()[:50], unmapped["count"].tolist()[:50], strict=True)),
+        table = (crosswalks or {}).get(frame)
+        table = crosswalk(frame, variant) if table is None else table
+        result = table.apply(codes[rows], rows=rows)
+        unmapped = result.unmapped.assign(
+            rows=[_row_labels(candidates, np.asarray(r)) for r in result.unmapped["rows"]]
         )
-        lineage.drop("crosswalk", "missing value (blank)", int((outcome == MISSING_CODE).sum()))
-        alive[rows] &= outcome == MAPPED
+        if on_unmapped == "raise" and len(unmapped):
+            where = f"e.g. at {unmapped['rows'].iloc[0][:3]} (person:year:variable)"
+            raise UnmappedCodeError(unmapped_message(table, unmapped, where=where, source=source), unmapped)
+        kept = result.kept
+        state[rows] = np.where(kept, result.state_index, -1)
+        for reason, filled in result.filled_codes().items():
+            lineage.recode("crosswalk", f"{reason} ({frame})", sum(filled.values()), codes=_top(filled))
+        lineage.drop("crosswalk", f"no occupation ({frame} code meaning none)", int(result.counts()["no_occupation"]))
+        listed = table.valid_codes is not None
+        valid_reason = f"valid {frame} code no crosswalk maps" if listed else f"unmapped {frame} code"
+        for in_frame, reason in ((True, valid_reason), (False, f"not an {frame} code")):
+            part = unmapped[unmapped["in_frame"] == in_frame]
+            lineage.drop(
+                "crosswalk",
+                reason,
+                int(part["count"].sum()),
+                codes=_top(dict(zip(part["code"].tolist(), part["count"].tolist(), strict=True))),
+            )
+        lineage.drop("crosswalk", "missing value (blank)", int(result.counts()["missing_code"]))
+        alive[rows] &= kept
 
     kept = pd.DataFrame(
         {
@@ -237,3 +239,8 @@ def _row_labels(candidates: pd.DataFrame, rows: np.ndarray) -> list[str]:
     picked = candidates.iloc[np.asarray(rows, dtype=np.int64)]  # a handful of rows: no whole-column copy
     pid, year, var = (picked[c].to_numpy() for c in ("person_id", "year", "variable"))
     return [f"{p}:{y}:{v}" for p, y, v in zip(pid, year, var, strict=True)]
+
+
+def _top(counts: Mapping[int, int], limit: int = 50) -> dict[int, int]:
+    """The ``limit`` commonest codes of ``counts`` (for the lineage detail)."""
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])

@@ -12,10 +12,11 @@ codebook title of an occupation variable can name its Census code frame
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from laborseq.sources.nlsy.investigator import Codebook
+from laborseq.sources.nlsy.investigator import Codebook, NLSYFormatError
 from laborseq.sources.nlsy.names import normalize_qname, normalize_refnum, split_question_name, year_of
 
 # ---------------------------------------------------------------------- occupation frames
@@ -142,6 +143,8 @@ class Cohort:
     categories : mapping of str to (str, dict)
         Covariate kind -> (covariate name, code -> label) for ``sex``, ``race``,
         ``sample``, ``region``.
+    occupation_questions : str
+        The occupation question names the reader recognises, for messages.
     """
 
     name: str
@@ -151,6 +154,7 @@ class Cohort:
     default_frame: Callable[[str, int], str]
     label: Callable[[str, int, int], str]
     categories: Mapping[str, tuple[str, Mapping[int, str]]]
+    occupation_questions: str
 
     @property
     def tagset_suffix(self) -> str:
@@ -197,3 +201,121 @@ def resolve_columns(names: Sequence[str], cohort: Cohort, codebook: Codebook | N
         role = Role("id") if qname == cohort.id_name else cohort.classify(qname)
         out.append(Column(position, name, ref, qname, label, title, decimals, source, role))
     return out
+
+
+def bare_names(names: Sequence[str]) -> list[int]:
+    """Positions of header names that are question names without a survey year (``YINC-1700``, not ``R0000100``
+    or ``YINC-1700_2019``)."""
+    return [i for i, n in enumerate(names) if normalize_refnum(n) is None and split_question_name(n)[1] is None]
+
+
+def resolve_bare_names(
+    where: str,
+    names: Sequence[str],
+    codebook: Codebook | None,
+    tagset: Sequence[str] | None,
+    catalogue: Mapping[str, tuple[str, str]],
+) -> tuple[list[str], str | None]:
+    """Reference numbers for the columns of a header of question names without survey years.
+
+    NLS Investigator can write the CSV header as bare question names, so a
+    question asked in several rounds repeats (``YINC-1700`` once per round).
+    Such columns are resolved, in order, from the export's own companion files:
+
+    * the tagset lists the reference number of every column, one for one; a
+      column takes its reference number when the codebook or the cohort's
+      built-in catalogue names it (the tagset alone says nothing of survey
+      years), and its question name must be the codebook's name of it;
+    * otherwise the codebook: the ``k``-th column named ``Q`` is the ``k``-th
+      codebook entry named ``Q`` (Investigator writes both in the same order),
+      which needs as many entries named ``Q`` as columns.
+
+    Parameters
+    ----------
+    where : str
+        The file, for messages.
+    names : sequence of str
+        The header.
+    codebook : Codebook, optional
+        The extract's ``.cdb``.
+    tagset : sequence of str, optional
+        Reference numbers of the extract's tagset.
+    catalogue : mapping
+        The cohort's built-in reference numbers (-> question name, year label).
+
+    Returns
+    -------
+    names : list of str
+        The header with every bare question name replaced by its reference number
+        (unchanged when no name is bare).
+    resolved_by : str or None
+        ``"tagset"``, ``"codebook"`` or ``None`` (nothing to resolve).
+
+    Raises
+    ------
+    NLSYFormatError
+        When bare names repeat and neither companion file can resolve them,
+        saying which file to add; or when a companion file disagrees with the header.
+    """
+    bare = bare_names(names)
+    if not bare:
+        return list(names), None
+    counts = Counter(normalize_qname(n) for n in names)
+    repeated = list(dict.fromkeys(names[i] for i in bare if counts[normalize_qname(names[i])] > 1))
+    if tagset is not None and len(tagset) == len(names):
+        out = list(names)
+        for i in bare:
+            ref = tagset[i]
+            entry = codebook.entries.get(ref) if codebook else None
+            if entry is not None and normalize_qname(entry.qname) != normalize_qname(names[i]):
+                raise NLSYFormatError(
+                    f"{where}: column {i + 1} is {names[i]!r} but the tagset's reference number there, {ref}, "
+                    f"is {entry.qname!r} in the codebook; the tagset belongs to another extract: give this one's"
+                )
+            if entry is not None or ref in catalogue:
+                out[i] = ref
+            elif names[i] in repeated:
+                raise NLSYFormatError(
+                    f"{where}: column {i + 1} ({names[i]!r}) repeats across rounds and its reference number in the "
+                    f"tagset, {ref}, is neither in a codebook nor built in; put the extract's codebook (<name>.cdb) "
+                    "beside the file or pass codebook= (--codebook), so that each column gets its round"
+                )
+        return out, "tagset"
+    if codebook is not None:
+        return _by_codebook(where, names, bare, codebook), "codebook"
+    if not repeated:
+        return list(names), None
+    count = "" if tagset is None else f" (the tagset has {len(tagset)} reference numbers for {len(names)} columns)"
+    raise NLSYFormatError(
+        f"{where}: the header names questions without survey years, and {_preview_names(repeated)} repeat, one "
+        f"column per round{count}; put the extract's codebook (<name>.cdb), with or without its tagset "
+        "(<name>.NLSY79 / <name>.NLSY97), beside the file, or pass codebook= / tagset= (--codebook / --tagset), so "
+        "that each column gets its round"
+    )
+
+
+def _by_codebook(where: str, names: Sequence[str], bare: Sequence[int], codebook: Codebook) -> list[str]:
+    entries: dict[str, list[str]] = {}
+    for ref, entry in codebook.entries.items():  # in the codebook's order
+        entries.setdefault(normalize_qname(entry.qname), []).append(ref)
+    wanted: dict[str, list[int]] = {}
+    for i in bare:
+        wanted.setdefault(normalize_qname(names[i]), []).append(i)
+    out = list(names)
+    for qname, positions in wanted.items():
+        refs = entries.get(qname, [])
+        if not refs:
+            continue  # a column the codebook does not describe stays unresolved (listed as ignored)
+        if len(refs) != len(positions):
+            raise NLSYFormatError(
+                f"{where}: {len(positions)} column(s) are named {qname!r} but the codebook {codebook.path} has "
+                f"{len(refs)} entries of that question; give the codebook of this extract, or its tagset"
+            )
+        for i, ref in zip(positions, refs, strict=True):
+            out[i] = ref
+    return out
+
+
+def _preview_names(items: Sequence[str], limit: int = 6) -> str:
+    shown = ", ".join(items[:limit])
+    return f"{shown}{f' and {len(items) - limit} more' if len(items) > limit else ''}"

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable
 from typing import Literal
 
-from laborseq.occupations.crosswalk import OnUnmapped
+from laborseq.occupations.crosswalk import CrosswalkTable, OnUnmapped
 from laborseq.occupations.occ1990dd import Variant
 from laborseq.panel import CareerPanel
 from laborseq.sources.harmonize import SpecialCode
@@ -178,6 +178,8 @@ COHORT = Cohort(
         "sample": ("sample", SAMPLES),
         "region": ("region", REGIONS),
     },
+    occupation_questions="CPSOCC70 (1979-1993), CPSOCC80 (1982-1998; CPSOCC80.01 in 2000) and the employer roster "
+    "OCCALL-EMP.01, OCCALL-EMP.02, ... (1980 on)",
 )
 
 
@@ -210,6 +212,7 @@ def read_nlsy79(
     did_not_work: DidNotWork = "out_of_labor_force",
     variant: Variant = "dorn2013",
     on_unmapped: OnUnmapped = "drop",
+    crosswalk: CrosswalkTable | None = None,
 ) -> CareerPanel:
     """Read an NLSY79 NLS Investigator export into a panel of occ1990dd occupations.
 
@@ -252,6 +255,10 @@ def read_nlsy79(
     on_unmapped : {"drop", "raise"}
         Codes the crosswalk does not know: counted drops, or
         :class:`~laborseq.occupations.crosswalk.UnmappedCodeError`.
+    crosswalk : DataFrame or path, optional
+        Your own crosswalk rows (``from_code``, ``occ1990dd``, and ``frame`` when
+        the input has several code frames), added over the built-in crosswalks;
+        the codes they map are counted as "your crosswalk" in the lineage.
 
     Returns
     -------
@@ -317,5 +324,6 @@ def read_nlsy79(
         special_codes=special_codes(did_not_work),
         variant=variant,
         on_unmapped=on_unmapped,
+        crosswalk=crosswalk,
         options={"occupation": occupation, "did_not_work": did_not_work},
     )

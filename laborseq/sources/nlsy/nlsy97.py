@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Iterable
 
-from laborseq.occupations.crosswalk import OnUnmapped
+from laborseq.occupations.crosswalk import CrosswalkTable, OnUnmapped
 from laborseq.occupations.occ1990dd import Variant
 from laborseq.panel import CareerPanel
 from laborseq.sources.nlsy.columns import Cohort, Role
@@ -73,6 +73,7 @@ COHORT = Cohort(
         "race": ("race", RACE_ETHNICITY),
         "region": ("region", REGIONS),
     },
+    occupation_questions="the employer roster YEMP_OCCODE-2002.01, YEMP_OCCODE-2002.02, ... (every round)",
 )
 
 
@@ -85,6 +86,7 @@ def read_nlsy97(
     persons: Iterable[int] | None = None,
     variant: Variant = "dorn2013",
     on_unmapped: OnUnmapped = "drop",
+    crosswalk: CrosswalkTable | None = None,
 ) -> CareerPanel:
     """Read an NLSY97 NLS Investigator export into a panel of occ1990dd occupations.
 
@@ -111,6 +113,10 @@ def read_nlsy97(
     on_unmapped : {"drop", "raise"}
         Codes the crosswalk does not know: counted drops, or
         :class:`~laborseq.occupations.crosswalk.UnmappedCodeError`.
+    crosswalk : DataFrame or path, optional
+        Your own crosswalk rows (``from_code``, ``occ1990dd``, and ``frame`` when
+        the input has several code frames), added over the built-in crosswalks;
+        the codes they map are counted as "your crosswalk" in the lineage.
 
     Returns
     -------
@@ -150,5 +156,6 @@ def read_nlsy97(
         special_codes={},
         variant=variant,
         on_unmapped=on_unmapped,
+        crosswalk=crosswalk,
         options={"occupation": "roster"},
     )

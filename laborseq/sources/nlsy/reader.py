@@ -23,12 +23,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from laborseq.occupations.crosswalk import OnUnmapped
+from laborseq.occupations.crosswalk import CrosswalkTable, OnUnmapped, user_crosswalks
 from laborseq.occupations.occ1990dd import Variant
 from laborseq.panel import CareerPanel
 from laborseq.panel.lineage import Lineage
 from laborseq.sources.harmonize import SpecialCode, harmonize
-from laborseq.sources.nlsy.columns import Cohort, Column, OccupationVariable, frame_from_title, resolve_columns
+from laborseq.sources.nlsy.columns import (
+    Cohort,
+    Column,
+    OccupationVariable,
+    bare_names,
+    frame_from_title,
+    resolve_bare_names,
+    resolve_columns,
+)
 from laborseq.sources.nlsy.covariates import covariate_columns, round_covariates, static_covariates
 from laborseq.sources.nlsy.investigator import (
     MISSING_CODES,
@@ -39,6 +47,7 @@ from laborseq.sources.nlsy.investigator import (
     read_values,
     sidecar,
 )
+from laborseq.sources.nlsy.names import normalize_refnum
 
 
 def read_investigator(
@@ -54,6 +63,7 @@ def read_investigator(
     variant: Variant,
     on_unmapped: OnUnmapped,
     options: Mapping[str, Any],
+    crosswalk: CrosswalkTable | None = None,
 ) -> CareerPanel:
     """Parse an Investigator export into candidates and covariates and harmonize them.
 
@@ -89,9 +99,16 @@ def read_investigator(
             if tag_path is None:
                 raise NLSYFormatError(f"{path}: the first line is data, not a header; give the tagset")
             names, header = read_tagset(tag_path), False
+    style = "tagset" if not header else _header_style(names)
+    resolved_by = None
+    if header:
+        tags = read_tagset(tag_path) if tag_path is not None else None
+        names, resolved_by = resolve_bare_names(str(path), names, book, tags, cohort.catalogue)
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise NLSYFormatError(f"{path}: the header repeats column(s) {dupes}")
+            raise NLSYFormatError(
+                f"{path}: the header repeats column(s) {_preview(dupes)}; each column must be a different variable"
+            )
 
     columns = resolve_columns(names, cohort, book)
     ids_col = [c for c in columns if c.role is not None and c.role.kind == "id"]
@@ -151,11 +168,12 @@ def read_investigator(
     round_cov, weight, weight_note = round_covariates(selected, round_cols, values, keep_person, cohort, occupations)
 
     del values  # the candidates and covariates hold what harmonize needs
+    frames = sorted({v.frame for v in occupations})
     metadata = {
         "source": cohort.name,
         "path": str(path),
         "layout": layout,
-        "header": _header_style(columns) if header else "tagset",
+        "header": style + (f" (rounds from the {resolved_by})" if resolved_by else ""),
         "codebook": book.path if book else None,
         "tagset": str(tag_path) if tag_path else None,
         **options,
@@ -191,6 +209,7 @@ def read_investigator(
         name=cohort.name.lower(),
         metadata=metadata,
         lineage=lineage,
+        crosswalks=None if crosswalk is None else user_crosswalks(crosswalk, variant, frames),
     )
 
 
@@ -216,9 +235,15 @@ def _preview(items: Sequence[Any], limit: int = 8) -> str:
     return f"[{shown}{', ...' if len(items) > limit else ''}] ({len(items)} in all)"
 
 
-def _header_style(columns: Sequence[Column]) -> str:
-    refs = sum(c.refnum is not None for c in columns)
-    return "reference numbers" if refs == len(columns) else "question names" if refs == 0 else "mixed"
+def _header_style(names: Sequence[str]) -> str:
+    """How the header names its columns (for the metadata)."""
+    refs = sum(normalize_refnum(n) is not None for n in names)
+    bare = len(bare_names(names))
+    if refs == len(names):
+        return "reference numbers"
+    if refs == 0:
+        return "question names" if bare == 0 else "question names without survey years"
+    return "mixed"
 
 
 def _occupation_variables(
@@ -230,7 +255,11 @@ def _occupation_variables(
             continue
         year = col.year
         if year is None:
-            raise NLSYFormatError(f"{path}: occupation column {col.described} has no survey year")
+            raise NLSYFormatError(
+                f"{path}: occupation column {col.described} has no survey year; rename it <question>_<year> "
+                f"(e.g. {col.qname}_1990), or put the extract's tagset ({path.stem}{cohort.tagset_suffix}) or "
+                f"codebook ({path.stem}.cdb) beside the file"
+            )
         kind, job = col.role.kind, col.role.job
         frame, decided = frame_from_title(col.title, cohort.default_frame(kind, year))
         var = OccupationVariable(
@@ -244,12 +273,19 @@ def _occupation_variables(
             )
         found[key] = var
     if not found:
+        unknown = [c.name for c in columns if c.source == "unknown"]
         resolved = [c.described for c in columns if c.source != "unknown"]
-        hint = "" if any(c.source == "codebook" for c in columns) else "; give the codebook (.cdb) of the extract"
+        seen = f"the columns resolve to {_preview(resolved)}" if resolved else "no column resolves to a question"
+        if unknown:
+            seen += f"; reference numbers the reader cannot name: {_preview(unknown)}"
+        hint = (
+            ""
+            if any(c.source == "codebook" for c in columns)
+            else f"; if the extract has them, put its codebook ({path.stem}.cdb) beside the file or pass codebook="
+        )
         raise NLSYFormatError(
-            f"{path}: no recognisable {cohort.name} occupation variable among the columns "
-            f"{_preview(resolved)} (unresolved reference numbers: "
-            f"{_preview([c.name for c in columns if c.source == 'unknown'])}){hint}"
+            f"{path}: no {cohort.name} occupation variable; the reader looks for {cohort.occupation_questions}, "
+            f"but {seen}{hint}. Add an occupation question to the extract in NLS Investigator"
         )
     return sorted(found.values(), key=lambda v: (v.year, v.priority))
 

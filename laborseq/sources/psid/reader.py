@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from laborseq.occupations.crosswalk import OnUnmapped
+from laborseq.occupations.crosswalk import CrosswalkTable, OnUnmapped, user_crosswalks
 from laborseq.occupations.occ1990dd import Variant, check_variant
 from laborseq.panel import CareerPanel
 from laborseq.panel.lineage import Lineage
@@ -82,6 +82,7 @@ def read_psid(
     wave_ids: Mapping[int, tuple[str | None, ...] | Mapping[str, str | None]] | None = None,
     variant: Variant = "dorn2013",
     on_unmapped: OnUnmapped = "drop",
+    crosswalk: CrosswalkTable | None = None,
 ) -> CareerPanel:
     """Read a PSID Data Center extract into a panel of head and spouse occupations.
 
@@ -110,6 +111,10 @@ def read_psid(
         occ1990dd family of the result.
     on_unmapped : {"drop", "raise"}
         What to do with codes the crosswalk does not know.
+    crosswalk : DataFrame or path, optional
+        Your own crosswalk rows (``from_code``, ``occ1990dd``, and ``frame`` when
+        the input has several code frames), added over the built-in crosswalks;
+        the codes they map are counted as "your crosswalk" in the lineage.
 
     Returns
     -------
@@ -229,6 +234,7 @@ def read_psid(
         name="psid",
         metadata=metadata,
         lineage=lineage,
+        crosswalks=None if crosswalk is None else user_crosswalks(crosswalk, variant, frames),
     )
 
 

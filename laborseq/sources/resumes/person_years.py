@@ -19,7 +19,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from laborseq.occupations.crosswalk import MAPPED, UNMAPPED, OnUnmapped, UnmappedCodeError, crosswalk
+from laborseq.occupations.crosswalk import (
+    FILLED,
+    MAPPED,
+    NOT_IN_FRAME,
+    UNMAPPED,
+    OnUnmapped,
+    UnmappedCodeError,
+    crosswalk,
+    unmapped_message,
+)
 from laborseq.occupations.occ1990dd import Variant
 from laborseq.panel import CareerPanel
 from laborseq.panel.lineage import Lineage
@@ -184,9 +193,9 @@ def build_panel(
 
 
 def _mapping(frame: str, code: np.ndarray, variant: Variant) -> tuple[np.ndarray, np.ndarray]:
-    """Per spell: whether its code yields a state (as in :func:`harmonize`), and whether it is unmapped."""
+    """Per spell: whether its code yields a state (as in :func:`harmonize`), and whether it does not map at all."""
     outcome = crosswalk(frame, variant).apply(code).outcome  # type: ignore[arg-type]
-    return outcome == MAPPED, outcome == UNMAPPED
+    return (outcome == MAPPED) | (outcome == FILLED), (outcome == UNMAPPED) | (outcome == NOT_IN_FRAME)
 
 
 def _raise_unmapped(records: SpellRecords, code: np.ndarray, row: np.ndarray, spells: np.ndarray, variant: str) -> None:
@@ -195,15 +204,19 @@ def _raise_unmapped(records: SpellRecords, code: np.ndarray, row: np.ndarray, sp
     by_code = spells[np.argsort(inverse, kind="stable")]  # file order within each code
     starts = np.cumsum(counts) - counts
     examples = [row[by_code[a : a + min(k, 20)]].tolist() for a, k in zip(starts, counts, strict=True)]
-    table = pd.DataFrame({"code": uniq, "count": counts.astype(np.int64), "rows": examples})
-    table = table.sort_values(["count", "code"], ascending=[False, True], ignore_index=True)
-    listing = ", ".join(f"{c} ({k}x)" for c, k in zip(table["code"][:10], table["count"][:10], strict=True))
-    column = records.roles["occ"]
-    raise UnmappedCodeError(
-        f"{records.path}: {len(table)} {records.frame} code(s) in column {column!r} do not map to occ1990dd "
-        f"({variant}): {listing}; code {table['code'].iloc[0]} at {records.where(table['rows'].iloc[0])}",
-        table,
-    )
+    table = crosswalk(records.frame, variant)  # type: ignore[arg-type]
+    valid = table.valid_codes
+    unmapped = pd.DataFrame(
+        {
+            "code": uniq,
+            "count": counts.astype(np.int64),
+            "rows": examples,
+            "in_frame": [valid is None or int(c) in valid for c in uniq],
+        }
+    ).sort_values(["count", "code"], ascending=[False, True], ignore_index=True)
+    where = f"code {unmapped['code'].iloc[0]} at {records.where(unmapped['rows'].iloc[0])}"
+    source = f"{records.path}, column {records.roles['occ']!r}"
+    raise UnmappedCodeError(unmapped_message(table, unmapped, where=where, source=source), unmapped)
 
 
 def person_keys(chunks: list[pa.Array]) -> tuple[Any, np.ndarray]:
