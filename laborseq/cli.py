@@ -37,6 +37,7 @@ from laborseq.pipeline import (
     run_comparison,
     run_forecast,
     run_predict,
+    run_pretraining,
     run_rationales,
     run_wages,
     save_models,
@@ -316,6 +317,29 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_option(desc)
     desc.add_argument("--top", type=int, default=15, help="most common states listed")
 
+    pre = add(
+        "pretrain",
+        help="pretrain CAREER on a resume corpus through a token store on disk",
+        description=(
+            "Encode the corpus (--data: a panel file or a directory of them, streamed, or any --data input) into a "
+            "token store (--store), or reuse the store when --data is left out, then pretrain CAREER on it and save "
+            "the model (--out); fine-tune it on a survey with --career-pretrained OUT."
+        ),
+    )
+    _add_data_option(pre, default=None)
+    pre.add_argument("--store", required=True, metavar="DIR", help="the token store to write (or reuse)")
+    pre.add_argument("--out", required=True, metavar="DIR", help="where to save the pretrained model")
+    pre.add_argument("--max-rows", type=int, default=1_000_000, help="rows encoded at once (memory ~100 bytes a row)")
+    pre.add_argument("--seed", type=int, default=0, help="seed of the initialisation, hold-out and batch order")
+    pre.add_argument("--quiet", action="store_true", help="no progress bar")
+    pre.add_argument("--career-preset", choices=sorted(CAREER_PRESETS), default="small", help="model configuration")
+    pre.add_argument("--career-max-steps", type=int, default=None, help="cap on training updates")
+    pre.add_argument("--career-device", default="auto", help="torch device (auto: CUDA when available)")
+    pre.add_argument(
+        "--log-dir", default=None, metavar="DIR", help="append the training progress to DIR/train_log.jsonl"
+    )
+    pre.add_argument("--tensorboard", action="store_true", help="with --log-dir: TensorBoard scalars too (extra)")
+
     pred = add(
         "predict",
         help="score persons with a saved model: every person-year's predicted states",
@@ -331,10 +355,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_data_option(parser: argparse.ArgumentParser) -> None:
+def _add_data_option(parser: argparse.ArgumentParser, default: str | None = "nlswork") -> None:
     parser.add_argument(
         "--data",
-        default="nlswork",
+        default=default,
         help="bundled panel (nlswork, wage_panel) or your file: .csv, .tsv, Stata .dta or .parquet",
     )
     columns = parser.add_argument_group(
@@ -624,6 +648,38 @@ def run_harmonize(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_pretrain_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``laborseq pretrain``: :func:`laborseq.pipeline.run_pretraining`, then save the model."""
+    started = time.perf_counter()
+    source: CareerPanel | Path | None = None
+    if args.data is not None:
+        path = Path(args.data)
+        streamed = path.is_dir() or _is_panel_file(path)
+        if streamed and _column_options(args):
+            raise CommandError(
+                f"{', '.join(_column_options(args))} name the columns of your own file, but --data "
+                f"{args.data} holds panel files written by laborseq; leave them out"
+            )
+        source = path if streamed else load_data(args.data, args=args)
+    elif not (Path(args.store) / "store.json").is_file():
+        raise CommandError(f"--store {args.store}: no token store there; give --data to write one")
+    params: dict[str, Any] = {"device": args.career_device, "progress": not args.quiet, "log_dir": args.log_dir}
+    params["log_tensorboard"] = args.tensorboard
+    if args.career_max_steps is not None:
+        params["max_steps"] = args.career_max_steps
+    model = CAREER.preset(args.career_preset, **params)
+    model, store = run_pretraining(model, args.store, source=source, max_rows=args.max_rows, rng=args.seed)
+    model.save(args.out)
+    summary = model.training_
+    print(f"{store}")
+    print(
+        f"pretrained {args.career_preset} CAREER: {summary['steps']:,} updates, {summary['tokens']:,} tokens, "
+        f"{summary['tokens_per_second']:,.0f} tokens/s, best validation loss {summary['best_valid_loss']}"
+    )
+    print(f"\nwrote {args.out} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
 def run_predict_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``laborseq predict``: a saved model's predictions for every person-year of ``--data``."""
     started = time.perf_counter()
@@ -672,6 +728,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
     "harmonize": lambda args, argv: run_harmonize(args),
     "describe": _describe,
     "predict": run_predict_command,
+    "pretrain": run_pretrain_command,
 }
 
 

@@ -37,6 +37,7 @@ from laborseq.forecast.comparison import ForecastComparison, forecast_compare
 from laborseq.models.base import SequenceModel, clone
 from laborseq.models.career.model import CAREER
 from laborseq.models.registry import MODEL_NAMES, make_model
+from laborseq.nn.token_store import TokenStore, open_token_store, write_token_store
 from laborseq.panel import CareerPanel
 from laborseq.report.comparison import write_comparison_report
 from laborseq.studies.comparison import ComparisonStudy
@@ -124,7 +125,7 @@ def forecast_section_models(compared: Sequence[str], wanted: Sequence[str] | Non
 def career_model(
     preset: str = "small",
     *,
-    pretrain: CareerPanel | None = None,
+    pretrain: CareerPanel | TokenStore | None = None,
     pretrained: CAREER | str | None = None,
     max_steps: int | None = None,
     rng: RNGLike = 0,
@@ -136,8 +137,8 @@ def career_model(
     ----------
     preset : str
         :data:`laborseq.models.career.PRESETS` name.
-    pretrain : CareerPanel, optional
-        Pretrain on this (resume) panel now, once; the model returned fine-tunes from it.
+    pretrain : CareerPanel or TokenStore, optional
+        Pretrain on this (resume) panel or token store now, once; the model returned fine-tunes from it.
     pretrained : CAREER or str, optional
         A fitted CAREER or a saved one's directory to fine-tune from (not with ``pretrain``).
     max_steps : int, optional
@@ -154,6 +155,36 @@ def career_model(
     if pretrain is not None:
         pretrained = CAREER.preset(preset, **params).fit(pretrain, rng=rng)
     return CAREER.preset(preset, pretrained=pretrained, **params)
+
+
+def run_pretraining(
+    model: CAREER,
+    store: str | Path,
+    *,
+    source: CareerPanel | str | Path | None = None,
+    max_rows: int = 1_000_000,
+    rng: RNGLike = 0,
+) -> tuple[CAREER, TokenStore]:
+    """The study of ``laborseq pretrain``: encode a corpus into a token store on disk, then pretrain on it.
+
+    Parameters
+    ----------
+    model : CAREER
+        The (unfitted) model to pretrain; it is fitted in place.
+    store : path-like
+        The token store: written from ``source`` when given (replacing one
+        there), reused otherwise.
+    source : CareerPanel or path-like, optional
+        The corpus: a panel, or panel files (a file or a directory) streamed
+        ``max_rows`` rows at a time (:func:`~laborseq.nn.token_store.write_token_store`).
+    rng : int or numpy.random.Generator
+        Seed of the initialisation, the hold-out and the batch order.
+    """
+    if source is None:
+        opened = open_token_store(store)
+    else:
+        opened = write_token_store(source, store, covariates=model.covariates, gap=model.gap_input, max_rows=max_rows)
+    return model.fit(opened, rng=rng), opened
 
 
 def run_wage_study(

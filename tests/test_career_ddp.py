@@ -10,20 +10,34 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import make_panel
 
 from laborseq.models import load_model
 from laborseq.nn.checkpoint import load_checkpoint
+from laborseq.nn.token_store import write_token_store
 
 WORKER = Path(__file__).with_name("career_ddp_worker.py")
 
 
-def test_two_processes_train_one_model(tmp_path) -> None:
+def torchrun(*args: str) -> None:
     if not torch.distributed.is_available() or not torch.distributed.is_gloo_available():
         pytest.skip("torch.distributed with gloo is not available")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(WORKER.parent)}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", str(WORKER)]
-    proc = subprocess.run([*cmd, str(tmp_path)], env=env, capture_output=True, text=True, timeout=180)
+    proc = subprocess.run([*cmd, *args], env=env, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, f"torchrun failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+
+
+def test_two_processes_pretrain_one_model_from_a_token_store(tmp_path) -> None:
+    store = write_token_store(make_panel(300, seed=4), tmp_path / "store")
+    torchrun(str(tmp_path), str(store.path))
+    rank0, rank1 = np.load(tmp_path / "rank0.npy"), np.load(tmp_path / "rank1.npy")
+    np.testing.assert_array_equal(rank0, rank1)
+    assert load_checkpoint(tmp_path / "ckpt" / "last").config["trainer"]["world_size"] == 2
+
+
+def test_two_processes_train_one_model(tmp_path) -> None:
+    torchrun(str(tmp_path))
     rank0, rank1 = np.load(tmp_path / "rank0.npy"), np.load(tmp_path / "rank1.npy")
     np.testing.assert_array_equal(rank0, rank1)  # both ranks hold the same (best) weights
     np.testing.assert_allclose(rank0.sum(axis=1), 1.0, atol=1e-12)

@@ -76,6 +76,23 @@ def test_token_budget_batches(shuffle):
         assert np.all(np.diff(lengths[flat]) >= 0)
 
 
+def test_token_budget_batches_pack_as_adding_one_sequence_at_a_time():
+    def greedy(lengths: list[int], max_tokens: int) -> list[list[int]]:  # the rule, one sequence at a time
+        out, start = [], 0
+        for i, length in enumerate(lengths):
+            if i > start and (i - start + 1) * length > max_tokens:
+                out.append(list(range(start, i)))
+                start = i
+        return out + ([list(range(start, len(lengths)))] if start < len(lengths) else [])
+
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        lengths = np.sort(rng.integers(1, int(rng.integers(2, 30)), int(rng.integers(0, 80))))
+        max_tokens = int(rng.integers(1, 60))
+        got = token_budget_batches(lengths, max_tokens, shuffle=False, rng=None)
+        assert [b.tolist() for b in got] == greedy(lengths.tolist(), max_tokens)
+
+
 def test_token_budget_batches_is_deterministic_given_rng():
     lengths = np.random.default_rng(1).integers(1, 20, size=300)
     a = token_budget_batches(lengths, 64, shuffle=True, rng=np.random.default_rng(7))
@@ -420,3 +437,22 @@ def test_resume_dropout_rng_is_restored(tmp_path, data):
     resumed = Dropped()
     train(resumed, toy_loss, data[0], cfg, checkpoint_dir=tmp_path)
     assert_same(weights(resumed), weights(full))
+
+
+def test_block_batches_cover_the_epoch_one_block_after_another():
+    lengths = np.random.default_rng(1).integers(1, 30, 1000)
+    batches = epoch_batches(lengths, 64, seed=3, epoch=2, block=128)
+    flat = np.concatenate(batches)
+    assert sorted(flat.tolist()) == list(range(1000))  # every sequence once
+    blocks = [int(b[0]) // 128 for b in batches]
+    assert all(len({int(i) // 128 for i in b}) == 1 for b in batches)  # a batch within one block
+    runs = [k for i, k in enumerate(blocks) if i == 0 or k != blocks[i - 1]]
+    assert sorted(runs) == list(range(8))  # a block's batches come together, blocks in a shuffled order
+    assert runs != sorted(runs)
+    again = epoch_batches(lengths, 64, seed=3, epoch=2, block=128)
+    assert all(np.array_equal(a, b) for a, b in zip(batches, again, strict=True))
+    whole = epoch_batches(lengths, 64, seed=3, epoch=2, block=5000)  # one block: the plain shuffle
+    plain = epoch_batches(lengths, 64, seed=3, epoch=2)
+    assert all(np.array_equal(a, b) for a, b in zip(whole, plain, strict=True))
+    with pytest.raises(ValueError, match="block must be at least 1"):
+        epoch_batches(lengths, 64, seed=3, epoch=2, block=0)

@@ -14,7 +14,9 @@ class BatchSource(Protocol):
 
     The trainer only ever asks for the sequences' lengths (to plan batches) and for
     a padded batch of given sequences; how sequences are stored and padded is the
-    source's business.
+    source's business. A source read from disk may also have an integer attribute
+    ``batch_block``: the trainer then forms each epoch's batches block by block
+    (:func:`epoch_batches`).
     """
 
     def lengths(self) -> np.ndarray:
@@ -64,30 +66,83 @@ def token_budget_batches(
     if lengths.size and lengths.min() < 0:
         raise ValueError("lengths must be non-negative")
 
-    order = rng.permutation(len(lengths)) if shuffle else np.arange(len(lengths))
-    order = order[np.argsort(lengths[order], kind="stable")]
-    budget = np.maximum(lengths[order], 1).tolist()
-
-    batches = []
-    start = 0
-    for i, length in enumerate(budget):
-        # the batch [start, i] is padded to `length`, the longest so far
-        if i > start and (i - start + 1) * length > max_tokens:
-            batches.append(order[start:i])
-            start = i
-    if start < len(order):
-        batches.append(order[start:])
-
+    index_dtype = np.int32 if len(lengths) < 2**31 else np.int64  # 4 bytes a sequence: corpora of millions
+    order = np.arange(len(lengths), dtype=index_dtype)
+    if shuffle:
+        rng.shuffle(order)
+    order = _stable_sort_by_length(order, lengths)
+    batches = [order[a:b] for a, b in _greedy_bounds(np.maximum(lengths[order], 1), max_tokens)]
     if shuffle:
         batches = [batches[i] for i in rng.permutation(len(batches))]
     return batches
 
 
-def epoch_batches(lengths: np.ndarray, max_tokens: int, *, seed: int, epoch: int) -> list[np.ndarray]:
+def _stable_sort_by_length(order: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``order`` sorted by ``lengths[order]``, ties in their order: a counting sort over the few distinct lengths
+    (no 8-byte index per sequence, as an argsort would make)."""
+    keyed = lengths[order]
+    values = np.unique(keyed)
+    if len(values) > 256:  # many distinct lengths: an argsort is cheaper than one pass per length
+        return order[np.argsort(keyed, kind="stable")]
+    return np.concatenate([order[keyed == value] for value in values]) if len(values) else order
+
+
+def _greedy_bounds(sorted_lengths: np.ndarray, max_tokens: int) -> list[tuple[int, int]]:
+    """Bounds of the greedy packing of ascending lengths: a batch grows while ``size * longest <= max_tokens``.
+
+    Equivalent to adding the sequences one by one, but a run of equal lengths is
+    packed at once, so the work is in the number of distinct lengths and batches,
+    not of sequences.
+    """
+    if len(sorted_lengths) == 0:
+        return []
+    values, starts = np.unique(sorted_lengths, return_index=True)
+    ends = np.r_[starts[1:], len(sorted_lengths)]
+    bounds: list[tuple[int, int]] = []
+    start = 0  # first sequence of the open batch
+    for length, run_start, run_end in zip(values.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        cap = max(max_tokens // length, 1)  # most sequences of this length in one batch
+        position = run_start
+        if position - start >= cap:  # the open batch cannot take one more of this length
+            bounds.append((start, position))
+            start = position
+        take = min(run_end, start + cap)  # fill the open batch
+        position = take
+        while run_end - position >= cap:  # full batches inside the run
+            bounds.append((start, position))
+            start = position
+            position = start + cap
+        if position > run_end:
+            position = run_end
+        if position - start >= cap:
+            bounds.append((start, position))
+            start = position
+    if start < len(sorted_lengths):
+        bounds.append((start, len(sorted_lengths)))
+    return bounds
+
+
+def epoch_batches(
+    lengths: np.ndarray, max_tokens: int, *, seed: int, epoch: int, block: int | None = None
+) -> list[np.ndarray]:
     """The shuffled batches of one training epoch, a deterministic function of ``(seed, epoch)``.
 
     Resuming a run mid-epoch rebuilds the epoch's batch list with this function
     and skips the batches already done, so no random state needs to be saved.
+
+    With ``block``, the sequences are taken in blocks of ``block`` consecutive
+    ones, in a shuffled order of blocks: every batch is formed within one block
+    and a block's batches come one after the other (shuffled among themselves),
+    so that a corpus read from disk is read block by block, not page by page
+    across the whole file.
     """
     rng = np.random.default_rng([seed, epoch])
-    return token_budget_batches(lengths, max_tokens, shuffle=True, rng=rng)
+    if block is None or block >= len(lengths):
+        return token_budget_batches(lengths, max_tokens, shuffle=True, rng=rng)
+    if block < 1:
+        raise ValueError(f"block must be at least 1, got {block}")
+    batches: list[np.ndarray] = []
+    for start in rng.permutation(np.arange(0, len(lengths), block)).tolist():
+        part = token_budget_batches(lengths[start : start + block], max_tokens, shuffle=True, rng=rng)
+        batches.extend(b + start for b in part)
+    return batches

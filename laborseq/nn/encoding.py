@@ -79,13 +79,13 @@ class CovariateVocab:
         """Learn the levels of covariate ``name`` from training ``values``."""
         numeric = pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype)
         if not numeric:
-            return cls(name, "categorical", _sorted_unique(_as_strings(values)))
+            return cls(name, "categorical", _sorted_unique(as_strings(values)))
         present = values.dropna().to_numpy(dtype=float)
         if name == "birth_year":
-            labels = _cohort_labels(values)
+            labels = cohort_labels(values)
             return cls(name, "cohort", _sorted_unique(labels))
         if len(np.unique(present)) <= MAX_NUMERIC_LEVELS:
-            return cls(name, "categorical", _sorted_unique(_as_strings(values)))
+            return cls(name, "categorical", _sorted_unique(as_strings(values)))
         edges = np.unique(np.quantile(present, np.linspace(0.1, 0.9, 9))).tolist()
         levels = [f"bin{i}" for i in range(len(edges) + 1)] + ([MISSING] if values.isna().any() else [])
         return cls(name, "binned", levels, edges)
@@ -123,12 +123,12 @@ class CovariateVocab:
             raise ValueError(f"the panel has no covariate {self.name!r}, which the model was trained with")
         values = covariates[self.name]
         if self.kind == "cohort":
-            return _cohort_labels(values)
+            return cohort_labels(values)
         if self.kind == "binned":
             numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
             labels = np.array([f"bin{i}" for i in np.searchsorted(self.edges, numbers, side="right")], dtype=object)
             return np.where(np.isnan(numbers), MISSING, labels)
-        return _as_strings(values)
+        return as_strings(values)
 
     def encode(self, covariates: pd.DataFrame, years: np.ndarray, gaps: np.ndarray) -> np.ndarray:
         """Embedding index of every row (0 for a gap at a first observation or an unseen level); see :meth:`labels`."""
@@ -177,12 +177,7 @@ class CareerVocabulary:
             Include the years-since-previous-observation input.
         """
         chosen = list(panel.covariates) if covariates is None else list(covariates)
-        unknown = [c for c in chosen if c not in panel.covariates]
-        if unknown:
-            raise ValueError(f"covariate(s) {unknown} are not in the panel (it has {list(panel.covariates)})")
-        clash = [c for c in chosen if c in (YEAR_INPUT, GAP_INPUT)]
-        if clash:
-            raise ValueError(f"covariate name(s) {clash} clash with the model's own inputs; rename them")
+        check_covariates(panel, chosen)
         inputs = [CovariateVocab.calendar_year(panel.years)]
         if gap:
             inputs.append(CovariateVocab.gap())
@@ -278,7 +273,7 @@ class EncodedPanel:
         valid = steps[None, :] < lengths[:, None]
         rows = np.where(valid, self.offsets[index][:, None] + steps[None, :], -1)
         safe = np.maximum(rows, 0)
-        states = np.where(valid, self.states[safe], -1)
+        states = np.where(valid, self.states[safe], -1).astype(np.int64, copy=False)
         prev = np.full_like(states, -1)
         prev[:, 1:] = states[:, :-1]
         prev[~valid] = -1
@@ -286,19 +281,31 @@ class EncodedPanel:
             "inputs": np.where(prev >= 0, prev, self.n_states),
             "prev": prev,
             "targets": states,
-            "covariates": np.where(valid[:, :, None], self.codes[safe], 0),
+            "covariates": np.where(valid[:, :, None], self.codes[safe], 0).astype(np.int64, copy=False),
             "weight": np.where(valid, self.weight[safe], 0.0).astype(np.float32),
             "rows": rows,
         }
         return {key: torch.from_numpy(np.ascontiguousarray(value)).to(device) for key, value in batch.items()}
 
 
-def _as_strings(values: pd.Series) -> np.ndarray:
+def check_covariates(panel: CareerPanel, chosen: Sequence[str]) -> None:
+    """Refuse covariates the panel lacks, or named like the model's own inputs."""
+    unknown = [c for c in chosen if c not in panel.covariates]
+    if unknown:
+        raise ValueError(f"covariate(s) {unknown} are not in the panel (it has {list(panel.covariates)})")
+    clash = [c for c in chosen if c in (YEAR_INPUT, GAP_INPUT)]
+    if clash:
+        raise ValueError(f"covariate name(s) {clash} clash with the model's own inputs; rename them")
+
+
+def as_strings(values: pd.Series) -> np.ndarray:
+    """Values as strings, missing ones as :data:`MISSING`."""
     strings = values.astype(object).where(values.notna(), MISSING)
     return np.array([str(v) for v in strings], dtype=object)
 
 
-def _cohort_labels(values: pd.Series) -> np.ndarray:
+def cohort_labels(values: pd.Series) -> np.ndarray:
+    """Birth years as the first year of their :data:`COHORT_WIDTH`-year cohort (missing: :data:`MISSING`)."""
     years = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     missing = np.isnan(years)
     cohorts = (np.floor(np.where(missing, 0.0, years) / COHORT_WIDTH) * COHORT_WIDTH).astype(np.int64)

@@ -290,9 +290,12 @@ def _train(
     optimizer = torch.optim.AdamW(
         module.parameters(), lr=config.lr, betas=config.betas, eps=config.eps, weight_decay=config.weight_decay
     )
+    block = getattr(train_data, "batch_block", None)  # a source on disk batches block by block
     lengths = np.asarray(train_data.lengths())
     n_batches = len(
-        distributed.shard_batches(epoch_batches(lengths, config.max_tokens, seed=config.seed, epoch=0), info)
+        distributed.shard_batches(
+            epoch_batches(lengths, config.max_tokens, seed=config.seed, epoch=0, block=block), info
+        )
     )
     if n_batches == 0:
         raise ValueError("train: the training data has no sequences")
@@ -326,7 +329,7 @@ def _train(
         stopped = _stop_reason(state, config)
         while stopped is None:
             batches = distributed.shard_batches(
-                epoch_batches(lengths, config.max_tokens, seed=config.seed, epoch=state.epoch), info
+                epoch_batches(lengths, config.max_tokens, seed=config.seed, epoch=state.epoch, block=block), info
             )
             for index in batches[state.position :]:
                 state.lr = inverse_sqrt_lr(

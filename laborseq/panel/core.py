@@ -341,6 +341,12 @@ class CareerPanel:
         )
 
     # ------------------------------------------------------------------ subsets and splits
+    def person_range(self, start: int, stop: int) -> CareerPanel:
+        """The panel of persons ``start`` to ``stop - 1`` in person order (a slice: no copy of the validation)."""
+        offsets = self.person_offsets()
+        first, last = int(offsets[start]), int(offsets[stop])
+        return self._from_canonical(self, self._data.iloc[first:last], self._target[first:last])
+
     def select_persons(self, persons: Iterable[Any]) -> CareerPanel:
         """The sub-panel of the given persons (unknown keys are ignored)."""
         keep = self._data[PERSON].isin(list(persons)).to_numpy()

@@ -77,16 +77,25 @@ def read_panel_table(path: Path) -> tuple[pd.DataFrame, dict[str, Any] | None]:
     frame = table.to_pandas()
     if raw is None:
         return frame, None
-    meta = json.loads(raw)
+    return frame, panel_arguments(json.loads(raw), list(frame.columns), where=str(path))
+
+
+def panel_arguments(meta: dict[str, Any], columns: list[str], *, where: str) -> dict[str, Any]:
+    """The :class:`~laborseq.panel.core.CareerPanel` keyword arguments stored in a panel file's metadata.
+
+    Raises
+    ------
+    ValueError
+        When the file was written by a newer format version.
+    """
     if meta.get("format_version", 0) > FORMAT_VERSION:
-        raise ValueError(f"{path}: written by a newer laborseq (format {meta['format_version']})")
-    arguments = {
+        raise ValueError(f"{where}: written by a newer laborseq (format {meta['format_version']})")
+    return {
         "covariates": meta["covariates"],
         "static": meta["static"],
         "weight": WEIGHT if meta["weight"] else None,
         "scheme": OccupationScheme.from_dict(meta["scheme"]),
         "name": meta.get("name"),
         "metadata": meta.get("metadata"),
-        "target": TARGET if TARGET in frame.columns else None,
+        "target": TARGET if TARGET in columns else None,
     }
-    return frame, arguments

@@ -33,9 +33,10 @@ Pretraining and fine-tuning (``resumes`` a panel of the same scheme)::
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -46,16 +47,23 @@ from laborseq.models.bag_of_jobs import HOLDOUT_FRACTION, holdout_rows
 from laborseq.models.base import SequenceModel, WeightsLike, load_model, params_record
 from laborseq.models.career.presets import PRESETS
 from laborseq.models.career.stepper import CareerStepper
-from laborseq.nn.batching import token_budget_batches
+from laborseq.nn.batching import BatchSource, token_budget_batches
 from laborseq.nn.career_net import CareerNet, CareerNetConfig, aligned_state_dict, career_loss
-from laborseq.nn.encoding import CareerVocabulary, EncodedPanel
+from laborseq.nn.encoding import GAP_INPUT, YEAR_INPUT, CareerVocabulary, EncodedPanel
+from laborseq.nn.token_store import TokenStore, open_token_store
 from laborseq.nn.train import TrainConfig, TrainResult, train
+from laborseq.nn.train_log import TrainingLog
 from laborseq.nn.transformer import DecoderConfig
 from laborseq.panel import PERSON, CareerPanel
 
 FORECAST_CACHE_BYTES = 2e9
 FORECAST_CACHE_YEARS = 16
 """Forecast chunks are sized so that the simulated paths' attention caches for this many years fit in the bytes."""
+
+
+STORE_VALID_PERSONS = 20_000
+"""Most persons held out of a token store for early stopping (10% of a small one): the validation loss of
+20,000 careers is precise, and evaluating on 10% of a corpus of millions each epoch is not worth its cost."""
 
 
 class CAREER(SequenceModel):
@@ -112,6 +120,12 @@ class CAREER(SequenceModel):
         rationalization; see :meth:`finetune_word_dropout`).
     progress : bool, default False
         Show a progress bar with the loss and tokens per second.
+    log_dir : str, optional
+        Append the training progress (loss, learning rate, tokens per second,
+        validation loss) to ``log_dir/train_log.jsonl`` every 50 updates and at
+        every evaluation (:class:`~laborseq.nn.train_log.TrainingLog`), to watch a long run.
+    log_tensorboard : bool, default False
+        With ``log_dir``: also write TensorBoard scalars there (needs ``pip install 'laborseq[tensorboard]'``).
 
     Notes
     -----
@@ -164,6 +178,8 @@ class CAREER(SequenceModel):
         checkpoint_dir: str | None = None,
         word_dropout: float = 0.0,
         progress: bool = False,
+        log_dir: str | None = None,
+        log_tensorboard: bool = False,
     ) -> None:
         self.n_layers = n_layers
         self.d_model = d_model
@@ -192,6 +208,8 @@ class CAREER(SequenceModel):
         self.checkpoint_dir = checkpoint_dir
         self.word_dropout = word_dropout
         self.progress = progress
+        self.log_dir = log_dir
+        self.log_tensorboard = log_tensorboard
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> CAREER:
@@ -212,10 +230,85 @@ class CAREER(SequenceModel):
         return {name: getattr(self, name) for name in names}
 
     # ------------------------------------------------------------------ training
+    def fit(
+        self,
+        panel: CareerPanel | TokenStore | str | os.PathLike[str],
+        *,
+        valid: CareerPanel | TokenStore | None = None,
+        weights: WeightsLike = None,
+        rng: RNGLike = None,
+    ) -> Self:
+        """Fit to a panel, or pretrain on a token store too large for memory.
+
+        Parameters
+        ----------
+        panel : CareerPanel, TokenStore or path-like
+            A panel (see :meth:`SequenceModel.fit`), or a corpus encoded by
+            :func:`~laborseq.nn.token_store.write_token_store` (the store or its
+            directory): training reads its batches from disk, and every
+            data-parallel rank reads only its own batches.
+        valid : CareerPanel or TokenStore, optional
+            Validation data of the same kind; by default 10% of the persons are held
+            out (of a store, at most :data:`STORE_VALID_PERSONS`, in a few runs of
+            consecutive persons: :meth:`TokenStore.holdout`).
+        weights : str, array or Series, optional
+            Row weights of a panel (a store carries its own).
+        rng : int or numpy.random.Generator, optional
+            Seed of the initialisation, the hold-out and the batch order.
+        """
+        if not isinstance(panel, TokenStore | str | os.PathLike):
+            return super().fit(panel, valid=valid, weights=weights, rng=rng)  # type: ignore[arg-type]
+        store = panel if isinstance(panel, TokenStore) else open_token_store(panel)
+        if valid is not None and not isinstance(valid, TokenStore):
+            raise TypeError(f"with a token store, valid must be a TokenStore too, got {type(valid).__name__}")
+        if weights is not None:
+            raise ValueError("a token store carries its own weights; weights= applies to a panel")
+        self._check_params()
+        self._forget_fit()
+        self._check_store(store)
+        seed = seed_int(rng, high=2**31 - 1, none=0)
+        train_data: BatchSource = store
+        valid_data: BatchSource | None = valid
+        if valid is None:
+            held = store.holdout(min(round(HOLDOUT_FRACTION * store.n_persons), STORE_VALID_PERSONS), seed)
+            if held.any() and not held.all():
+                train_data, valid_data = store.subset(_positions(~held)), store.subset(_positions(held))
+        self._train(train_data, valid_data, store.vocabulary, seed)
+        self.classes_ = tuple(store.vocabulary.states)
+        self.scheme_ = store.scheme
+        self.n_features_in_ = len(store.covariates)
+        return self
+
+    def _check_store(self, store: TokenStore) -> None:
+        """The store's inputs must be the ones this model asks for."""
+        names = [v.name for v in store.vocabulary.inputs if v.name not in (YEAR_INPUT, GAP_INPUT)]
+        has_gap = any(v.name == GAP_INPUT for v in store.vocabulary.inputs)
+        if (self.covariates is not None and list(self.covariates) != names) or has_gap != self.gap_input:
+            raise ValueError(
+                f"{store.path}: the store encodes covariates {names} {'with' if has_gap else 'without'} the gap "
+                f"input; the model asks for {self.covariates} {'with' if self.gap_input else 'without'} it; write "
+                "the store with the model's covariates, or give the model the store's"
+            )
+
     def _fit(self, panel: CareerPanel, *, valid: CareerPanel | None, weights: np.ndarray | None, rng: RNGLike) -> None:
         seed = seed_int(rng, high=2**31 - 1, none=0)
-        base = self._base_weights()
         vocab = CareerVocabulary.fit(panel, self.covariates, gap=self.gap_input)
+        train_panel, train_weights = panel, weights
+        held = holdout_rows(panel, HOLDOUT_FRACTION, seed) if valid is None else None
+        if held is not None and held.any() and not held.all():
+            persons = panel.data[PERSON]
+            valid = panel.select_persons(persons[held].unique())
+            train_panel = panel.select_persons(persons[~held].unique())
+            train_weights = None if weights is None else weights[~held]
+        # (a panel too small to hold anyone out trains without early stopping)
+        valid_data = None if valid is None else vocab.encode(valid)
+        self._train(vocab.encode(train_panel, train_weights), valid_data, vocab, seed)
+
+    def _train(
+        self, train_data: BatchSource, valid_data: BatchSource | None, vocab: CareerVocabulary, seed: int
+    ) -> None:
+        """Build the network (from the pretrained weights, if any) and train it."""
+        base = self._base_weights()
         torch.manual_seed(seed)
         net = CareerNet(
             CareerNetConfig(
@@ -229,15 +322,6 @@ class CAREER(SequenceModel):
         if base is not None:
             state, alignment = aligned_state_dict(base[0], base[1], net, vocab)
             net.load_state_dict(state)
-
-        train_panel, train_weights = panel, weights
-        held = holdout_rows(panel, HOLDOUT_FRACTION, seed) if valid is None else None
-        if held is not None and held.any() and not held.all():
-            persons = panel.data[PERSON]
-            valid = panel.select_persons(persons[held].unique())
-            train_panel = panel.select_persons(persons[~held].unique())
-            train_weights = None if weights is None else weights[~held]
-        # (a panel too small to hold anyone out trains without early stopping)
         finetune = base is not None
         config = TrainConfig(
             lr=self.finetune_lr if finetune else self.lr,
@@ -254,15 +338,21 @@ class CAREER(SequenceModel):
             seed=seed,
             progress=self.progress,
         )
-        result = train(
-            net,
-            functools.partial(career_loss, word_dropout=self.word_dropout),
-            vocab.encode(train_panel, train_weights),
-            config,
-            valid_data=None if valid is None else vocab.encode(valid),
-            checkpoint_dir=self.checkpoint_dir,
-            metadata={"model": "CAREER", "params": params_record(self.get_params()), "vocabulary": vocab.to_dict()},
-        )
+        log = None if self.log_dir is None else TrainingLog(self.log_dir, tensorboard=self.log_tensorboard)
+        try:
+            result = train(
+                net,
+                functools.partial(career_loss, word_dropout=self.word_dropout),
+                train_data,
+                config,
+                valid_data=valid_data,
+                checkpoint_dir=self.checkpoint_dir,
+                metadata={"model": "CAREER", "params": params_record(self.get_params()), "vocabulary": vocab.to_dict()},
+                **({} if log is None else {"callback": log}),
+            )
+        finally:
+            if log is not None:
+                log.close()
         self.net_ = net.cpu().eval()
         self.vocabulary_ = vocab
         self.training_ = _training_summary(result, config, finetune, alignment)
@@ -403,6 +493,13 @@ class CAREER(SequenceModel):
         """Number of trained parameters of the network."""
         self._check_fitted()
         return sum(p.numel() for p in self.net_.parameters())
+
+
+def _positions(mask: np.ndarray) -> np.ndarray:
+    """``np.flatnonzero(mask)`` as int32 where it fits (4 bytes a person of a large corpus, not 8)."""
+    if len(mask) >= 2**31:
+        return np.flatnonzero(mask)
+    return np.arange(len(mask), dtype=np.int32)[mask]
 
 
 def torch_device(name: str) -> torch.device:

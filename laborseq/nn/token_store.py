@@ -1,0 +1,318 @@
+"""A corpus of careers encoded once to disk and read back through memory maps, for pretraining at scale.
+
+:func:`write_token_store` encodes a panel, or panel files too large for memory
+(:func:`~laborseq.panel.chunks.read_parquet_chunks`), chunk by chunk into a
+directory of flat arrays:
+
+``offsets.bin``
+    int64, ``n_persons + 1``: person ``i`` owns rows ``offsets[i]:offsets[i+1]``.
+``lengths.bin``
+    int16: person-years of every person, the length index batches are formed from
+    (2 bytes a person; a career longer than 32,767 rows is refused).
+``states.bin``
+    int16 (int32 for more than 32,767 states): the state of every row.
+``codes.bin``
+    int32, ``n_rows x n_inputs``: the embedding index of every input of every row.
+``weight.bin``
+    float32: the loss weight of every row (0 for context rows).
+``store.json``
+    shapes, dtypes, the vocabulary (:class:`~laborseq.nn.encoding.CareerVocabulary`),
+    the scheme and the source.
+
+:func:`open_token_store` maps the arrays read-only (``numpy.memmap``): a batch
+reads its persons' rows from disk (the operating system caches what is used),
+so no process holds the corpus in memory, and the data-parallel ranks of one
+node share the page cache. The store is a batch source for
+:func:`~laborseq.nn.train.train` like an in-memory
+:class:`~laborseq.nn.encoding.EncodedPanel`, with the same vocabulary rules,
+so a model pretrained on it fine-tunes on a survey as before.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from laborseq._util.io import atomic_directory
+from laborseq.nn.encoding import CareerVocabulary, EncodedPanel
+from laborseq.nn.vocabulary_stream import VocabularyBuilder
+from laborseq.occupations.scheme import OccupationScheme
+from laborseq.panel import CareerPanel
+from laborseq.panel.chunks import panel_chunks, read_parquet_chunks
+
+__all__ = ["STORE_FORMAT", "StoreSubset", "TokenStore", "open_token_store", "write_token_store"]
+
+STORE_FORMAT = 1
+"""Version of the store layout; stores of a newer version are refused."""
+
+_MANIFEST = "store.json"
+
+BATCH_BLOCK = 65_536
+"""Persons per block of an epoch's batches (:func:`~laborseq.nn.batching.epoch_batches`): a block of a store is
+a few MB of each array, read once per epoch instead of page by page across the whole file."""
+
+RELEASE_EVERY = 64
+"""Batches between two releases of the store's mapped pages from the process (they stay in the page cache)."""
+_FILES = ("offsets", "lengths", "states", "codes", "weight")
+
+PanelSource = CareerPanel | str | os.PathLike[str]
+"""A panel in memory, or a panel file (or a directory of them) written by :meth:`CareerPanel.to_parquet`."""
+
+
+@dataclass(frozen=True)
+class TokenStore:
+    """An encoded corpus on disk (see the module docstring); a batch source for training.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The store directory.
+    vocabulary : CareerVocabulary
+        States and inputs the codes index.
+    scheme : OccupationScheme
+        The corpus's occupation scheme.
+    covariates : tuple of str
+        The corpus's covariates.
+    encoded : EncodedPanel
+        The arrays, memory-mapped.
+    person_lengths : numpy.ndarray
+        The length index (person-years of every person), memory-mapped.
+    batch_block : int
+        Persons per block of an epoch's batches (:data:`BATCH_BLOCK`).
+    """
+
+    path: Path
+    vocabulary: CareerVocabulary
+    scheme: OccupationScheme
+    covariates: tuple[str, ...]
+    encoded: EncodedPanel
+    person_lengths: np.ndarray
+    batch_block: int = BATCH_BLOCK
+    _batches: list[int] = field(default_factory=lambda: [0], repr=False, compare=False)  # batches served, for release
+
+    @property
+    def n_persons(self) -> int:
+        """Number of careers."""
+        return len(self.encoded.offsets) - 1
+
+    @property
+    def n_rows(self) -> int:
+        """Number of person-years (tokens)."""
+        return int(self.encoded.offsets[-1])
+
+    def lengths(self) -> np.ndarray:
+        """Person-years of every person (the memory-mapped length index)."""
+        return self.person_lengths
+
+    def collate(self, index: np.ndarray, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
+        """Padded batch of the persons ``index`` (see :meth:`EncodedPanel.collate`).
+
+        Every :data:`RELEASE_EVERY` batches the mapped pages are released from the
+        process (``madvise(MADV_DONTNEED)``: they stay in the page cache), so the
+        resident memory of a long run does not grow with the pages it has read.
+        """
+        self._batches[0] += 1
+        if self._batches[0] % RELEASE_EVERY == 0:
+            self.release()
+        return self.encoded.collate(index, device)
+
+    def release(self) -> None:
+        """Drop the store's mapped pages from this process's resident memory (where the system allows)."""
+        for array in (self.encoded.offsets, self.encoded.states, self.encoded.codes, self.encoded.weight):
+            handle = getattr(array, "_mmap", None)
+            if handle is not None and hasattr(handle, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+                handle.madvise(mmap.MADV_DONTNEED)
+
+    def holdout(self, n_held: int, seed: int, *, runs: int = 8) -> np.ndarray:
+        """Which persons to hold out for validation: ``n_held`` persons in at most ``runs`` runs of consecutive
+        persons at seeded places, so that evaluating on them reads a few short stretches of the store rather
+        than a page for every held-out person across the whole file."""
+        held = np.zeros(self.n_persons, dtype=bool)
+        n_held = min(max(n_held, 0), self.n_persons)
+        if n_held == 0:
+            return held
+        runs = max(1, min(runs, n_held))
+        size = -(-n_held // runs)
+        while runs > 1 and self.n_persons // size < runs:  # fewer, longer runs where the store is short
+            runs -= 1
+            size = -(-n_held // runs)
+        slots = self.n_persons // size  # the store as consecutive slots of `size` persons (at least one)
+        for slot in np.random.default_rng(seed).choice(slots, size=runs, replace=False):
+            held[int(slot) * size : int(slot) * size + size] = True
+        held[np.flatnonzero(held)[n_held:]] = False  # exactly n_held (the last run may be shorter)
+        return held
+
+    def subset(self, persons: np.ndarray) -> StoreSubset:
+        """The persons ``persons`` (indices) as a batch source of their own."""
+        dtype = np.int32 if self.n_persons < 2**31 else np.int64
+        return StoreSubset(self, np.asarray(persons, dtype=dtype))
+
+    def __repr__(self) -> str:
+        return f"TokenStore({str(self.path)!r}, persons={self.n_persons:,}, tokens={self.n_rows:,})"
+
+
+@dataclass(frozen=True)
+class StoreSubset:
+    """Some persons of a :class:`TokenStore` (e.g. the held-out validation persons), as a batch source.
+
+    ``persons`` in increasing order keep the store's block locality (``batch_block``).
+    """
+
+    store: TokenStore
+    persons: np.ndarray
+
+    @property
+    def batch_block(self) -> int:
+        """Persons per block of an epoch's batches, as the store's."""
+        return self.store.batch_block
+
+    def lengths(self) -> np.ndarray:
+        """Person-years of every person of the subset."""
+        return self.store.person_lengths[self.persons]
+
+    def collate(self, index: np.ndarray, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
+        """Padded batch of the subset's persons ``index``."""
+        return self.store.collate(self.persons[np.asarray(index, dtype=np.int64)], device)
+
+
+def write_token_store(
+    source: PanelSource,
+    directory: str | os.PathLike[str],
+    *,
+    vocabulary: CareerVocabulary | None = None,
+    covariates: Sequence[str] | None = None,
+    gap: bool = True,
+    max_rows: int = 1_000_000,
+) -> TokenStore:
+    """Encode ``source`` chunk by chunk into a token store at ``directory`` (written atomically).
+
+    Parameters
+    ----------
+    source : CareerPanel or path-like
+        A panel, or panel files (a file or a directory) written by
+        :meth:`CareerPanel.to_parquet`, streamed ``max_rows`` rows at a time.
+    directory : path-like
+        The store to write; an existing store there is replaced only once the
+        new one is complete.
+    vocabulary : CareerVocabulary, optional
+        Encode with this vocabulary (e.g. a pretrained model's). By default it
+        is learnt from ``source`` in a first pass, with the rules of
+        :meth:`CareerVocabulary.fit` (:class:`~laborseq.nn.vocabulary_stream.VocabularyBuilder`).
+    covariates : sequence of str, optional
+        Covariates to encode (default: all); ignored with ``vocabulary``.
+    gap : bool
+        Encode the years since the previous observation; ignored with ``vocabulary``.
+    max_rows : int
+        Rows encoded at once (memory is about 100 bytes a row, whatever the corpus size).
+
+    Returns
+    -------
+    TokenStore
+        The store, opened.
+    """
+    if vocabulary is None:
+        builder = VocabularyBuilder(covariates, gap=gap)
+        for chunk in _chunks(source, max_rows):
+            builder.add(chunk)
+        vocabulary = builder.finish()
+    scheme, names, n_rows, n_persons = None, (), 0, 0
+    state_dtype = np.int16 if len(vocabulary.states) < np.iinfo(np.int16).max else np.int32
+    with atomic_directory(directory) as tmp:
+        files = {name: open(tmp / f"{name}.bin", "wb") for name in _FILES}
+        try:
+            files["offsets"].write(np.zeros(1, dtype=np.int64).tobytes())
+            for chunk in _chunks(source, max_rows):
+                scheme, names = chunk.scheme, chunk.covariates
+                weights = chunk.weights if chunk.has_weight else None
+                encoded = vocabulary.encode(chunk, weights)
+                files["offsets"].write((encoded.offsets[1:] + n_rows).astype(np.int64).tobytes())
+                lengths = encoded.lengths()
+                if len(lengths) and lengths.max() > np.iinfo(np.int16).max:
+                    raise ValueError(f"a career of {lengths.max():,} rows: longer than a token store holds")
+                files["lengths"].write(lengths.astype(np.int16).tobytes())
+                files["states"].write(encoded.states.astype(state_dtype).tobytes())
+                files["codes"].write(encoded.codes.astype(np.int32).tobytes())
+                files["weight"].write(encoded.weight.astype(np.float32).tobytes())
+                n_rows += len(encoded.states)
+                n_persons += len(encoded.offsets) - 1
+        finally:
+            for handle in files.values():
+                handle.close()
+        if scheme is None:
+            raise ValueError(f"{_describe(source)}: the corpus has no person-years")
+        manifest = {
+            "format": STORE_FORMAT,
+            "n_persons": n_persons,
+            "n_rows": n_rows,
+            "n_inputs": len(vocabulary.inputs),
+            "state_dtype": np.dtype(state_dtype).name,
+            "vocabulary": vocabulary.to_dict(),
+            "scheme": scheme.to_dict(),
+            "covariates": list(names),
+            "source": _describe(source),
+        }
+        (tmp / _MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    return open_token_store(directory)
+
+
+def open_token_store(directory: str | os.PathLike[str]) -> TokenStore:
+    """Map a store written by :func:`write_token_store` (read-only).
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``directory`` holds no store.
+    ValueError
+        When the store is of a newer format, or an array's size contradicts the manifest.
+    """
+    path = Path(directory)
+    manifest_file = path / _MANIFEST
+    if not manifest_file.is_file():
+        raise FileNotFoundError(f"{path}: not a token store (no {_MANIFEST}); write one with write_token_store")
+    manifest: dict[str, Any] = json.loads(manifest_file.read_text())
+    if manifest.get("format", 0) > STORE_FORMAT:
+        raise ValueError(f"{path}: written by a newer laborseq (store format {manifest['format']})")
+    n_rows, n_inputs, n_persons = manifest["n_rows"], manifest["n_inputs"], manifest["n_persons"]
+    shapes = {
+        "offsets": ((n_persons + 1,), np.int64),
+        "lengths": ((n_persons,), np.int16),
+        "states": ((n_rows,), np.dtype(manifest["state_dtype"])),
+        "codes": ((n_rows, n_inputs), np.int32),
+        "weight": ((n_rows,), np.float32),
+    }
+    arrays = {}
+    for name, (shape, dtype) in shapes.items():
+        file = path / f"{name}.bin"
+        expected = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        size = file.stat().st_size if file.is_file() else -1
+        if size != expected:
+            raise ValueError(f"{file}: {size} bytes, but the manifest says {expected}; the store is damaged")
+        arrays[name] = np.memmap(file, dtype=dtype, mode="r", shape=shape) if expected else np.zeros(shape, dtype)
+    vocabulary = CareerVocabulary.from_dict(manifest["vocabulary"])
+    encoded = EncodedPanel(
+        offsets=arrays["offsets"],
+        states=arrays["states"],
+        codes=arrays["codes"],
+        weight=arrays["weight"],
+        n_states=len(vocabulary.states),
+    )
+    scheme = OccupationScheme.from_dict(manifest["scheme"])
+    return TokenStore(path, vocabulary, scheme, tuple(manifest["covariates"]), encoded, arrays["lengths"])
+
+
+def _chunks(source: PanelSource, max_rows: int) -> Iterable[CareerPanel]:
+    if isinstance(source, CareerPanel):
+        return panel_chunks(source, max_rows)
+    return read_parquet_chunks(source, max_rows)
+
+
+def _describe(source: PanelSource) -> str:
+    return repr(source) if isinstance(source, CareerPanel) else str(source)
