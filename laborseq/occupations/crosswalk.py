@@ -25,7 +25,7 @@ import pandas as pd
 
 from laborseq.occupations.code_lists import census_codes
 from laborseq.occupations.crosswalk_files import FILES, deming_to_dorn
-from laborseq.occupations.fills import fills, published
+from laborseq.occupations.fills import published, published_fills
 from laborseq.occupations.occ1990dd import (
     DORN_ALIASES,
     SPECIAL_TARGETS,
@@ -398,7 +398,7 @@ def crosswalk_for(frame: str, variant: Variant) -> Crosswalk:
     notes = [f"{FILES[base, family]} ({len(own)} rows)"]
     if family != variant:
         notes.append(f"no Dorn file for {base}: Deming-only targets mapped back to Dorn codes {deming_to_dorn()}")
-    found = fills(base, variant, own)
+    found = published_fills(base, variant)
     scale = 10 if frame == "occ2000_4digit" else 1
     mapping = {code * scale: _state(target) for code, target in own.items()}
     filled = {code * scale: (_state(target), source, detail) for code, (target, source, detail) in found.items()}

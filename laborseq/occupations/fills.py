@@ -193,8 +193,15 @@ def full_mapping(frame: str, variant: Variant) -> Mapping[int, int]:
     """
     if frame == "occ2000_4digit":
         return MappingProxyType({code * 10: target for code, target in full_mapping("occ2000", variant).items()})
-    own = published(frame, variant)
-    return MappingProxyType({**own, **{code: fill[0] for code, fill in fills(frame, variant, own).items()}})
+    return MappingProxyType(
+        {**published(frame, variant), **{c: f[0] for c, f in published_fills(frame, variant).items()}}
+    )
+
+
+@cache
+def published_fills(frame: str, variant: Variant) -> Mapping[int, Fill]:
+    """:func:`fills` of the family's published file for ``frame`` (read-only, computed once)."""
+    return MappingProxyType(fills(frame, variant, published(frame, variant)))
 
 
 @cache

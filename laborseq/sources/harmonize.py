@@ -153,11 +153,11 @@ def harmonize(
         if on_unmapped == "raise" and len(unmapped):
             where = f"e.g. at {unmapped['rows'].iloc[0][:3]} (person:year:variable)"
             raise UnmappedCodeError(unmapped_message(table, unmapped, where=where, source=source), unmapped)
-        kept = result.kept
+        kept, counts = result.kept, result.counts()
         state[rows] = np.where(kept, result.state_index, -1)
         for reason, filled in result.filled_codes().items():
             lineage.recode("crosswalk", f"{reason} ({frame})", sum(filled.values()), codes=_top(filled))
-        lineage.drop("crosswalk", f"no occupation ({frame} code meaning none)", int(result.counts()["no_occupation"]))
+        lineage.drop("crosswalk", f"no occupation ({frame} code meaning none)", counts["no_occupation"])
         listed = table.valid_codes is not None
         valid_reason = f"valid {frame} code no crosswalk maps" if listed else f"unmapped {frame} code"
         for in_frame, reason in ((True, valid_reason), (False, f"not an {frame} code")):
@@ -168,7 +168,7 @@ def harmonize(
                 int(part["count"].sum()),
                 codes=_top(dict(zip(part["code"].tolist(), part["count"].tolist(), strict=True))),
             )
-        lineage.drop("crosswalk", "missing value (blank)", int(result.counts()["missing_code"]))
+        lineage.drop("crosswalk", "missing value (blank)", counts["missing_code"])
         alive[rows] &= kept
 
     kept = pd.DataFrame(
