@@ -183,8 +183,21 @@ def run_pretraining(
     if source is None:
         opened = open_token_store(store)
     else:
-        opened = write_token_store(source, store, covariates=model.covariates, gap=model.gap_input, max_rows=max_rows)
+        opened = run_store(store, source, covariates=model.covariates, gap=model.gap_input, max_rows=max_rows)
     return model.fit(opened, rng=rng), opened
+
+
+def run_store(
+    store: str | Path,
+    source: CareerPanel | str | Path,
+    *,
+    covariates: Sequence[str] | None = None,
+    gap: bool = True,
+    max_rows: int = 1_000_000,
+) -> TokenStore:
+    """Encode a corpus into a token store on disk (``laborseq pretrain --store-only``), with CAREER's defaults:
+    every covariate of the corpus and the gap input."""
+    return write_token_store(source, store, covariates=covariates, gap=gap, max_rows=max_rows)
 
 
 def run_wage_study(

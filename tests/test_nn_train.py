@@ -13,9 +13,9 @@ import torch
 from ddp_worker import VOCAB, ToyData, ToyModel, make_model, reference_train, toy_loss
 
 from laborseq.nn import checkpoint
-from laborseq.nn.batching import BatchSource, epoch_batches, token_budget_batches
+from laborseq.nn.batching import BatchSource, EpochPlan, epoch_batches, token_budget_batches
 from laborseq.nn.checkpoint import load_checkpoint, load_weights, save_checkpoint
-from laborseq.nn.distributed import DistInfo, shard_batches
+from laborseq.nn.distributed import DistInfo, ShardView, shard_batches
 from laborseq.nn.schedule import inverse_sqrt_lr
 from laborseq.nn.train import TrainConfig, TrainState, evaluate, train
 
@@ -234,7 +234,7 @@ def test_under_early_stopping_the_bar_counts_evaluations_and_ends_where_training
 
 def test_config_validation(data):
     with pytest.raises(ValueError, match="precision"):
-        TrainConfig(precision="fp16")
+        TrainConfig(precision="fp8")
     with pytest.raises(ValueError, match="max_steps or max_epochs"):
         train(make_model(), toy_loss, data[0], config(max_steps=None))
 
@@ -456,3 +456,25 @@ def test_block_batches_cover_the_epoch_one_block_after_another():
     assert all(np.array_equal(a, b) for a, b in zip(whole, plain, strict=True))
     with pytest.raises(ValueError, match="block must be at least 1"):
         epoch_batches(lengths, 64, seed=3, epoch=2, block=0)
+
+
+def test_an_epoch_plan_forms_one_block_at_a_time_and_shards_lazily():
+    lengths = np.random.default_rng(4).integers(1, 30, 1000)
+    plan = epoch_batches(lengths, 64, seed=3, epoch=1, block=100)
+    assert isinstance(plan, EpochPlan)
+    whole = list(plan)
+    assert sorted(np.concatenate(whole).tolist()) == list(range(1000))
+    assert all(np.array_equal(plan[i], whole[i]) for i in (0, len(plan) - 1, -1, 17))
+    with pytest.raises(IndexError):
+        plan[len(plan)]
+    with pytest.raises(TypeError, match="one batch at a time"):
+        plan[2:5]
+    for world in (1, 2, 3):
+        for pad in (True, False):
+            views = [shard_batches(plan, DistInfo(rank=r, world_size=world), pad=pad) for r in range(world)]
+            lists = [shard_batches(whole, DistInfo(rank=r, world_size=world), pad=pad) for r in range(world)]
+            assert all(isinstance(v, ShardView) for v in views)
+            assert [[b.tolist() for b in v] for v in views] == [[b.tolist() for b in v] for v in lists]
+    # a block's batches are formed from the block's own seed: formed out of order, they are the same
+    fresh = epoch_batches(lengths, 64, seed=3, epoch=1, block=100)
+    assert np.array_equal(fresh[len(fresh) - 1], whole[-1]) and np.array_equal(fresh[0], whole[0])

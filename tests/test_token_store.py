@@ -3,12 +3,14 @@ pretrained from it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from cli_errors import error_line
 
 from laborseq.cli import main
 from laborseq.models.base import load_model
@@ -148,6 +150,24 @@ def test_laborseq_pretrain_writes_the_store_and_the_model(corpus, tmp_path, caps
     assert "no token store there; give --data" in capsys.readouterr().err
 
 
+def test_pretrain_store_only_precision_and_torchrun(corpus, tmp_path, capsys, monkeypatch):
+    path = corpus.to_parquet(tmp_path / "resumes.parquet")
+    store = tmp_path / "store"
+    assert main(["pretrain", "--data", str(path), "--store", str(store), "--store-only"]) == 0
+    assert open_token_store(store).n_persons == corpus.n_persons and not (tmp_path / "model").exists()
+    argv = ["pretrain", "--store", str(store), "--out", str(tmp_path / "model"), "--career-max-steps", "2"]
+    assert main([*argv, "--precision", "fp32", "--max-tokens", "3000", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "tokens/s in fp32 (fp32 as asked, on cpu)" in printed
+    assert load_model(tmp_path / "model").training_["config"]["max_tokens"] == 3000
+    assert "--out: where to save" in error_line(capsys, ["pretrain", "--store", str(store)])
+    assert "needs a CUDA device" in error_line(capsys, [*argv, "--precision", "fp16"])
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    line = error_line(capsys, ["pretrain", "--data", str(path), "--store", str(store), "--out", str(tmp_path / "m")])
+    assert "under torchrun every process would write the store" in line and "--store-only" in line
+
+
 def test_a_long_run_can_be_watched_in_its_log(corpus, tmp_path):
     store = write_token_store(corpus.sample_persons(400, rng=0), tmp_path / "store")
     log_dir = tmp_path / "log"
@@ -185,9 +205,43 @@ def test_a_store_batches_block_by_block_and_releases_its_pages(corpus, tmp_path)
 def test_the_validation_persons_of_a_store_lie_in_a_few_runs(corpus, tmp_path):
     store = write_token_store(corpus, tmp_path / "store")
     for n_held in (0, 1, 150, 1499):
-        held = store.holdout(n_held, seed=4)
-        assert held.sum() == n_held
-        starts = np.flatnonzero(np.diff(np.r_[0, held.astype(int)]) == 1)
-        assert len(starts) <= 8
-    np.testing.assert_array_equal(store.holdout(150, seed=4), store.holdout(150, seed=4))
-    assert not np.array_equal(store.holdout(150, seed=4), store.holdout(150, seed=5))
+        rest, held = store.holdout(n_held, seed=4)
+        assert held.n_persons == n_held and rest.n_persons == store.n_persons - n_held
+        assert len(held.starts) <= 8 and len(rest.starts) <= 9
+        together = np.r_[held.store_index(np.arange(held.n_persons)), rest.store_index(np.arange(rest.n_persons))]
+        assert sorted(together.tolist()) == list(range(store.n_persons))  # a partition of the persons
+    a, b, c = (store.holdout(150, seed=s)[1] for s in (4, 4, 5))
+    np.testing.assert_array_equal(a.starts, b.starts)
+    assert not np.array_equal(a.starts, c.starts)
+
+
+def test_a_subset_reads_its_runs_without_a_per_person_index(corpus, tmp_path):
+    store = write_token_store(corpus, tmp_path / "store")
+    persons = np.r_[3:40, 100:101, 500:900, 1000:1490]
+    subset = store.subset(persons)
+    assert len(subset.starts) == 4 and subset.n_persons == len(persons)
+    mask = np.zeros(store.n_persons, dtype=bool)
+    mask[persons] = True
+    np.testing.assert_array_equal(store.subset(mask).starts, subset.starts)
+    lengths = store.lengths()
+    np.testing.assert_array_equal(np.asarray(subset.lengths()), lengths[persons])
+    np.testing.assert_array_equal(subset.lengths()[30:450], lengths[persons][30:450])  # across runs
+    np.testing.assert_array_equal(subset.lengths()[np.array([0, 37, 38, 900])], lengths[persons[[0, 37, 38, 900]]])
+    index = np.array([5, 36, 37, 38, 437, 900])
+    for key, value in subset.collate(index).items():
+        assert torch.equal(value, store.collate(persons[index])[key])
+    with pytest.raises(ValueError, match="increasing"):
+        store.subset(np.array([5, 3]))
+
+
+def test_pretraining_from_a_store_resumes_mid_epoch_with_the_same_weights(corpus, tmp_path):
+    store = write_token_store(corpus, tmp_path / "store")
+    store = dataclasses.replace(store, batch_block=300)  # several blocks: the epoch plan is formed block by block
+    params = {"patience": None, "eval_every": 4, "max_tokens": 2000}
+    full = CAREER.preset("small", max_steps=14, checkpoint_dir=str(tmp_path / "full"), **params).fit(store, rng=0)
+    CAREER.preset("small", max_steps=6, checkpoint_dir=str(tmp_path / "cut"), **params).fit(store, rng=0)
+    resumed = CAREER.preset("small", max_steps=14, checkpoint_dir=str(tmp_path / "cut"), **params).fit(store, rng=0)
+    assert resumed.training_["steps"] == full.training_["steps"] == 14
+    assert full.training_["epochs"] > 1  # the run crossed an epoch boundary
+    for a, b in zip(full.net_.state_dict().values(), resumed.net_.state_dict().values(), strict=True):
+        assert torch.equal(a, b)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import shlex
 import time
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from laborseq.cli.inputs import (
 )
 from laborseq.models.base import load_model
 from laborseq.models.career.model import CAREER
+from laborseq.nn.distributed import launched_by_torchrun
 from laborseq.panel import PERSON, YEAR, CareerPanel
 from laborseq.pipeline import (
     check_forecast_origin,
@@ -39,6 +41,7 @@ from laborseq.pipeline import (
     run_predict,
     run_pretraining,
     run_rationales,
+    run_store,
     run_wages,
     save_models,
     write_predictions,
@@ -207,19 +210,15 @@ def run_harmonize(args: argparse.Namespace) -> int:
     module, function = READERS[args.source]
     reader = getattr(importlib.import_module(module), function)
     options: dict[str, object] = {"variant": args.variant, "on_unmapped": args.on_unmapped}
-    extra = {
-        "layout": args.layout,
-        "codebook": args.codebook,
-        "tagset": args.tagset,
-        "frame": args.frame,
-        "crosswalk": args.crosswalk,
-    }
+    extra = {name: getattr(args, name) for name in sorted(set().union(*READER_OPTIONS.values()))}
     for key, value in extra.items():
         if value is None:
             continue
         if key not in READER_OPTIONS[args.source]:
-            raise CommandError(f"--{key} does not apply to {args.source}")
+            raise CommandError(f"--{key.replace('_', '-')} does not apply to {args.source}")
         options[key] = value
+    if options.get("engine") == "duckdb":
+        return _harmonize_out_of_core(args, options)
     started = time.perf_counter()
     panel = reader(args.input, **options)
     out = panel.to_parquet(args.out)
@@ -234,10 +233,37 @@ def run_harmonize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _harmonize_out_of_core(args: argparse.Namespace, options: dict[str, object]) -> int:
+    """``laborseq harmonize resumes --engine duckdb``: spells to a directory of panel files, out of core."""
+    from laborseq.sources.resumes.reader import write_resumes  # noqa: PLC0415 - the readers load when used
+
+    options.pop("engine")
+    started = time.perf_counter()
+    written = write_resumes(args.input, args.out, **options)  # type: ignore[arg-type]
+    if args.lineage:
+        write_text_atomic(args.lineage, written.lineage.to_json() + "\n")
+    print(written.lineage)
+    wrote = f"{written.path} ({len(written.files)} panel files)" + (f" and {args.lineage}" if args.lineage else "")
+    print(
+        f"\n{written.n_persons:,} persons, {written.n_rows:,} person-years; wrote {wrote} in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
 def run_pretrain_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``laborseq pretrain``: :func:`laborseq.pipeline.run_pretraining`, then save the model."""
     started = time.perf_counter()
     source: CareerPanel | Path | None = None
+    if args.store_only and args.data is None:
+        raise CommandError("--store-only writes the store from --data; give --data")
+    if args.out is None and not args.store_only:
+        raise CommandError("--out: where to save the pretrained model (or --store-only to write the store only)")
+    if args.data is not None and launched_by_torchrun():
+        raise CommandError(
+            "under torchrun every process would write the store: write it once first (laborseq pretrain --data "
+            f"{args.data} --store {args.store} --store-only), then launch torchrun without --data"
+        )
     if args.data is not None:
         path = Path(args.data)
         streamed = path.is_dir() or is_panel_file(path)
@@ -249,18 +275,27 @@ def run_pretrain_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
         source = path if streamed else load_data(args.data, args=args)
     elif not (Path(args.store) / "store.json").is_file():
         raise CommandError(f"--store {args.store}: no token store there; give --data to write one")
+    if args.store_only:
+        store = run_store(args.store, source, max_rows=args.max_rows)  # type: ignore[arg-type]
+        print(f"{store}\n\nwrote {args.store} in {time.perf_counter() - started:.1f} s")
+        return 0
     params: dict[str, Any] = {"device": args.career_device, "progress": not args.quiet, "log_dir": args.log_dir}
-    params["log_tensorboard"] = args.tensorboard
+    params |= {"log_tensorboard": args.tensorboard, "precision": args.precision, "compile": args.compile}
+    if args.max_tokens is not None:
+        params["max_tokens"] = args.max_tokens
     if args.career_max_steps is not None:
         params["max_steps"] = args.career_max_steps
     model = CAREER.preset(args.career_preset, **params)
     model, store = run_pretraining(model, args.store, source=source, max_rows=args.max_rows, rng=args.seed)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun the first process saves and reports
+        return 0
     model.save(args.out)
     summary = model.training_
     print(f"{store}")
     print(
         f"pretrained {args.career_preset} CAREER: {summary['steps']:,} updates, {summary['tokens']:,} tokens, "
-        f"{summary['tokens_per_second']:,.0f} tokens/s, best validation loss {summary['best_valid_loss']}"
+        f"{summary['tokens_per_second']:,.0f} tokens/s in {summary['precision']}, best validation loss "
+        f"{summary['best_valid_loss']}"
     )
     print(f"\nwrote {args.out} in {time.perf_counter() - started:.1f} s")
     return 0

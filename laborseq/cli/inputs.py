@@ -10,6 +10,7 @@ from laborseq import datasets
 from laborseq.models.base import load_model
 from laborseq.models.career.model import CAREER
 from laborseq.panel import OCC, PERSON, YEAR, CareerPanel, PanelValidationError
+from laborseq.panel.chunks import read_panel_dataset
 from laborseq.pipeline import (
     career_model,
     make_models,
@@ -28,7 +29,20 @@ READER_OPTIONS = {
     "psid": {"layout", "crosswalk"},
     "nlsy79": {"codebook", "tagset", "crosswalk"},
     "nlsy97": {"codebook", "tagset", "crosswalk"},
-    "resumes": {"frame"},
+    "resumes": {
+        "frame",
+        "person",
+        "start",
+        "end",
+        "occ",
+        "education",
+        "location",
+        "rule",
+        "current_year",
+        "engine",
+        "memory_limit",
+        "temp_directory",
+    },
 }
 """The reader options of ``laborseq harmonize`` each source takes."""
 
@@ -57,7 +71,12 @@ def load_data(
                 f"{', '.join(given)} name the columns of your own file, but {option} {spec} is {what}, whose columns "
                 "are named already; leave them out"
             )
-        return datasets.load(spec) if spec in datasets.LOADERS else CareerPanel.read_parquet(path)
+        if spec in datasets.LOADERS:
+            return datasets.load(spec)
+        try:
+            return read_panel_dataset(path)
+        except ValueError as err:
+            raise CommandError(f"{option} {spec}: {strip_path(err, path)}") from err
     if not path.exists():
         raise CommandError(
             f"{option} {spec}: no such file, and not a bundled panel ({', '.join(sorted(datasets.LOADERS))})"
@@ -82,7 +101,11 @@ def load_data(
 
 
 def is_panel_file(path: Path) -> bool:
-    """A parquet panel written by laborseq (a file that is no parquet at all is left to read_table's error)."""
+    """A parquet panel written by laborseq, or a directory of them (a file that is no parquet at all is left to
+    read_table's error)."""
+    if path.is_dir():
+        first = next(iter(sorted(path.rglob("*.parquet"))), None)
+        return first is not None and is_panel_file(first)
     if path.suffix.lower() != ".parquet" or not path.is_file():
         return False
     try:

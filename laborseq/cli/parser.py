@@ -169,8 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     harm = add("harmonize", help="read a survey export or resume spells into an occ1990dd panel")
     harm.add_argument("source", choices=sorted(READERS), help="kind of input")
-    harm.add_argument("input", help="the export (CSV / DAT / TXT / parquet)")
-    harm.add_argument("--out", required=True, help="output panel (.parquet)")
+    harm.add_argument(
+        "input", help="the export (CSV / DAT / TXT / parquet); resumes: a file, a directory of them or a quoted glob"
+    )
+    harm.add_argument(
+        "--out", required=True, help="output panel (.parquet); resumes with --engine duckdb: a directory of panel files"
+    )
     harm.add_argument("--lineage", default=None, help="also write the lineage report here (.json)")
     harm.add_argument("--layout", default=None, help="PSID setup file (.do, .sps or .sas)")
     harm.add_argument("--codebook", default=None, help="NLS Investigator codebook (.cdb)")
@@ -182,6 +186,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     harm.add_argument(
         "--on-unmapped", choices=("drop", "raise"), default="drop", help="unknown codes: count and drop, or fail"
+    )
+
+    spells = harm.add_argument_group("resume spells (harmonize resumes)")
+    for role, default in (("person", "person_id"), ("start", "start_date"), ("end", "end_date"), ("occ", "occ")):
+        spells.add_argument(f"--{role}", default=None, help=f"column of the spell's {role} (default {default})")
+    spells.add_argument("--education", default=None, help="column of a per-spell education covariate")
+    spells.add_argument("--location", default=None, help="column of a per-spell location covariate")
+    spells.add_argument(
+        "--rule", choices=("longest", "last"), default=None, help="job of a year: held longest (default) or last"
+    )
+    spells.add_argument("--current-year", type=int, default=None, help="ongoing spells run to 31 December of it")
+    spells.add_argument(
+        "--engine",
+        choices=("memory", "duckdb"),
+        default=None,
+        help="memory (default): build the panel in RAM; duckdb: out of core into a directory of panel files",
+    )
+    spells.add_argument("--memory-limit", default=None, help="duckdb engine: DuckDB's memory limit (default 2GB)")
+    spells.add_argument(
+        "--temp-directory", default=None, help="duckdb engine: where its work files go (default: next to --out)"
     )
 
     desc = add("describe", help="summarise a panel")
@@ -199,13 +223,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data_option(pre, default=None)
     pre.add_argument("--store", required=True, metavar="DIR", help="the token store to write (or reuse)")
-    pre.add_argument("--out", required=True, metavar="DIR", help="where to save the pretrained model")
+    pre.add_argument("--out", default=None, metavar="DIR", help="where to save the pretrained model")
+    pre.add_argument(
+        "--store-only", action="store_true", help="write the store from --data and stop (before a torchrun launch)"
+    )
     pre.add_argument("--max-rows", type=int, default=1_000_000, help="rows encoded at once (memory ~100 bytes a row)")
     pre.add_argument("--seed", type=int, default=0, help="seed of the initialisation, hold-out and batch order")
     pre.add_argument("--quiet", action="store_true", help="no progress bar")
     pre.add_argument("--career-preset", choices=sorted(CAREER_PRESETS), default="small", help="model configuration")
     pre.add_argument("--career-max-steps", type=int, default=None, help="cap on training updates")
     pre.add_argument("--career-device", default="auto", help="torch device (auto: CUDA when available)")
+    pre.add_argument(
+        "--precision",
+        choices=("auto", "bf16", "fp16", "fp32"),
+        default="auto",
+        help="auto: bf16 on CUDA with native bfloat16, fp16 with loss scaling on older CUDA, fp32 on the CPU",
+    )
+    pre.add_argument("--compile", action="store_true", help="train through torch.compile (long GPU runs)")
+    pre.add_argument(
+        "--max-tokens", type=int, default=None, help="tokens per update and process (default: the preset's, 16,000)"
+    )
     pre.add_argument(
         "--log-dir", default=None, metavar="DIR", help="append the training progress to DIR/train_log.jsonl"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -123,26 +124,81 @@ def _greedy_bounds(sorted_lengths: np.ndarray, max_tokens: int) -> list[tuple[in
 
 
 def epoch_batches(
-    lengths: np.ndarray, max_tokens: int, *, seed: int, epoch: int, block: int | None = None
-) -> list[np.ndarray]:
+    lengths: np.ndarray | Sequence[int], max_tokens: int, *, seed: int, epoch: int, block: int | None = None
+) -> list[np.ndarray] | EpochPlan:
     """The shuffled batches of one training epoch, a deterministic function of ``(seed, epoch)``.
 
-    Resuming a run mid-epoch rebuilds the epoch's batch list with this function
+    Resuming a run mid-epoch rebuilds the epoch's batches with this function
     and skips the batches already done, so no random state needs to be saved.
 
-    With ``block``, the sequences are taken in blocks of ``block`` consecutive
-    ones, in a shuffled order of blocks: every batch is formed within one block
-    and a block's batches come one after the other (shuffled among themselves),
-    so that a corpus read from disk is read block by block, not page by page
-    across the whole file.
+    With ``block`` (smaller than the data), the sequences are taken in blocks of
+    ``block`` consecutive ones, in a shuffled order of blocks: every batch is
+    formed within one block and a block's batches come one after the other
+    (shuffled among themselves), so that a corpus read from disk is read block
+    by block, not page by page across the whole file. The result is then an
+    :class:`EpochPlan`, which forms a block's batches when they are asked for:
+    memory holds one block's batches, not the epoch's.
     """
-    rng = np.random.default_rng([seed, epoch])
     if block is None or block >= len(lengths):
-        return token_budget_batches(lengths, max_tokens, shuffle=True, rng=rng)
-    if block < 1:
-        raise ValueError(f"block must be at least 1, got {block}")
-    batches: list[np.ndarray] = []
-    for start in rng.permutation(np.arange(0, len(lengths), block)).tolist():
-        part = token_budget_batches(lengths[start : start + block], max_tokens, shuffle=True, rng=rng)
-        batches.extend(b + start for b in part)
-    return batches
+        rng = np.random.default_rng([seed, epoch])
+        return token_budget_batches(np.asarray(lengths), max_tokens, shuffle=True, rng=rng)
+    return EpochPlan(lengths, max_tokens, seed=seed, epoch=epoch, block=block)
+
+
+class EpochPlan(Sequence[np.ndarray]):
+    """An epoch's batches formed block by block on demand (see :func:`epoch_batches`).
+
+    Block ``k`` (sequences ``start .. start + block``) is packed by
+    :func:`token_budget_batches` with its own generator, seeded by ``(seed,
+    epoch, start)``, so any block's batches can be formed without the others;
+    the order of the blocks is a permutation seeded by ``(seed, epoch)``.
+    Building the plan packs every block once to count its batches (it keeps the
+    counts only); indexing forms the batches of the block asked for and keeps
+    that block's until another one is asked for.
+
+    Parameters
+    ----------
+    lengths : array-like of int
+        Tokens per sequence; only ``len(lengths)`` and slices ``lengths[a:b]``
+        are read, so a memory-mapped or lazily concatenated array serves.
+    max_tokens : int
+        Padded-token budget of a batch.
+    seed, epoch : int
+        The epoch's seed.
+    block : int
+        Sequences per block.
+    """
+
+    def __init__(self, lengths: np.ndarray | Sequence[int], max_tokens: int, *, seed: int, epoch: int, block: int):
+        if block < 1:
+            raise ValueError(f"block must be at least 1, got {block}")
+        self._lengths = lengths
+        self._max_tokens = max_tokens
+        self._seed, self._epoch, self._block = seed, epoch, block
+        rng = np.random.default_rng([seed, epoch])
+        self._starts = rng.permutation(np.arange(0, len(lengths), block, dtype=np.int64))
+        counts = [len(self._pack(int(start))) for start in self._starts]
+        self._ends = np.cumsum(np.asarray(counts, dtype=np.int64))
+        self._cached: tuple[int, list[np.ndarray]] | None = None
+
+    def _pack(self, start: int) -> list[np.ndarray]:
+        part = np.asarray(self._lengths[start : start + self._block])
+        rng = np.random.default_rng([self._seed, self._epoch, start])
+        return [b + start for b in token_budget_batches(part, self._max_tokens, shuffle=True, rng=rng)]
+
+    def __len__(self) -> int:
+        return int(self._ends[-1]) if len(self._ends) else 0
+
+    def __getitem__(self, position: int) -> np.ndarray:  # type: ignore[override]
+        if isinstance(position, slice):
+            raise TypeError("an EpochPlan is indexed one batch at a time (slicing would form the whole epoch)")
+        n = len(self)
+        if position < 0:
+            position += n
+        if not 0 <= position < n:
+            raise IndexError(f"batch {position} of an epoch of {n}")
+        k = int(np.searchsorted(self._ends, position, side="right"))
+        if self._cached is None or self._cached[0] != k:
+            self._cached = (k, self._pack(int(self._starts[k])))
+        first = int(self._ends[k - 1]) if k else 0
+        return self._cached[1][position - first]

@@ -7,6 +7,7 @@ for it, so the training loop reads the same with and without ``torchrun``.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -108,13 +109,15 @@ def unwrap(module: torch.nn.Module) -> torch.nn.Module:
     return module.module if isinstance(module, DistributedDataParallel) else module
 
 
-def shard_batches(batches: list[T], info: DistInfo, *, pad: bool = True) -> list[T]:
+def shard_batches(batches: Sequence[T], info: DistInfo, *, pad: bool = True) -> Sequence[T]:
     """The batches of this rank: every ``world_size``-th batch, starting at ``rank``.
 
     Parameters
     ----------
-    batches : list
-        The batches of an epoch, identical on every rank.
+    batches : sequence
+        The batches of an epoch, identical on every rank: a list, or a lazy
+        sequence such as an :class:`~laborseq.nn.batching.EpochPlan` (then the
+        result is a lazy view too, and no batch is formed before it is asked for).
     info : DistInfo
         This process's rank and the world size.
     pad : bool
@@ -125,12 +128,36 @@ def shard_batches(batches: list[T], info: DistInfo, *, pad: bool = True) -> list
         (evaluation), ranks may get one batch fewer than others and nothing is
         repeated.
     """
+    if not isinstance(batches, list):
+        return ShardView(batches, info, pad=pad)
     if not info.is_distributed:
         return list(batches)
     if pad and batches:
         n = -(-len(batches) // info.world_size) * info.world_size
         batches = [batches[i % len(batches)] for i in range(n)]
     return batches[info.rank :: info.world_size]
+
+
+class ShardView(Sequence[T]):
+    """This rank's batches of a lazy epoch (see :func:`shard_batches`), formed only when asked for."""
+
+    def __init__(self, batches: Sequence[T], info: DistInfo, *, pad: bool) -> None:
+        self._batches = batches
+        self._rank, self._world = (info.rank, info.world_size) if info.is_distributed else (0, 1)
+        total = len(batches)
+        if pad and total:
+            total = -(-total // self._world) * self._world
+        self._total = total
+
+    def __len__(self) -> int:
+        return max(0, -(-(self._total - self._rank) // self._world))
+
+    def __getitem__(self, position: int) -> T:  # type: ignore[override]
+        if isinstance(position, slice):
+            raise TypeError("a ShardView is indexed one batch at a time")
+        if not 0 <= position < len(self):
+            raise IndexError(f"batch {position} of {len(self)}")
+        return self._batches[(self._rank + position * self._world) % len(self._batches)]
 
 
 def all_reduce_sum(tensor: torch.Tensor, info: DistInfo) -> torch.Tensor:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from laborseq.nn.accelerator import to_device
 from laborseq.panel import YEAR, CareerPanel
 
 YEAR_INPUT = "year"
@@ -285,7 +286,7 @@ class EncodedPanel:
             "weight": np.where(valid, self.weight[safe], 0.0).astype(np.float32),
             "rows": rows,
         }
-        return {key: torch.from_numpy(np.ascontiguousarray(value)).to(device) for key, value in batch.items()}
+        return {key: to_device(torch.from_numpy(np.ascontiguousarray(value)), device) for key, value in batch.items()}
 
 
 def check_covariates(panel: CareerPanel, chosen: Sequence[str]) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from tqdm.auto import tqdm
 
 if TYPE_CHECKING:
-    from laborseq.nn.train import TrainConfig, TrainState
+    from laborseq.nn.train_config import TrainConfig, TrainState
 
 __all__ = ["TrainingBar"]
 

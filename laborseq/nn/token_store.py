@@ -131,29 +131,57 @@ class TokenStore:
             if handle is not None and hasattr(handle, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
                 handle.madvise(mmap.MADV_DONTNEED)
 
-    def holdout(self, n_held: int, seed: int, *, runs: int = 8) -> np.ndarray:
-        """Which persons to hold out for validation: ``n_held`` persons in at most ``runs`` runs of consecutive
+    def holdout(self, n_held: int, seed: int, *, runs: int = 8) -> tuple[StoreSubset, StoreSubset]:
+        """Training and validation persons: ``n_held`` persons held out in at most ``runs`` runs of consecutive
         persons at seeded places, so that evaluating on them reads a few short stretches of the store rather
-        than a page for every held-out person across the whole file."""
-        held = np.zeros(self.n_persons, dtype=bool)
+        than a page for every held-out person across the whole file.
+
+        Returns
+        -------
+        train, held : StoreSubset
+            The rest of the persons and the held-out ones, each a few runs (no per-person array).
+        """
         n_held = min(max(n_held, 0), self.n_persons)
-        if n_held == 0:
-            return held
-        runs = max(1, min(runs, n_held))
-        size = -(-n_held // runs)
-        while runs > 1 and self.n_persons // size < runs:  # fewer, longer runs where the store is short
-            runs -= 1
+        starts = np.zeros(0, dtype=np.int64)
+        sizes = np.zeros(0, dtype=np.int64)
+        if n_held:
+            runs = max(1, min(runs, n_held))
             size = -(-n_held // runs)
-        slots = self.n_persons // size  # the store as consecutive slots of `size` persons (at least one)
-        for slot in np.random.default_rng(seed).choice(slots, size=runs, replace=False):
-            held[int(slot) * size : int(slot) * size + size] = True
-        held[np.flatnonzero(held)[n_held:]] = False  # exactly n_held (the last run may be shorter)
-        return held
+            while runs > 1 and self.n_persons // size < runs:  # fewer, longer runs where the store is short
+                runs -= 1
+                size = -(-n_held // runs)
+            slots = self.n_persons // size  # the store as consecutive slots of `size` persons (at least one)
+            starts = np.sort(np.random.default_rng(seed).choice(slots, size=runs, replace=False)).astype(np.int64)
+            starts *= size
+            sizes = np.full(runs, size, dtype=np.int64)
+            sizes[-1] -= runs * size - n_held  # exactly n_held: the last run may be shorter
+            keep = sizes > 0
+            starts, sizes = starts[keep], sizes[keep]
+        held = StoreSubset(self, starts, starts + sizes)
+        edges = np.r_[0, np.column_stack([starts, starts + sizes]).ravel(), self.n_persons]
+        gaps = edges[1:][::2] > edges[:-1][::2]  # the runs between the held-out ones
+        return StoreSubset(self, edges[:-1][::2][gaps], edges[1:][::2][gaps]), held
 
     def subset(self, persons: np.ndarray) -> StoreSubset:
-        """The persons ``persons`` (indices) as a batch source of their own."""
-        dtype = np.int32 if self.n_persons < 2**31 else np.int64
-        return StoreSubset(self, np.asarray(persons, dtype=dtype))
+        """The persons ``persons`` (increasing indices, or a boolean mask over the store) as a batch source.
+
+        The subset is kept as runs of consecutive persons, not one index per
+        person: the training persons of a store with a few held-out runs are a
+        few runs, whatever the corpus size.
+        """
+        persons = np.asarray(persons)
+        if persons.dtype == bool:
+            if len(persons) != self.n_persons:
+                raise ValueError(f"a mask over the store needs {self.n_persons} entries, got {len(persons)}")
+            edges = np.flatnonzero(np.diff(np.r_[False, persons, False].astype(np.int8)))
+            return StoreSubset(self, edges[0::2].astype(np.int64), edges[1::2].astype(np.int64))
+        persons = persons.astype(np.int64)
+        if len(persons) and (np.any(np.diff(persons) <= 0) or persons[0] < 0 or persons[-1] >= self.n_persons):
+            raise ValueError("subset persons must be increasing indices of the store's persons")
+        breaks = np.flatnonzero(np.diff(persons) != 1) + 1
+        starts = persons[np.r_[0, breaks]] if len(persons) else persons
+        stops = persons[np.r_[breaks - 1, len(persons) - 1]] + 1 if len(persons) else persons
+        return StoreSubset(self, starts, stops)
 
     def __repr__(self) -> str:
         return f"TokenStore({str(self.path)!r}, persons={self.n_persons:,}, tokens={self.n_rows:,})"
@@ -161,26 +189,77 @@ class TokenStore:
 
 @dataclass(frozen=True)
 class StoreSubset:
-    """Some persons of a :class:`TokenStore` (e.g. the held-out validation persons), as a batch source.
+    """Some persons of a :class:`TokenStore`, as a batch source: the runs ``starts[k] .. stops[k]`` (exclusive).
 
-    ``persons`` in increasing order keep the store's block locality (``batch_block``).
+    The subset's persons are numbered 0, 1, ... through the runs in order, so
+    the store's block locality (``batch_block``) is kept; no array holds one
+    entry per person.
     """
 
     store: TokenStore
-    persons: np.ndarray
+    starts: np.ndarray
+    stops: np.ndarray
 
     @property
     def batch_block(self) -> int:
         """Persons per block of an epoch's batches, as the store's."""
         return self.store.batch_block
 
-    def lengths(self) -> np.ndarray:
-        """Person-years of every person of the subset."""
-        return self.store.person_lengths[self.persons]
+    @property
+    def n_persons(self) -> int:
+        """Number of persons."""
+        return int((self.stops - self.starts).sum())
+
+    def store_index(self, index: np.ndarray) -> np.ndarray:
+        """The store's indices of the subset's persons ``index``."""
+        index = np.asarray(index, dtype=np.int64)
+        ends = np.cumsum(self.stops - self.starts)
+        run = np.searchsorted(ends, index, side="right")
+        return self.starts[run] + index - (ends[run] - (self.stops[run] - self.starts[run]))
+
+    def lengths(self) -> SubsetLengths:
+        """Person-years of every person of the subset (read from the store's length index when asked for)."""
+        return SubsetLengths(self)
 
     def collate(self, index: np.ndarray, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
         """Padded batch of the subset's persons ``index``."""
-        return self.store.collate(self.persons[np.asarray(index, dtype=np.int64)], device)
+        return self.store.collate(self.store_index(index), device)
+
+
+class SubsetLengths:
+    """The length index of a :class:`StoreSubset`, read from the store's memory map on demand.
+
+    Supports ``len``, slices (``lengths[a:b]``), integer-array indexing and
+    ``numpy.asarray`` (which reads it whole).
+    """
+
+    def __init__(self, subset: StoreSubset) -> None:
+        self._subset = subset
+        self._n = subset.n_persons
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, key: slice | np.ndarray) -> np.ndarray:
+        lengths = self._subset.store.person_lengths
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self._n)
+            if step != 1:
+                return lengths[self._subset.store_index(np.arange(start, stop, step))]
+            pieces = []
+            offset = 0
+            for first, last in zip(self._subset.starts.tolist(), self._subset.stops.tolist(), strict=True):
+                size = last - first
+                lo, hi = max(start - offset, 0), min(stop - offset, size)
+                if lo < hi:
+                    pieces.append(lengths[first + lo : first + hi])
+                offset += size
+            return np.concatenate(pieces) if pieces else np.zeros(0, dtype=lengths.dtype)
+        return lengths[self._subset.store_index(key)]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        whole = self[0 : self._n]
+        return whole if dtype is None else whole.astype(dtype)
 
 
 def write_token_store(

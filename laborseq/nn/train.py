@@ -1,5 +1,6 @@
 """A plain-torch training loop: AdamW, inverse square-root schedule, token-budget batches, early stopping,
-atomic resumable checkpoints, bf16 autocast and DistributedDataParallel under ``torchrun``.
+atomic resumable checkpoints, a precision policy (bf16, fp16 with a gradient scaler, fp32), an optional
+``torch.compile``, and DistributedDataParallel under ``torchrun``.
 
 The model is anything a ``loss_fn`` can turn a batch into a loss with::
 
@@ -14,193 +15,30 @@ The model is anything a ``loss_fn`` can turn a batch into a loss with::
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import os
 import sys
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 
 from laborseq.nn import checkpoint, distributed
+from laborseq.nn.accelerator import fused_adamw_available, peak_memory, precision_policy
 from laborseq.nn.batching import BatchSource, epoch_batches, token_budget_batches
 from laborseq.nn.distributed import DistInfo
 from laborseq.nn.progress import TrainingBar
 from laborseq.nn.schedule import inverse_sqrt_lr
+from laborseq.nn.train_config import TrainConfig, TrainResult, TrainState
 
 LossFn = Callable[[torch.nn.Module, dict[str, torch.Tensor]], tuple[torch.Tensor, torch.Tensor]]
 """``loss_fn(module, batch) -> (sum of per-token NLLs, total token weight)``; the loss is their ratio."""
 
 LAST = "last"
 BEST = "best"
-
-
-@dataclass
-class TrainConfig:
-    """Hyper-parameters of :func:`train`.
-
-    Attributes
-    ----------
-    lr : float
-        Peak learning rate of the inverse square-root schedule.
-    warmup_steps : int
-        Steps of linear warm-up from ``warmup_init_lr`` to ``lr``.
-    warmup_init_lr : float
-        Learning rate of the first step.
-    weight_decay : float
-        AdamW's decoupled weight decay, applied to **all** parameters (biases,
-        LayerNorm weights and embeddings included), as in the CAREER reference.
-    betas, eps : tuple of float, float
-        AdamW's moment coefficients and denominator term.
-    max_steps, max_epochs : int, optional
-        Stop after this many optimizer steps / passes over the training data,
-        whichever comes first. At least one of them or ``patience`` must be set.
-    max_tokens : int
-        Padded-token budget of a batch (per process under DDP).
-    clip_norm : float, optional
-        Clip the global gradient norm to this value.
-    eval_every : int, optional
-        Steps between evaluations; None evaluates at the end of every epoch.
-        There is also a final evaluation when training stops between evaluations.
-    patience : int, optional
-        Stop after this many evaluations without a lower validation loss.
-    precision : {"auto", "bf16", "fp32"}
-        ``"auto"`` is bf16 autocast on CUDA and fp32 on CPU. Weights and optimizer
-        state stay fp32; bf16 needs no loss scaling.
-    device : str
-        ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"``; under ``torchrun``
-        each process uses ``cuda:LOCAL_RANK``.
-    seed : int
-        Seeds the batch order (a function of ``(seed, epoch)``) and torch's RNG
-        during training (``seed + rank``); the module's initialization is the caller's.
-    progress : bool
-        Show a tqdm bar with the loss, learning rate and tokens per second.
-    checkpoint_every : int, optional
-        Steps between resumable checkpoints; None writes one at every evaluation.
-        One is always written when training stops.
-    """
-
-    lr: float = 5e-4
-    warmup_steps: int = 4000
-    warmup_init_lr: float = 1e-7
-    weight_decay: float = 0.01
-    betas: tuple[float, float] = (0.9, 0.98)
-    eps: float = 1e-8
-    max_steps: int | None = 85_000
-    max_epochs: int | None = None
-    max_tokens: int = 16_000
-    clip_norm: float | None = 1.0
-    eval_every: int | None = None
-    patience: int | None = None
-    precision: str = "auto"
-    device: str = "auto"
-    seed: int = 0
-    progress: bool = False
-    checkpoint_every: int | None = None
-
-    def __post_init__(self) -> None:
-        self.betas = tuple(self.betas)
-        if self.precision not in ("auto", "bf16", "fp32"):
-            raise ValueError(f"precision must be 'auto', 'bf16' or 'fp32', got {self.precision!r}")
-        for name in ("max_steps", "max_epochs", "eval_every", "patience", "checkpoint_every"):
-            value = getattr(self, name)
-            if value is not None and value < (0 if name == "patience" else 1):
-                raise ValueError(f"{name} must be positive or None, got {value}")
-        if self.max_tokens < 1:
-            raise ValueError(f"max_tokens must be >= 1, got {self.max_tokens}")
-        if self.warmup_steps < 0:
-            raise ValueError(f"warmup_steps must be >= 0, got {self.warmup_steps}")
-        if self.clip_norm is not None and self.clip_norm <= 0:
-            raise ValueError(f"clip_norm must be positive or None, got {self.clip_norm}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """The configuration as a JSON-serializable dict."""
-        out = dataclasses.asdict(self)
-        out["betas"] = list(self.betas)
-        return out
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        """Inverse of :meth:`to_dict` (unknown keys raise ``TypeError``)."""
-        return cls(**values)
-
-
-@dataclass
-class TrainState:
-    """Where training stands; saved in checkpoints and passed to the ``callback`` after every step.
-
-    ``epoch`` counts completed passes and ``position`` the batches of the current
-    epoch already done on this rank; ``tokens`` are summed over ranks.
-    """
-
-    step: int = 0
-    epoch: int = 0
-    position: int = 0
-    tokens: int = 0
-    elapsed: float = 0.0
-    loss: float = math.nan
-    lr: float = 0.0
-    best_valid_loss: float | None = None
-    best_step: int | None = None
-    evals_since_improvement: int = 0
-    last_eval_step: int | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
-    train_nll: float = 0.0  # summed NLL and token weight since the last evaluation
-    train_weight: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """The state as a JSON-serializable dict."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> TrainState:
-        """Inverse of :meth:`to_dict`."""
-        return cls(**values)
-
-
-@dataclass
-class TrainResult:
-    """Summary of a :func:`train` run.
-
-    Attributes
-    ----------
-    steps : int
-        Optimizer steps made (including those before a resume).
-    epochs : float
-        Passes over the training data, with the fraction of the current one.
-    tokens : int
-        Training tokens processed, summed over ranks.
-    seconds, tokens_per_second : float
-        Wall-clock training time (evaluation included) and throughput.
-    best_step, best_valid_loss : int or None, float or None
-        Step and value of the lowest validation loss (None without validation data).
-    stopped : {"max_steps", "max_epochs", "early_stopping"}
-        Why training stopped.
-    history : list of dict
-        One entry per evaluation: ``step``, ``epoch``, ``train_loss`` (mean since
-        the previous entry), ``valid_loss`` (None without validation data), ``lr``,
-        ``tokens``, ``tokens_per_second`` (since the previous entry) and ``elapsed``.
-    peak_memory_bytes : int
-        Peak CUDA memory allocated on this process's device, or on CPU the peak
-        resident set size of the process.
-    """
-
-    steps: int
-    epochs: float
-    tokens: int
-    seconds: float
-    tokens_per_second: float
-    best_step: int | None
-    best_valid_loss: float | None
-    stopped: Literal["max_steps", "max_epochs", "early_stopping"]
-    history: list[dict[str, Any]]
-    peak_memory_bytes: int
 
 
 def train(
@@ -287,11 +125,18 @@ def _train(
     torch.manual_seed(config.seed + info.rank)
     module.to(device)
     module.train()
+    policy = precision_policy(config.precision, device)
     optimizer = torch.optim.AdamW(
-        module.parameters(), lr=config.lr, betas=config.betas, eps=config.eps, weight_decay=config.weight_decay
+        module.parameters(),
+        lr=config.lr,
+        betas=config.betas,
+        eps=config.eps,
+        weight_decay=config.weight_decay,
+        **({"fused": True} if fused_adamw_available(device) else {}),
     )
-    block = getattr(train_data, "batch_block", None)  # a source on disk batches block by block
-    lengths = np.asarray(train_data.lengths())
+    scaler = policy.grad_scaler()
+    block = getattr(train_data, "batch_block", None)  # a source on disk batches block by block, lazily
+    lengths = train_data.lengths() if block is not None else np.asarray(train_data.lengths())
     n_batches = len(
         distributed.shard_batches(
             epoch_batches(lengths, config.max_tokens, seed=config.seed, epoch=0, block=block), info
@@ -307,20 +152,24 @@ def _train(
             checkpoint.recover_interrupted(ckpt_dir / LAST)
         distributed.barrier(info)
         if (ckpt_dir / LAST).exists():
-            state, best_weights = _restore(ckpt_dir, module, optimizer, config, info, device)
-    model = distributed.wrap(module, info, device)
+            state, best_weights = _restore(ckpt_dir, module, optimizer, scaler, config, info, device)
+    state.precision = f"{policy.name} ({policy.reason})"
+    compiled = torch.compile(module, dynamic=True) if config.compile else module
+    model = distributed.wrap(compiled, info, device)
 
     def save(best: bool) -> None:
         rng = distributed.all_gather_objects(_rng_state(device), info)
         if info.is_main:
             trainer = {**state.to_dict(), "world_size": info.world_size, "rng": rng}
+            if scaler is not None:
+                trainer["grad_scaler"] = scaler.state_dict()
             common = {"train_config": config.to_dict(), "metadata": metadata}
             checkpoint.save_checkpoint(ckpt_dir / LAST, module, optimizer=optimizer, trainer=trainer, **common)
             if best:
                 checkpoint.save_checkpoint(ckpt_dir / BEST, module, trainer=_best_summary(state), **common)
         distributed.barrier(info)
 
-    autocast = _autocast(config.precision, device)
+    autocast = policy.autocast()
     bar = TrainingBar(config, state, n_batches, enabled=config.progress and info.is_main)
     start, start_tokens = time.perf_counter() - state.elapsed, state.tokens
     run_start = time.perf_counter()
@@ -331,7 +180,8 @@ def _train(
             batches = distributed.shard_batches(
                 epoch_batches(lengths, config.max_tokens, seed=config.seed, epoch=state.epoch, block=block), info
             )
-            for index in batches[state.position :]:
+            for position in range(state.position, len(batches)):
+                index = batches[position]
                 state.lr = inverse_sqrt_lr(
                     state.step, lr=config.lr, warmup_steps=config.warmup_steps, warmup_init_lr=config.warmup_init_lr
                 )
@@ -340,7 +190,7 @@ def _train(
                 batch = train_data.collate(index, device)
                 n_tokens = int(lengths[index].sum())
                 nll, weight, tokens = _train_step(
-                    model, loss_fn, batch, n_tokens, optimizer, config.clip_norm, autocast, info
+                    model, loss_fn, batch, n_tokens, optimizer, config.clip_norm, autocast, scaler, info
                 )
                 state.step += 1
                 state.position += 1
@@ -391,7 +241,8 @@ def _train(
         best_valid_loss=state.best_valid_loss,
         stopped=stopped,
         history=state.history,
-        peak_memory_bytes=_peak_memory(device),
+        peak_memory_bytes=peak_memory(device),
+        precision=state.precision,
     )
 
 
@@ -403,9 +254,14 @@ def _train_step(
     optimizer: torch.optim.Optimizer,
     clip_norm: float | None,
     autocast: AbstractContextManager,
+    scaler: torch.amp.GradScaler | None,
     info: DistInfo,
 ) -> tuple[float, float, int]:
-    """One optimizer step; returns the pooled (over ranks) NLL sum, token weight and token count."""
+    """One optimizer step; returns the pooled (over ranks) NLL sum, token weight and token count.
+
+    With a gradient scaler (fp16) the loss is scaled before the backward pass and
+    the gradients unscaled before clipping; a step with overflowing gradients is skipped.
+    """
     with autocast:
         sum_nll, weight = loss_fn(model, batch)
     sum_nll = sum_nll.float()
@@ -417,10 +273,18 @@ def _train_step(
     scale = info.world_size / totals[1].clamp_min(torch.finfo(torch.float64).tiny).float()
     loss = sum_nll * scale
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    if clip_norm is not None:
-        torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
-    optimizer.step()
+    if scaler is None:
+        loss.backward()
+        if clip_norm is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+        optimizer.step()
+    else:
+        scaler.scale(loss).backward()
+        if clip_norm is not None:
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+        scaler.step(optimizer)
+        scaler.update()
     nll, weight_total, token_total = totals.tolist()
     return nll, weight_total, int(token_total)
 
@@ -445,7 +309,7 @@ def evaluate(
         Sequences to score.
     max_tokens : int
         Padded-token budget of a batch.
-    precision : {"auto", "bf16", "fp32"}
+    precision : {"auto", "bf16", "fp16", "fp32"}
         As in :class:`TrainConfig`.
     """
     module = distributed.unwrap(module)
@@ -455,7 +319,7 @@ def evaluate(
     was_training = module.training
     module.eval()
     totals = torch.zeros(2, dtype=torch.float64, device=device)
-    with _autocast(precision, device):
+    with precision_policy(precision, device).autocast():
         for index in distributed.shard_batches(batches, info, pad=False):
             sum_nll, weight = loss_fn(module, data.collate(index, device))
             totals[0] += sum_nll.double()
@@ -521,6 +385,7 @@ def _restore(
     ckpt_dir: Path,
     module: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler | None,
     config: TrainConfig,
     info: DistInfo,
     device: torch.device,
@@ -531,6 +396,7 @@ def _restore(
     trainer = dict(last.config.get("trainer") or {})
     saved = last.config.get("train_config") or {}
     world_size, rng = trainer.pop("world_size", 1), trainer.pop("rng", None)
+    scaler_state = trainer.pop("grad_scaler", None)
     changed = [k for k in ("seed", "max_tokens") if saved.get(k) != getattr(config, k)]
     if world_size != info.world_size:
         changed.append(f"world size ({world_size} -> {info.world_size})")
@@ -543,6 +409,8 @@ def _restore(
     checkpoint.check_state_dict(last.model, module, source=source)
     module.load_state_dict(last.model)
     optimizer.load_state_dict(last.optimizer)
+    if scaler is not None and scaler_state is not None:
+        scaler.load_state_dict(scaler_state)
     state = TrainState.from_dict(trainer)
     if rng is not None:
         _set_rng_state(rng[info.rank], device)
@@ -578,21 +446,3 @@ def _set_rng_state(state: dict[str, list[int] | None], device: torch.device) -> 
     torch.set_rng_state(torch.tensor(state["torch"], dtype=torch.uint8))
     if state.get("cuda") is not None and device.type == "cuda":
         torch.cuda.set_rng_state(torch.tensor(state["cuda"], dtype=torch.uint8), device)
-
-
-def _autocast(precision: str, device: torch.device) -> AbstractContextManager:
-    bf16 = precision == "bf16" or (precision == "auto" and device.type == "cuda")
-    if bf16 and device.type == "cuda" and not torch.cuda.is_bf16_supported():
-        raise ValueError(f"precision {precision!r}: {torch.cuda.get_device_name(device)} does not support bfloat16")
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
-
-
-def _peak_memory(device: torch.device) -> int:
-    if device.type == "cuda":
-        return int(torch.cuda.max_memory_allocated(device))
-    try:
-        import resource  # noqa: PLC0415 - a POSIX-only module: importing it at the top would break Windows
-    except ImportError:  # Windows
-        return 0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak if sys.platform == "darwin" else peak * 1024)

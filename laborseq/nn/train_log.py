@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from laborseq.nn.train import TrainState
+from laborseq.nn.train_config import TrainState
 
 __all__ = ["LOG_FILE", "TrainingLog"]
 
@@ -58,6 +58,7 @@ class TrainingLog:
                 self._writer = SummaryWriter(str(self.path))
         self._last: tuple[int, float] | None = None  # (tokens, wall time) of the last line
         self._evaluations = 0
+        self._lines = 0
 
     def __call__(self, state: TrainState) -> None:
         """Write a line when ``every`` updates have passed or an evaluation was just made."""
@@ -80,6 +81,9 @@ class TrainingLog:
             "valid_loss": state.history[-1]["valid_loss"] if evaluated else None,
             "elapsed": state.elapsed,
         }
+        if not self._lines:  # the first line says in which precision the run trains, and why
+            line["precision"] = state.precision
+        self._lines += 1
         with open(self.path / LOG_FILE, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(line) + "\n")
         if self._writer is not None:

@@ -23,7 +23,7 @@ from laborseq.panel.columns import PERSON
 from laborseq.panel.core import CareerPanel
 from laborseq.panel.parquet import METADATA_KEY, panel_arguments
 
-__all__ = ["panel_chunks", "panel_files", "read_parquet_chunks"]
+__all__ = ["panel_chunks", "panel_files", "read_panel_dataset", "read_parquet_chunks"]
 
 
 def panel_chunks(panel: CareerPanel, max_rows: int) -> Iterator[CareerPanel]:
@@ -98,6 +98,36 @@ def read_parquet_chunks(path: str | os.PathLike[str], max_rows: int = 1_000_000)
                 yield CareerPanel(frame.iloc[:cut].reset_index(drop=True), **arguments)
     if carry is not None and len(carry):
         yield CareerPanel(carry.reset_index(drop=True), **arguments)  # type: ignore[arg-type]
+
+
+def read_panel_dataset(path: str | os.PathLike[str]) -> CareerPanel:
+    """A directory of panel files (or one file) read whole into one panel, for data that fit in memory.
+
+    The files must agree on the scheme and the covariates; the panel takes the
+    name and metadata of the first.
+    """
+    files = panel_files(path)
+    panels = [CareerPanel.read_parquet(file) for file in files]
+    first = panels[0]
+    for file, panel in zip(files[1:], panels[1:], strict=True):
+        if (panel.scheme.to_dict(), panel.covariates, panel.has_weight) != (
+            first.scheme.to_dict(),
+            first.covariates,
+            first.has_weight,
+        ):
+            raise ValueError(f"{file}: its scheme or covariates differ from those of {files[0]}")
+    if len(panels) == 1:
+        return first
+    frame = pd.concat([p.data for p in panels], ignore_index=True)
+    return CareerPanel(
+        frame,
+        covariates=list(first.covariates),
+        static=list(first.static_covariates),
+        weight="weight" if first.has_weight else None,
+        scheme=first.scheme,
+        name=first.name,
+        metadata=first.metadata,
+    )
 
 
 def _arguments(file: Path, schema: pa.Schema) -> dict:

@@ -9,7 +9,7 @@ from laborseq.sources.nlsy.nlsy79 import read_nlsy79
 from laborseq.sources.nlsy.nlsy97 import read_nlsy97
 from laborseq.sources.psid.layout import PSIDFormatError
 from laborseq.sources.psid.reader import read_psid
-from laborseq.sources.resumes.reader import read_resumes
+from laborseq.sources.resumes.reader import read_resumes, write_resumes
 from laborseq.sources.resumes.spells import ResumeFormatError
 from laborseq.sources.tables import TableFormatError, read_table
 
@@ -26,4 +26,5 @@ __all__ = [
     "read_psid",
     "read_resumes",
     "read_table",
+    "write_resumes",
 ]

@@ -28,7 +28,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from laborseq.occupations.crosswalk import Crosswalk, OnUnmapped, UnmappedCodeError, crosswalk, unmapped_message
+from laborseq.occupations.crosswalk import (
+    MISSING_CODE,
+    NO_OCCUPATION,
+    NOT_IN_FRAME,
+    UNMAPPED,
+    Crosswalk,
+    OnUnmapped,
+    UnmappedCodeError,
+    crosswalk,
+    unmapped_message,
+)
 from laborseq.occupations.occ1990dd import Variant, occ1990dd
 from laborseq.panel import CareerPanel
 from laborseq.panel.lineage import Lineage
@@ -153,22 +163,9 @@ def harmonize(
         if on_unmapped == "raise" and len(unmapped):
             where = f"e.g. at {unmapped['rows'].iloc[0][:3]} (person:year:variable)"
             raise UnmappedCodeError(unmapped_message(table, unmapped, where=where, source=source), unmapped)
-        kept, counts = result.kept, result.counts()
+        kept = result.kept
         state[rows] = np.where(kept, result.state_index, -1)
-        for reason, filled in result.filled_codes().items():
-            lineage.recode("crosswalk", f"{reason} ({frame})", sum(filled.values()), codes=_top(filled))
-        lineage.drop("crosswalk", f"no occupation ({frame} code meaning none)", counts["no_occupation"])
-        listed = table.valid_codes is not None
-        valid_reason = f"valid {frame} code no crosswalk maps" if listed else f"unmapped {frame} code"
-        for in_frame, reason in ((True, valid_reason), (False, f"not an {frame} code")):
-            part = unmapped[unmapped["in_frame"] == in_frame]
-            lineage.drop(
-                "crosswalk",
-                reason,
-                int(part["count"].sum()),
-                codes=_top(dict(zip(part["code"].tolist(), part["count"].tolist(), strict=True))),
-            )
-        lineage.drop("crosswalk", "missing value (blank)", counts["missing_code"])
+        record_crosswalk(lineage, table, frame, *np.unique(codes[rows], return_counts=True))
         alive[rows] &= kept
 
     kept = pd.DataFrame(
@@ -213,6 +210,42 @@ def harmonize(
     )
     lineage.check(len(panel))
     return panel
+
+
+def record_crosswalk(lineage: Lineage, table: Crosswalk, frame: str, codes: np.ndarray, counts: np.ndarray) -> None:
+    """Record the crosswalk steps of :func:`harmonize` for ``codes`` occurring ``counts`` times each.
+
+    The steps depend only on how often each code occurs, so a reader that
+    counts codes elsewhere (the out-of-core resume engine counts them in
+    DuckDB) records exactly what :func:`harmonize` would: fills (recodes), codes
+    meaning no occupation, valid codes no crosswalk maps, codes that are not
+    codes of the frame, and missing source codes (drops).
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    result = table.apply(np.asarray(codes, dtype=float))
+    outcome = result.outcome
+    for index, source in enumerate(result.fill_sources):
+        hit = result.fill_source == index
+        if hit.any():
+            filled = _code_counts(result.codes[hit], counts[hit])
+            lineage.recode("crosswalk", f"{source} ({frame})", sum(filled.values()), codes=_top(filled))
+    lineage.drop("crosswalk", f"no occupation ({frame} code meaning none)", int(counts[outcome == NO_OCCUPATION].sum()))
+    listed = table.valid_codes is not None
+    valid_reason = f"valid {frame} code no crosswalk maps" if listed else f"unmapped {frame} code"
+    for kind, reason in ((UNMAPPED, valid_reason), (NOT_IN_FRAME, f"not an {frame} code")):
+        hit = outcome == kind
+        lineage.drop(
+            "crosswalk", reason, int(counts[hit].sum()), codes=_top(_code_counts(result.codes[hit], counts[hit]))
+        )
+    lineage.drop("crosswalk", "missing value (blank)", int(counts[outcome == MISSING_CODE].sum()))
+
+
+def _code_counts(codes: np.ndarray, counts: np.ndarray) -> dict[int, int]:
+    """``{code: total count}`` of integer ``codes`` (repeats summed)."""
+    totals: dict[int, int] = {}
+    for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
+        totals[code] = totals.get(code, 0) + count
+    return totals
 
 
 def _numeric_codes(candidates: pd.DataFrame, source: str) -> np.ndarray:

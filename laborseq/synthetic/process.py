@@ -138,7 +138,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -146,10 +146,11 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from laborseq._util.io import atomic_file
-from laborseq._util.random import RNGLike
+from laborseq._util.random import RNGLike, seed_sequence
 from laborseq.occupations.occ1990dd import occ1990dd
 from laborseq.occupations.scheme import OccupationScheme
 from laborseq.panel import CareerPanel
@@ -160,6 +161,7 @@ from laborseq.synthetic.likelihood import target_distributions, target_log_likel
 from laborseq.synthetic.parameters import UNEMPLOYED, TrueParameters, draw_parameters
 from laborseq.synthetic.population import COVARIATES, RESUME, STATIC, SURVEY, Population
 from laborseq.synthetic.simulation import simulate_chunks
+from laborseq.synthetic.spells import SPELL_SCHEMA, SpellOptions, spells_from_careers
 from laborseq.synthetic.transitions import TransitionTables
 
 SCHEME_NAME = "occ1990dd-synthetic"
@@ -431,19 +433,42 @@ class SyntheticCareers:
         as :meth:`CareerPanel.to_parquet` would (``CareerPanel.read_parquet``
         reads it back); memory stays at one chunk.
         """
-        path = Path(path)
-        with atomic_file(path) as tmp:
-            writer: pq.ParquetWriter | None = None
-            try:
-                for frame in simulate_chunks(self, n_persons, population, rng, chunk_size):
-                    table = self._panel(frame, population, n_persons, rng).to_arrow()
-                    if writer is None:
-                        writer = pq.ParquetWriter(tmp, table.schema)
-                    writer.write_table(table)
-            finally:
-                if writer is not None:
-                    writer.close()
-        return path
+        chunks = simulate_chunks(self, n_persons, population, rng, chunk_size)
+        return _write_tables(path, (self._panel(frame, population, n_persons, rng).to_arrow() for frame in chunks))
+
+    def write_spells(
+        self,
+        path: str | os.PathLike[str],
+        n_persons: int,
+        population: str = "resume",
+        rng: RNGLike = None,
+        *,
+        chunk_size: int = 100_000,
+        options: SpellOptions | None = None,
+    ) -> Path:
+        """Stream ``n_persons`` careers to one parquet file of resume job spells, chunk by chunk, atomically.
+
+        The careers are those of :meth:`sample` with the same arguments, written
+        as :func:`~laborseq.synthetic.spells.spells_from_careers` describes
+        (spells, ongoing last spells, overlapping side jobs, gap years); the
+        dates of chunk ``k`` are drawn from the ``k``-th child of the seed's
+        sequence, after the careers. Memory stays at one chunk.
+
+        Returns
+        -------
+        pathlib.Path
+            The file, with columns :data:`~laborseq.synthetic.spells.SPELL_COLUMNS`.
+        """
+        options = options or SpellOptions()
+        if options.final_year is None:  # the careers' last year, the same in every chunk
+            options = dataclasses.replace(options, final_year=self.population(population).last_year)
+        seeds = seed_sequence(rng).spawn(1)[0].spawn(-(-n_persons // chunk_size))
+        chunks = zip(simulate_chunks(self, n_persons, population, rng, chunk_size), seeds, strict=True)
+        tables = (
+            pa.Table.from_pandas(spells_from_careers(frame, np.random.default_rng(seed), options)[0]).cast(SPELL_SCHEMA)
+            for frame, seed in chunks
+        )
+        return _write_tables(path, tables)
 
     def _panel(self, frame: pd.DataFrame, population: str, n_persons: int, rng: RNGLike) -> CareerPanel:
         """A chunk of persons as a panel of this process, its draw recorded in ``metadata["synthetic"]``."""
@@ -515,3 +540,19 @@ class SyntheticCareers:
                 )
         self.population(population)
         return EncodedPanel.from_panel(panel, self.scheme, population)
+
+
+def _write_tables(path: str | os.PathLike[str], tables: Iterator[pa.Table]) -> Path:
+    """Stream Arrow tables of one schema into one parquet file, atomically (memory: one table)."""
+    path = Path(path)
+    with atomic_file(path) as tmp:
+        writer: pq.ParquetWriter | None = None
+        try:
+            for table in tables:
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
+    return path

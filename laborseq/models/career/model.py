@@ -47,11 +47,13 @@ from laborseq.models.bag_of_jobs import HOLDOUT_FRACTION, holdout_rows
 from laborseq.models.base import SequenceModel, WeightsLike, load_model, params_record
 from laborseq.models.career.presets import PRESETS
 from laborseq.models.career.stepper import CareerStepper
+from laborseq.nn.accelerator import PRECISIONS, precision_policy
 from laborseq.nn.batching import BatchSource, token_budget_batches
 from laborseq.nn.career_net import CareerNet, CareerNetConfig, aligned_state_dict, career_loss
 from laborseq.nn.encoding import GAP_INPUT, YEAR_INPUT, CareerVocabulary, EncodedPanel
 from laborseq.nn.token_store import TokenStore, open_token_store
-from laborseq.nn.train import TrainConfig, TrainResult, train
+from laborseq.nn.train import train
+from laborseq.nn.train_config import TrainConfig, TrainResult
 from laborseq.nn.train_log import TrainingLog
 from laborseq.nn.transformer import DecoderConfig
 from laborseq.panel import PERSON, CareerPanel
@@ -103,8 +105,13 @@ class CAREER(SequenceModel):
         Evaluate every this many updates instead of once per epoch.
     device : str, default "auto"
         ``"auto"``: CUDA when available, else CPU.
-    precision : {"auto", "bf16", "fp32"}
-        ``"auto"``: bf16 autocast on CUDA, fp32 on CPU.
+    precision : {"auto", "bf16", "fp16", "fp32"}
+        ``"auto"``: bf16 autocast on CUDA devices with native bfloat16 (compute
+        capability 8.0+), fp16 with a gradient scaler on older CUDA devices, fp32
+        on the CPU (:func:`~laborseq.nn.accelerator.precision_policy`); the
+        choice is in ``training_["precision"]``.
+    compile : bool, default False
+        Train through ``torch.compile`` (worth it for long GPU runs).
     pretrained : CAREER or str, optional
         A fitted CAREER model, or the directory of a saved one, to fine-tune
         from in :meth:`fit` (with the ``finetune_*`` schedule). Pretraining is
@@ -174,6 +181,7 @@ class CAREER(SequenceModel):
         eval_every: int | None = None,
         device: str = "auto",
         precision: str = "auto",
+        compile: bool = False,
         pretrained: CAREER | str | None = None,
         checkpoint_dir: str | None = None,
         word_dropout: float = 0.0,
@@ -204,6 +212,7 @@ class CAREER(SequenceModel):
         self.eval_every = eval_every
         self.device = device
         self.precision = precision
+        self.compile = compile
         self.pretrained = pretrained
         self.checkpoint_dir = checkpoint_dir
         self.word_dropout = word_dropout
@@ -220,8 +229,8 @@ class CAREER(SequenceModel):
 
     def _check_params(self) -> None:
         DecoderConfig(**self._decoder_params())  # validates the shape
-        if self.precision not in ("auto", "bf16", "fp32"):
-            raise ValueError(f"precision must be 'auto', 'bf16' or 'fp32', got {self.precision!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if not 0.0 <= self.word_dropout <= 1.0:
             raise ValueError(f"word_dropout must be in [0, 1], got {self.word_dropout}")
 
@@ -270,9 +279,9 @@ class CAREER(SequenceModel):
         train_data: BatchSource = store
         valid_data: BatchSource | None = valid
         if valid is None:
-            held = store.holdout(min(round(HOLDOUT_FRACTION * store.n_persons), STORE_VALID_PERSONS), seed)
-            if held.any() and not held.all():
-                train_data, valid_data = store.subset(_positions(~held)), store.subset(_positions(held))
+            rest, held = store.holdout(min(round(HOLDOUT_FRACTION * store.n_persons), STORE_VALID_PERSONS), seed)
+            if held.n_persons and rest.n_persons:
+                train_data, valid_data = rest, held
         self._train(train_data, valid_data, store.vocabulary, seed)
         self.classes_ = tuple(store.vocabulary.states)
         self.scheme_ = store.scheme
@@ -334,6 +343,7 @@ class CAREER(SequenceModel):
             eval_every=self.eval_every,
             patience=self.patience,
             precision=self.precision,
+            compile=self.compile,
             device=self.device,
             seed=seed,
             progress=self.progress,
@@ -451,9 +461,8 @@ class CAREER(SequenceModel):
         """Yield ``(rows, output(net, batch))`` of padded batches, in float32 on the CPU."""
         device = torch_device(self.device)
         net = self.net_.to(device).eval()
-        use_bf16 = device.type == "cuda" and self.precision in ("auto", "bf16")
         batches = token_budget_batches(data.lengths(), max_tokens, shuffle=False, rng=None)
-        with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+        with torch.no_grad(), precision_policy(self.precision, device).autocast():
             for index in batches:
                 batch = data.collate(index, device)
                 yield batch["rows"].cpu().numpy(), output(net, batch).float().cpu()
@@ -495,13 +504,6 @@ class CAREER(SequenceModel):
         return sum(p.numel() for p in self.net_.parameters())
 
 
-def _positions(mask: np.ndarray) -> np.ndarray:
-    """``np.flatnonzero(mask)`` as int32 where it fits (4 bytes a person of a large corpus, not 8)."""
-    if len(mask) >= 2**31:
-        return np.flatnonzero(mask)
-    return np.arange(len(mask), dtype=np.int32)[mask]
-
-
 def torch_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -519,6 +521,7 @@ def _training_summary(
         "seconds": result.seconds,
         "tokens_per_second": result.tokens_per_second,
         "peak_memory_bytes": result.peak_memory_bytes,
+        "precision": result.precision,
         "best_step": result.best_step,
         "best_valid_loss": result.best_valid_loss,
         "stopped": result.stopped,

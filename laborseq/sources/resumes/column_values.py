@@ -15,6 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from laborseq._util.dates import year_start
+
 DATE_PATTERN = (
     r"^\s*(?P<y>\d{4})(?:[-/.](?P<m>\d{1,2})(?:[-/.](?P<d>\d{1,2}))?)?"
     r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?)?\s*$"
@@ -55,11 +57,6 @@ def _month_length(year: np.ndarray, month: np.ndarray) -> np.ndarray:
     first = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
     nxt = (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
     return nxt - first
-
-
-def year_start(year: np.ndarray) -> np.ndarray:
-    """Day number of 1 January of ``year``."""
-    return (year.astype(np.int64) - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
 
 
 def year_of(day: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ full.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -19,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from laborseq._util.dates import year_start
 from laborseq.occupations.crosswalk import (
     FILLED,
     MAPPED,
@@ -33,7 +35,7 @@ from laborseq.occupations.occ1990dd import Variant
 from laborseq.panel import CareerPanel
 from laborseq.panel.lineage import Lineage
 from laborseq.sources.harmonize import harmonize
-from laborseq.sources.resumes.column_values import is_text, year_of, year_start
+from laborseq.sources.resumes.column_values import is_text, year_of
 from laborseq.sources.resumes.spells import EXAMPLES, INVALID_REASONS, REASON_ROLE, ResumeFormatError, SpellRecords
 
 Rule = Literal["longest", "last"]
@@ -42,24 +44,94 @@ RULES: tuple[str, ...] = ("longest", "last")
 LINEAGE_UNIT = "spell-year"
 """What one lineage row is: a (spell, calendar year) candidate; an invalid spell counts once."""
 
-_CANONICAL_INT_PATTERN = r"^-?(0|[1-9][0-9]{0,17})$"
+CANONICAL_INT_PATTERN = r"^-?(0|[1-9][0-9]{0,17})$"
+"""Text person keys that become integers when every key of the input matches (``"12"``, not ``"012"``)."""
 
 
-def build_panel(
-    records: SpellRecords,
-    *,
-    rule: str,
-    year_filter: tuple[str, Any] | None,
-    variant: Variant,
-    on_unmapped: OnUnmapped,
-    current_year: int | None,
-    name: str,
-) -> CareerPanel:
-    """The panel of the spells in ``records`` (after their last batch), with its lineage.
+@dataclass(frozen=True)
+class ResumeRules:
+    """The checked rules of one read (see :func:`~laborseq.sources.resumes.reader.read_resumes`).
 
-    See :func:`~laborseq.sources.resumes.reader.read_resumes` for the rules and
-    the parameters; ``year_filter`` is what :func:`parse_year_filter` returns.
+    ``year_filter`` is what :func:`parse_year_filter` returns.
     """
+
+    rule: str
+    year_filter: tuple[str, Any] | None
+    variant: Variant
+    on_unmapped: OnUnmapped
+    current_year: int | None
+    name: str
+
+    def ceiling(self, max_start: int, max_end: int | None) -> int:
+        """The day ongoing spells run to: 31 December of ``current_year``, else the latest date of a valid spell."""
+        if self.current_year is not None:
+            return int(year_start(np.array([self.current_year + 1]))[0] - 1)
+        return int(max_start if max_end is None else max(max_start, max_end))
+
+    def metadata(self, records: SpellRecords, ceiling: int) -> dict[str, Any]:
+        """The panel's ``metadata`` (besides the lineage), the same for both engines."""
+        meta = {
+            "source": "resumes",
+            "path": str(records.path),
+            "frame": records.frame,
+            "rule": self.rule,
+            "years": None if self.year_filter is None else _describe_years(self.year_filter),
+            "ongoing_until": str(np.datetime64(ceiling, "D")),
+            "current_year": self.current_year,
+            "columns": dict(records.roles),
+        }
+        if len(records.files) > 1:
+            meta["files"] = [[str(path), first] for path, first, _ in records.files]
+        return meta
+
+
+def no_valid_spells(records: SpellRecords) -> ResumeFormatError:
+    """The error for an input none of whose spells is valid."""
+    counts = {r: c for r, c in records.invalid.items() if c}
+    first = next(r for r, c in records.invalid.items() if c)
+    return ResumeFormatError(
+        f"{records.path}: none of the {records.n_rows} spell(s) is valid: {counts}; e.g. {first} at "
+        f"{records.where(records.invalid_rows[first])}",
+        path=records.path,
+        column=records.roles[REASON_ROLE[first]],
+        rows=records.invalid_rows[first],
+    )
+
+
+def spell_lineage(
+    records: SpellRecords, spell_years: int, duplicate_years: int, duplicate_spells: int, duplicate_rows: list[int]
+) -> Lineage:
+    """The lineage up to the candidates: invalid spells and exact duplicates.
+
+    ``spell_years`` counts the years of every valid spell, duplicates included.
+    """
+    rows_read = sum(records.invalid.values()) + int(spell_years)
+    lineage = Lineage(source=str(records.path), rows_read=rows_read, unit=LINEAGE_UNIT)
+    for reason in INVALID_REASONS:
+        lineage.drop("read", reason, records.invalid[reason], rows=records.invalid_rows[reason])
+    lineage.drop(
+        "spells",
+        "exact duplicate of an earlier spell",
+        int(duplicate_years),
+        spells=int(duplicate_spells),
+        rows=[int(r) for r in duplicate_rows[:EXAMPLES]],
+    )
+    return lineage
+
+
+def drop_outside_years(lineage: Lineage, year_filter: tuple[str, Any] | None, count: int) -> None:
+    """Record the spell-years outside ``years=``."""
+    if year_filter is not None:
+        lineage.drop("years", f"year outside years={_describe_years(year_filter)}", int(count))
+
+
+def build_panel(records: SpellRecords, rules: ResumeRules) -> CareerPanel:
+    """The panel of the spells in ``records`` (after their last batch), with its lineage, in memory.
+
+    See :func:`~laborseq.sources.resumes.reader.read_resumes` for the rules.
+    """
+    rule, year_filter, variant = rules.rule, rules.year_filter, rules.variant
+    on_unmapped, current_year = rules.on_unmapped, rules.current_year
     start = np.concatenate(records.start) if records.start else np.zeros(0, np.int64)
     end = np.concatenate(records.end) if records.end else np.zeros(0, np.int64)
     ongoing = np.concatenate(records.ongoing) if records.ongoing else np.zeros(0, bool)
@@ -69,9 +141,9 @@ def build_panel(
     person_values, person_key = person_keys(records.person)
     records.person = []
 
-    # ongoing spells end on 31 December of current_year, or at the latest date in the file
+    # ongoing spells end on 31 December of current_year, or at the latest date of a valid spell
     if current_year is not None:
-        ceiling = int(year_start(np.array([current_year + 1]))[0] - 1)
+        ceiling = rules.ceiling(0, None)
         late = ongoing & (start > ceiling)
         records.count_invalid(INVALID_REASONS[5], row[late])
         if late.any():
@@ -79,23 +151,12 @@ def build_panel(
             start, end, ongoing, code, row = start[keep], end[keep], ongoing[keep], code[keep], row[keep]
             person_values, person_key = person_values[keep], person_key[keep]
             cov_ids = {role: ids[keep] for role, ids in cov_ids.items()}
-    elif len(start):
-        ceiling = int(max(start.max(), end[~ongoing].max(initial=start.max())))
     else:
-        ceiling = 0
+        closed = end[~ongoing]
+        ceiling = rules.ceiling(int(start.max()), int(closed.max()) if len(closed) else None) if len(start) else 0
     end = np.where(ongoing, ceiling, end)
-    n_invalid = sum(records.invalid.values())
     if len(start) == 0:
-        counts = {r: c for r, c in records.invalid.items() if c}
-        first = next(r for r, c in records.invalid.items() if c)
-        role = REASON_ROLE[first]
-        raise ResumeFormatError(
-            f"{records.path}: none of the {records.n_rows} spell(s) is valid: {counts}; e.g. {first} at "
-            f"{records.where(records.invalid_rows[first])}",
-            path=records.path,
-            column=records.roles[role],
-            rows=records.invalid_rows[first],
-        )
+        raise no_valid_spells(records)
 
     # exact duplicates: same parsed spell as an earlier row
     key = pd.DataFrame({"p": person_key, "s": start, "e": end, "o": ongoing, "c": code, **cov_ids})
@@ -105,16 +166,8 @@ def build_panel(
     # one candidate per (spell, calendar year)
     first_year = year_of(start)
     n_years = year_of(end) - first_year + 1
-    rows_read = n_invalid + int(n_years.sum())
-    lineage = Lineage(source=str(records.path), rows_read=rows_read, unit=LINEAGE_UNIT)
-    for reason in INVALID_REASONS:
-        lineage.drop("read", reason, records.invalid[reason], rows=records.invalid_rows[reason])
-    lineage.drop(
-        "spells",
-        "exact duplicate of an earlier spell",
-        int(n_years[duplicate].sum()),
-        spells=int(duplicate.sum()),
-        rows=row[duplicate][:EXAMPLES].tolist(),
+    lineage = spell_lineage(
+        records, int(n_years.sum()), int(n_years[duplicate].sum()), int(duplicate.sum()), row[duplicate].tolist()
     )
     live = np.flatnonzero(~duplicate)
     spell = np.repeat(live, n_years[live])
@@ -123,7 +176,7 @@ def build_panel(
     del offsets
     if year_filter is not None:
         inside = _in_years(year, year_filter)
-        lineage.drop("years", f"year outside years={_describe_years(year_filter)}", int((~inside).sum()))
+        drop_outside_years(lineage, year_filter, int((~inside).sum()))
         spell, year = spell[inside], year[inside]
 
     # rank the candidates of each person-year under the rule; candidates are in file order, so a
@@ -165,23 +218,14 @@ def build_panel(
             index=index,
         )
     del spell, year, priority, start, end, ongoing, row, person_key, person_values, cov_ids
-    metadata = {
-        "source": "resumes",
-        "path": str(records.path),
-        "frame": records.frame,
-        "rule": rule,
-        "years": None if year_filter is None else _describe_years(year_filter),
-        "ongoing_until": str(np.datetime64(ceiling, "D")),
-        "current_year": current_year,
-        "columns": dict(records.roles),
-    }
+    metadata = rules.metadata(records, ceiling)
     panel = harmonize(
         candidates,
         source=str(records.path),
         variant=variant,
         on_unmapped=on_unmapped,
         covariates=covariates,
-        name=name,
+        name=rules.name,
         metadata=metadata,
         lineage=lineage,
     )
@@ -204,19 +248,26 @@ def _raise_unmapped(records: SpellRecords, code: np.ndarray, row: np.ndarray, sp
     by_code = spells[np.argsort(inverse, kind="stable")]  # file order within each code
     starts = np.cumsum(counts) - counts
     examples = [row[by_code[a : a + min(k, 20)]].tolist() for a, k in zip(starts, counts, strict=True)]
+    raise unmapped_spells_error(records, variant, uniq, counts, examples)
+
+
+def unmapped_spells_error(
+    records: SpellRecords, variant: str, codes: np.ndarray, counts: np.ndarray, examples: list[list[int]]
+) -> UnmappedCodeError:
+    """The ``on_unmapped="raise"`` error: each code that does not map, its spell count and first file rows."""
     table = crosswalk(records.frame, variant)  # type: ignore[arg-type]
     valid = table.valid_codes
     unmapped = pd.DataFrame(
         {
-            "code": uniq,
-            "count": counts.astype(np.int64),
+            "code": np.asarray(codes, dtype=np.int64),
+            "count": np.asarray(counts, dtype=np.int64),
             "rows": examples,
-            "in_frame": [valid is None or int(c) in valid for c in uniq],
+            "in_frame": [valid is None or int(c) in valid for c in codes],
         }
     ).sort_values(["count", "code"], ascending=[False, True], ignore_index=True)
     where = f"code {unmapped['code'].iloc[0]} at {records.where(unmapped['rows'].iloc[0])}"
     source = f"{records.path}, column {records.roles['occ']!r}"
-    raise UnmappedCodeError(unmapped_message(table, unmapped, where=where, source=source), unmapped)
+    return UnmappedCodeError(unmapped_message(table, unmapped, where=where, source=source), unmapped)
 
 
 def person_keys(chunks: list[pa.Array]) -> tuple[Any, np.ndarray]:
@@ -227,9 +278,11 @@ def person_keys(chunks: list[pa.Array]) -> tuple[Any, np.ndarray]:
     """
     if not chunks:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if len({chunk.type for chunk in chunks}) > 1:  # numbers in some files, text in others: all as text
+        chunks = [pc.cast(chunk, pa.large_string()) for chunk in chunks]
     combined = pa.chunked_array(chunks).combine_chunks()
     if is_text(combined):
-        if len(combined) and pc.all(pc.match_substring_regex(combined, _CANONICAL_INT_PATTERN)).as_py():
+        if len(combined) and pc.all(pc.match_substring_regex(combined, CANONICAL_INT_PATTERN)).as_py():
             combined = pc.cast(combined, pa.int64())
         else:
             encoded = combined.dictionary_encode()

@@ -1,7 +1,7 @@
 """Resume job spells -> a harmonised panel of occupations (one state per person-year).
 
 :func:`read_resumes` reads job spells (person, start date, end date, occupation
-code, optional education and location) from a CSV or parquet file in batches,
+code, optional education and location) from CSV or parquet files in batches,
 turns every spell into one *candidate* per calendar year it overlaps, ranks the
 candidates of each person-year by a documented rule and hands them to
 :func:`laborseq.sources.harmonize.harmonize`, which maps the codes to occ1990dd,
@@ -60,18 +60,33 @@ Lineage
     exact duplicates (``"spells"``), spell-years outside ``years``
     (``"years"``), then :func:`harmonize`'s steps (blank codes, crosswalk
     outcomes, superseded), so that ``rows_read = len(panel) + rows_dropped``.
+Files
+    The input is a file, a directory (its CSV, TSV and parquet files,
+    recursively, in name order), a glob pattern (``"spells/part-*.csv"``) or a
+    list of these; the files are read in that order as one input.
 Rows and missing values
     Row numbers in messages and in the lineage are 0-based positions among the
     data rows of the file (header excluded; line ``row + 2`` of a CSV without
-    embedded newlines). In a CSV every column is read as text; blank cells and
+    embedded newlines); over several files they run on from one file to the
+    next (``panel.metadata["files"]`` gives each file's first row, and messages
+    name the file and its own row). In a CSV every column is read as text; blank cells and
     pyarrow's null markers (``NA``, ``N/A``, ``NULL``, ``NaN``, ``null``, ...)
     are missing, and surrounding spaces are ignored. Text person keys that are
     all canonical integers (``"12"``, not ``"012"``) become integers; otherwise
     they stay text. A parquet file keeps its column types.
 
+Engines
+-------
+``engine="memory"`` (the default) builds the panel in memory as described
+below. ``engine="duckdb"`` (and :func:`write_resumes`, which writes a
+partitioned panel dataset instead of returning a panel) applies the same rules
+out of core (:mod:`laborseq.sources.resumes.out_of_core`): memory is bounded
+by ``memory_limit``, not by the corpus. Both engines give the identical panel
+and lineage.
+
 Memory
 ------
-The file is read ``batch_size`` rows at a time (``pyarrow.parquet.ParquetFile.
+With ``engine="memory"`` the file is read ``batch_size`` rows at a time (``pyarrow.parquet.ParquetFile.
 iter_batches``, or ``pyarrow.csv.open_csv`` with only the named columns
 converted, all as text, re-sliced to ``batch_size`` rows). Each batch is
 reduced at once to compact numeric spell records (person key, start and end
@@ -95,25 +110,26 @@ after reading, 1.3 GB when :func:`harmonize` starts, 2.1 GB peak in all.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from laborseq.occupations.crosswalk import FRAMES, OnUnmapped
 from laborseq.occupations.occ1990dd import Variant, check_variant
 from laborseq.panel import CareerPanel
-from laborseq.sources.resumes.person_years import RULES, Rule, build_panel, parse_year_filter
-from laborseq.sources.resumes.spells import ResumeFormatError, SpellRecords
+from laborseq.sources.resumes.out_of_core import EngineSettings, ResumeDataset, write_dataset
+from laborseq.sources.resumes.person_years import RULES, ResumeRules, Rule, build_panel, parse_year_filter
+from laborseq.sources.resumes.spell_files import SpellInput, input_stem, read_spells
 
-_PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+Engine = Literal["memory", "duckdb"]
+ENGINES: tuple[str, ...] = ("memory", "duckdb")
 
 
 def read_resumes(
-    path: str | os.PathLike[str],
+    path: SpellInput,
     *,
     person: str = "person_id",
     start: str = "start_date",
@@ -129,17 +145,21 @@ def read_resumes(
     batch_size: int = 1_000_000,
     current_year: int | None = None,
     name: str | None = None,
+    engine: Engine = "memory",
+    memory_limit: str = "2GB",
+    temp_directory: str | os.PathLike[str] | None = None,
 ) -> CareerPanel:
-    """Read job spells from a CSV or parquet file into an occ1990dd panel, one state per person-year.
+    """Read job spells from CSV or parquet files into an occ1990dd panel, one state per person-year.
 
     See the module documentation for the rules (dates, ongoing spells, the
     choice of one job per year, covariates, lineage and memory).
 
     Parameters
     ----------
-    path : path-like
+    path : path-like, glob pattern, or a list of them
         CSV (``.csv``, ``.tsv``, optionally compressed, e.g. ``.csv.gz``) or
-        parquet file (``.parquet``, ``.pq``; other names are sniffed).
+        parquet files (``.parquet``, ``.pq``; other names are sniffed): a file,
+        a directory of them, a pattern, or a list.
     person, start, end, occ : str
         Columns of the person key, the start and end dates and the occupation code.
     frame : str
@@ -165,9 +185,14 @@ def read_resumes(
         Rows read at a time.
     current_year : int, optional
         Ongoing spells run to 31 December of this year (default: to the latest
-        date in the file).
+        date of a valid spell).
     name : str, optional
         Panel name (default: the file name without suffix).
+    engine : {"memory", "duckdb"}
+        ``"duckdb"`` applies the rules out of core (see :func:`write_resumes`)
+        and reads the result back; the panel and lineage are identical.
+    memory_limit, temp_directory
+        With ``engine="duckdb"``: see :func:`write_resumes`.
 
     Returns
     -------
@@ -178,13 +203,110 @@ def read_resumes(
     Raises
     ------
     FileNotFoundError
-        When ``path`` does not exist.
+        When ``path`` does not exist (or a directory or pattern holds no file).
     ResumeFormatError
         On an empty file, a file without spells, missing columns, non-numeric or
         non-integer codes, or when no spell is valid.
     UnmappedCodeError
         With ``on_unmapped="raise"``, when codes do not map.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    roles, rules = _checked(
+        path, person, start, end, occ, frame, education, location, rule, years, variant, on_unmapped, current_year, name
+    )
+    batch_size = _checked_batch_size(batch_size)
+    if engine == "memory":
+        return build_panel(read_spells(path, roles, frame, batch_size), rules)
+    settings = EngineSettings(memory_limit=memory_limit, temp_directory=temp_directory)
+    parent = Path(temp_directory) if temp_directory is not None else None
+    with tempfile.TemporaryDirectory(prefix="laborseq-resumes-", dir=parent) as tmp:
+        return write_dataset(path, Path(tmp) / "panel", roles, frame, rules, batch_size, settings).read()
+
+
+def write_resumes(
+    path: SpellInput,
+    out: str | os.PathLike[str],
+    *,
+    person: str = "person_id",
+    start: str = "start_date",
+    end: str = "end_date",
+    occ: str = "occ",
+    frame: str = "occ1990dd",
+    education: str | None = None,
+    location: str | None = None,
+    rule: Rule = "longest",
+    years: tuple[int, int] | Iterable[int] | None = None,
+    variant: Variant = "dorn2013",
+    on_unmapped: OnUnmapped = "drop",
+    batch_size: int = 1_000_000,
+    current_year: int | None = None,
+    name: str | None = None,
+    memory_limit: str = "2GB",
+    temp_directory: str | os.PathLike[str] | None = None,
+    threads: int | None = None,
+    rows_per_file: int = 2_000_000,
+) -> ResumeDataset:
+    """Harmonise job spells of any size out of core (DuckDB) into a partitioned panel dataset on disk.
+
+    The rules and the lineage are those of :func:`read_resumes` (the same
+    parameters mean the same), applied by
+    :mod:`~laborseq.sources.resumes.out_of_core`. The result is a directory of
+    panel files (whole persons per file, in person order) that
+    :func:`~laborseq.panel.chunks.read_parquet_chunks`,
+    :func:`~laborseq.nn.token_store.write_token_store` and ``laborseq pretrain
+    --data`` read, plus ``lineage.json``.
+
+    Parameters
+    ----------
+    path, person, start, end, occ, frame, education, location, rule, years, variant, on_unmapped, batch_size,
+    current_year, name
+        As in :func:`read_resumes`.
+    out : path-like
+        The output directory; it appears (or replaces an existing one) only when complete.
+    memory_limit : str
+        DuckDB's memory limit, e.g. ``"2GB"``; past it DuckDB spills to disk.
+        Peak memory is this plus the reader's batches (``batch_size`` rows).
+    temp_directory : path-like, optional
+        Where the work files go (parsed spells, DuckDB's database and spill
+        files; about the size of the input as parquet, and more while DuckDB
+        spills); default: next to ``out``. Removed at the end.
+    threads : int, optional
+        DuckDB's threads (default: all cores).
+    rows_per_file : int
+        Person-years per output file.
+
+    Returns
+    -------
+    ResumeDataset
+        The directory, its files, the lineage and the counts.
+    """
+    roles, rules = _checked(
+        path, person, start, end, occ, frame, education, location, rule, years, variant, on_unmapped, current_year, name
+    )
+    settings = EngineSettings(
+        memory_limit=memory_limit, temp_directory=temp_directory, threads=threads, rows_per_file=rows_per_file
+    )
+    return write_dataset(path, out, roles, frame, rules, _checked_batch_size(batch_size), settings)
+
+
+def _checked(
+    path: SpellInput,
+    person: str,
+    start: str,
+    end: str,
+    occ: str,
+    frame: str,
+    education: str | None,
+    location: str | None,
+    rule: str,
+    years: tuple[int, int] | Iterable[int] | None,
+    variant: str,
+    on_unmapped: str,
+    current_year: int | None,
+    name: str | None,
+) -> tuple[dict[str, str], ResumeRules]:
+    """The column roles and the checked rules of a read."""
     if rule not in RULES:
         raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
     if frame not in FRAMES:
@@ -192,111 +314,29 @@ def read_resumes(
     variant = check_variant(variant)
     if on_unmapped not in ("drop", "raise"):
         raise ValueError(f"on_unmapped must be 'drop' or 'raise', got {on_unmapped!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     year_filter = parse_year_filter(years)
     if current_year is not None:
         if isinstance(current_year, bool) or not isinstance(current_year, int | np.integer):
             raise ValueError(f"current_year must be an integer year, got {current_year!r}")
         if not 1000 <= int(current_year) <= 3000:
             raise ValueError(f"current_year must be within 1000-3000, got {current_year}")
-    path = Path(path)
     roles = {"person": person, "start": start, "end": end, "occ": occ}
     if education is not None:
         roles["education"] = education
     if location is not None:
         roles["location"] = location
-    columns = list(dict.fromkeys(roles.values()))
-
-    is_csv, batches = _open(path, columns, int(batch_size))
-    spells = SpellRecords(path, roles, frame, is_csv)
-    for batch in batches:
-        spells.add(batch)
-    return build_panel(
-        spells,
+    rules = ResumeRules(
         rule=rule,
         year_filter=year_filter,
         variant=variant,
-        on_unmapped=on_unmapped,
+        on_unmapped=on_unmapped,  # type: ignore[arg-type]
         current_year=None if current_year is None else int(current_year),
-        name=name if name is not None else _stem(path),
+        name=name if name is not None else input_stem(path),
     )
+    return roles, rules
 
 
-# ---------------------------------------------------------------------- reading
-def _stem(path: Path) -> str:
-    stem = path.name
-    for suffix in (".gz", ".bz2", ".zst", ".lz4"):
-        stem = stem.removesuffix(suffix)
-    return Path(stem).stem
-
-
-def _is_parquet(path: Path) -> bool:
-    if path.suffix.lower() in _PARQUET_SUFFIXES:
-        return True
-    names = [s.lower() for s in path.suffixes]
-    if any(s in (".csv", ".tsv", ".txt", ".tab") for s in names):
-        return False
-    with path.open("rb") as handle:
-        return handle.read(4) == b"PAR1"
-
-
-def _open(path: Path, columns: list[str], batch_size: int) -> tuple[bool, Iterator[pa.RecordBatch]]:
-    """Check the file and its columns; return whether it is a CSV and its batches of ``columns``."""
-    if not path.exists():
-        raise FileNotFoundError(f"resume file {path} does not exist")
-    if path.is_dir():
-        raise ResumeFormatError(f"{path}: is a directory, not a CSV or parquet file", path=path)
-    if path.stat().st_size == 0:
-        raise ResumeFormatError(f"{path}: empty file (no header, no spells)", path=path)
-    if _is_parquet(path):
-        try:
-            parquet = pq.ParquetFile(path)
-        except (pa.ArrowException, OSError) as err:
-            raise ResumeFormatError(f"{path}: not a readable parquet file ({err})", path=path) from err
-        _check_columns(path, parquet.schema_arrow.names, columns)
-        if parquet.metadata.num_rows == 0:
-            raise ResumeFormatError(f"{path}: no spells (the file has no rows)", path=path)
-        return False, parquet.iter_batches(batch_size=batch_size, columns=columns)
-    suffixes = [s.lower() for s in path.suffixes]
-    parse = pacsv.ParseOptions(delimiter="\t" if (".tsv" in suffixes or ".tab" in suffixes) else ",")
-    try:
-        probe = pacsv.open_csv(path, parse_options=parse)
-        header = probe.schema.names
-        probe.close()
-    except pa.ArrowInvalid as err:
-        if "Empty CSV file" in str(err):
-            raise ResumeFormatError(f"{path}: empty file (no header, no spells)", path=path) from err
-        raise ResumeFormatError(f"{path}: cannot parse CSV ({err})", path=path) from err
-    _check_columns(path, header, columns)
-    return True, _csv_batches(path, columns, batch_size, parse)
-
-
-def _csv_batches(
-    path: Path, columns: list[str], batch_size: int, parse: pacsv.ParseOptions
-) -> Iterator[pa.RecordBatch]:
-    """CSV record batches of at most ``batch_size`` rows, every column read as text."""
-    read = pacsv.ReadOptions(block_size=int(min(max(batch_size * 128, 1 << 20), 1 << 28)))
-    convert = pacsv.ConvertOptions(
-        column_types={c: pa.string() for c in columns}, include_columns=columns, strings_can_be_null=True
-    )
-    n_rows = 0
-    try:
-        reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
-        for block in reader:
-            for offset in range(0, block.num_rows, batch_size):
-                piece = block.slice(offset, batch_size)
-                n_rows += piece.num_rows
-                yield piece
-    except pa.ArrowInvalid as err:
-        raise ResumeFormatError(f"{path}: cannot parse CSV after data row {n_rows} ({err})", path=path) from err
-    if n_rows == 0:
-        raise ResumeFormatError(f"{path}: no spells (the file has a header only)", path=path)
-
-
-def _check_columns(path: Path, present: list[str], required: list[str]) -> None:
-    missing = [c for c in required if c not in present]
-    if missing:
-        raise ResumeFormatError(
-            f"{path}: column(s) {missing} not found; the file has columns {present}", path=path, column=missing[0]
-        )
+def _checked_batch_size(batch_size: int) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    return int(batch_size)

@@ -13,6 +13,7 @@ Non-numeric or fractional codes and fractional numeric person keys raise
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,19 +63,41 @@ class ResumeFormatError(ValueError):
         self.rows = [int(r) for r in list(rows)[:20]]
 
 
+SpellSink = Callable[[dict[str, Any]], None]
+"""Receives each batch's valid spells (see :meth:`SpellRecords.add`) instead of :class:`SpellRecords` keeping them."""
+
+
 class SpellRecords:
-    """Accumulates compact, valid spell records batch by batch.
+    """Accumulates compact, valid spell records batch by batch, over one or many files.
 
     After the last batch, :func:`~laborseq.sources.resumes.person_years.build_panel`
-    turns them into the panel.
+    turns them into the panel. Row numbers run on across files (0-based
+    positions among the data rows of the files in their order); messages
+    name the file and its own row of each example.
+
+    Parameters
+    ----------
+    source : str
+        The input as the user gave it (a file, a directory, a pattern).
+    roles : dict
+        Column of each role (``person``, ``start``, ``end``, ``occ``, and
+        optionally ``education``, ``location``).
+    frame : str
+        Code frame of the ``occ`` column.
+    sink : callable, optional
+        Called with each batch's valid spells (a dict of arrays: ``person``,
+        ``start``, ``end``, ``ongoing``, ``code``, ``row`` and the covariate ids)
+        instead of keeping them; the out-of-core engine writes them to disk.
     """
 
-    def __init__(self, path: Path, roles: dict[str, str], frame: str, is_csv: bool) -> None:
-        self.path = path
+    def __init__(self, source: str, roles: dict[str, str], frame: str, sink: SpellSink | None = None) -> None:
+        self.path = source
         self.roles = roles
         self.frame = frame
-        self.is_csv = is_csv
+        self.sink = sink
+        self.files: list[tuple[Path, int, bool]] = []
         self.n_rows = 0
+        self.n_valid = 0
         self.invalid = dict.fromkeys(INVALID_REASONS, 0)
         self.invalid_rows: dict[str, list[int]] = {r: [] for r in INVALID_REASONS}
         self.person: list[pa.Array] = []
@@ -88,8 +111,17 @@ class SpellRecords:
         }
         self.covariate_ids: dict[str, list[np.ndarray]] = {role: [] for role in self.covariates}
 
+    @property
+    def is_csv(self) -> bool:
+        """Whether the file being read (or the last one read) is a CSV file."""
+        return bool(self.files) and self.files[-1][2]
+
+    def begin_file(self, path: Path, is_csv: bool) -> None:
+        """Start reading ``path``: its rows follow those of the files before it."""
+        self.files.append((path, self.n_rows, is_csv))
+
     def add(self, batch: pa.RecordBatch) -> None:
-        """Parse and check one batch; count its invalid spells and keep the valid ones."""
+        """Parse and check one batch; count its invalid spells and keep (or sink) the valid ones."""
         n = batch.num_rows
         if n == 0:
             return
@@ -116,30 +148,59 @@ class SpellRecords:
             reason[hit] = k
             self.count_invalid(INVALID_REASONS[k], rows[hit])
         valid = reason < 0
-        keep = pa.array(valid)
-        self.person.append(person.filter(keep))
-        self.start.append(start_day[valid].astype(np.int32))  # days since 1970: int32 is plenty
-        self.end.append(np.where(end_status == 1, 0, end_day)[valid].astype(np.int32))  # ongoing: set at the end
-        self.ongoing.append((end_status == 1)[valid])
-        self.code.append(code[valid])
-        self.row.append(rows[valid])
+        self.n_valid += int(valid.sum())
+        spells = {
+            "person": person.filter(pa.array(valid)),
+            "start": start_day[valid].astype(np.int32),  # days since 1970: int32 is plenty
+            "end": np.where(end_status == 1, 0, end_day)[valid].astype(np.int32),  # ongoing: set at the end
+            "ongoing": (end_status == 1)[valid],
+            "code": code[valid],
+            "row": rows[valid],
+        }
         for role, dictionary in self.covariates.items():
-            self.covariate_ids[role].append(dictionary.encode(column[role])[valid].astype(np.int32))
+            spells[role] = dictionary.encode(column[role])[valid].astype(np.int32)
+        if self.sink is not None:
+            self.sink(spells)
+            return
+        for role in ("person", "start", "end", "ongoing", "code", "row"):
+            getattr(self, role).append(spells[role])
+        for role in self.covariates:
+            self.covariate_ids[role].append(spells[role])
 
-    def count_invalid(self, reason: str, rows: np.ndarray) -> None:
-        """Count invalid spells at file ``rows`` under ``reason`` (keeping the first :data:`EXAMPLES` rows)."""
-        self.invalid[reason] += len(rows)
+    def count_invalid(self, reason: str, rows: Any, count: int | None = None) -> None:
+        """Count invalid spells at file ``rows`` under ``reason`` (keeping the first :data:`EXAMPLES` rows).
+
+        ``count`` (default ``len(rows)``) is the number of such spells when ``rows`` holds only the first ones.
+        """
+        self.invalid[reason] += len(rows) if count is None else int(count)
         room = EXAMPLES - len(self.invalid_rows[reason])
         if room > 0:
             self.invalid_rows[reason].extend(int(r) for r in rows[:room])
 
     def where(self, rows: Any) -> str:
-        """``"3 row(s) [4, 7, 9] (CSV lines [6, 9, 11])"``: file rows for a message."""
+        """``"3 row(s) [4, 7, 9] (CSV lines [6, 9, 11])"``: rows for a message.
+
+        Over several files the rows run on across them, and the message adds
+        the file and the file's own row of the first one.
+        """
         rows = [int(r) for r in rows]
         shown = rows[:10]
         more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
-        lines = f" (CSV lines {[r + 2 for r in shown]})" if self.is_csv else ""
-        return f"{len(rows)} row(s) {shown}{more}{lines}"
+        if len(self.files) <= 1:
+            lines = f" (CSV lines {[r + 2 for r in shown]})" if self.is_csv else ""
+            return f"{len(rows)} row(s) {shown}{more}{lines}"
+        if not rows:
+            return "0 row(s)"
+        path, local, is_csv = self.locate(rows[0])
+        line = f", CSV line {local + 2}" if is_csv else ""
+        return f"{len(rows)} row(s) {shown}{more} of the files in order (the first is row {local} of {path}{line})"
+
+    def locate(self, row: int) -> tuple[Path, int, bool]:
+        """The file of a row (counted across the files), its row within that file and whether it is a CSV."""
+        for path, first, is_csv in reversed(self.files):
+            if row >= first:
+                return path, row - first, is_csv
+        raise IndexError(f"row {row} precedes the first file")  # pragma: no cover - rows are never negative
 
     def _person(self, array: pa.Array, rows: np.ndarray) -> tuple[pa.Array, np.ndarray]:
         """Person keys as int64 or trimmed text, and which are missing."""
