@@ -29,10 +29,13 @@ store, steps = sys.argv[1], int(sys.argv[2])
 start = time.perf_counter()
 model = CAREER.preset("small", max_steps=steps, patience=None, device="cpu").fit(store, rng=0)
 t = model.training_
-print(json.dumps({"rank": int(os.environ.get("RANK", 0)), "world_size": int(os.environ.get("WORLD_SIZE", 1)),
-                  "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-                  "tokens_all_ranks": t["tokens"], "tokens_per_second_all_ranks": t["tokens_per_second"],
-                  "seconds": time.perf_counter() - start}), flush=True)
+rank = int(os.environ.get("RANK", 0))
+record = {"rank": rank, "world_size": int(os.environ.get("WORLD_SIZE", 1)),
+          "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+          "tokens_all_ranks": t["tokens"], "tokens_per_second_all_ranks": t["tokens_per_second"],
+          "seconds": time.perf_counter() - start}
+with open(os.path.join(sys.argv[3], f"rank-{rank}-of-{record['world_size']}.json"), "w") as handle:
+    json.dump(record, handle)  # one file per rank: torchrun interleaves the ranks' standard output
 """
 
 
@@ -47,24 +50,18 @@ def main() -> None:
         worker.write_text(WORKER)
         torchrun = Path(sys.executable).parent / "torchrun"
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
-        launched = subprocess.run(
-            [str(torchrun), "--nproc-per-node", str(args.nproc), str(worker), args.store, str(args.steps)],
+        subprocess.run(
+            [str(torchrun), "--nproc-per-node", str(args.nproc), str(worker), args.store, str(args.steps), tmp],
             capture_output=True,
             text=True,
             check=True,
             env=env,
         )
-        ranks = sorted(
-            (json.loads(line) for line in launched.stdout.splitlines() if line.startswith("{")), key=lambda r: r["rank"]
+        ranks = [json.loads((Path(tmp) / f"rank-{r}-of-{args.nproc}.json").read_text()) for r in range(args.nproc)]
+        subprocess.run(
+            [sys.executable, str(worker), args.store, str(args.steps), tmp], capture_output=True, check=True, env=env
         )
-        single = subprocess.run(
-            [sys.executable, str(worker), args.store, str(args.steps)],
-            capture_output=True,
-            text=True,
-            check=True,
-            env=env,
-        )
-        alone = json.loads([line for line in single.stdout.splitlines() if line.startswith("{")][-1])
+        alone = json.loads((Path(tmp) / "rank-0-of-1.json").read_text())
     gb = 1024**3
     for r in ranks:
         print(f"rank {r['rank']} of {r['world_size']}: peak RSS {r['peak_rss_bytes'] / gb:.3f} GiB")
