@@ -14,6 +14,7 @@ import laborseq.nn.train as train_module
 from laborseq.nn.accelerator import (
     PrecisionPolicy,
     fused_adamw_available,
+    inference_policy,
     peak_memory,
     precision_policy,
     to_device,
@@ -138,3 +139,9 @@ def test_compiled_training_learns_like_eager(data):
     a = train(eager, toy_loss, data[0], config(max_steps=6), valid_data=data[1])
     b = train(compiled, toy_loss, data[0], config(max_steps=6, compile=True), valid_data=data[1])
     assert math.isclose(a.best_valid_loss, b.best_valid_loss, rel_tol=1e-3)
+
+
+def test_predictions_on_the_cpu_run_in_fp32_whatever_the_training_precision():
+    for precision in ("auto", "bf16", "fp16", "fp32"):
+        policy = inference_policy(precision, CPU)
+        assert policy.name == "fp32" and policy.dtype is None

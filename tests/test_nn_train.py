@@ -408,6 +408,14 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(data, tmp_path, h
         assert [h["step"] for h in resumed.history] == sorted([13] + [h["step"] for h in expected.history])
 
 
+def test_resume_refuses_a_changed_batch_plan(data, tmp_path):
+    cfg = config(max_steps=6, checkpoint_every=3)
+    train(make_model(), toy_loss, data[0], cfg, checkpoint_dir=tmp_path)
+    fewer = ToyData(150, seed=1)  # other sequences: the epoch's batches differ
+    with pytest.raises(ValueError, match=r"cannot resume .*the batch plan"):
+        train(make_model(), toy_loss, fewer, config(max_steps=12, checkpoint_every=3), checkpoint_dir=tmp_path)
+
+
 def test_resume_refuses_a_changed_data_order(data, tmp_path):
     train(make_model(), toy_loss, data[0], config(max_steps=4, checkpoint_every=2), checkpoint_dir=tmp_path)
     with pytest.raises(ValueError, match="seed"):

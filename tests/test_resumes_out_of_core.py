@@ -306,3 +306,50 @@ def test_command_line_errors_are_one_line(tmp_path: Path, capsys: pytest.Capture
         capsys, ["harmonize", "psid", str(CSV), "--engine", "duckdb", "--out", str(tmp_path / "o")]
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_paths_with_glob_characters_and_folders_to_skip(tmp_path: Path) -> None:
+    odd = tmp_path / "case [1]"
+    odd.mkdir()
+    frame = pd.read_csv(CSV, dtype=str, keep_default_na=False)
+    frame.to_csv(odd / "spells.csv", index=False)
+    for skipped in (".ipynb_checkpoints", "_temporary"):
+        (odd / skipped).mkdir()
+        frame.iloc[:3].to_csv(odd / skipped / "spells.csv", index=False)  # never read: they would add duplicates
+    written = write_resumes(odd, odd / "out [2]" / "panel", **COVARIATES)
+    memory = read_resumes(CSV, **COVARIATES)
+    assert written.n_rows == len(memory)
+    assert written.lineage.dropped_by_reason() == memory.lineage.dropped_by_reason()
+
+
+def test_covariates_typed_differently_across_files_become_text(tmp_path: Path) -> None:
+    rows = pd.DataFrame(
+        {
+            "person_id": [1, 1, 2],
+            "start_date": ["2010-01-01", "2012-01-01", "2011-01-01"],
+            "end_date": ["2011-12-31", "2013-12-31", "2011-12-31"],
+            "occ": [10, 2200, 800],
+            "education": [12, 16, 14],
+        }
+    )
+    rows.iloc[:2].to_parquet(tmp_path / "a.parquet")  # integer education
+    rows.iloc[2:].to_csv(tmp_path / "b.csv", index=False)  # text, as every CSV column
+    panels = [read_resumes(tmp_path, frame="occ2010", education="education", engine=e) for e in ("memory", "duckdb")]
+    assert_same(*panels)
+    assert sorted(panels[0].data["education"].astype(str).unique()) == ["12", "14", "16"]
+
+
+def test_minus_zero_is_not_the_person_zero(tmp_path: Path) -> None:
+    path = tmp_path / "keys.csv"
+    path.write_text("person_id,start_date,end_date,occ\n0,2010,2010,10\n-0,2011,2011,10\n")
+    for engine in ("memory", "duckdb"):
+        panel = read_resumes(path, frame="occ2010", engine=engine)
+        assert sorted(panel.data["person_id"].tolist()) == ["-0", "0"]  # two persons, keys kept as text
+
+
+def test_spells_refuse_states_without_a_code() -> None:
+    careers = pd.DataFrame(
+        {"person_id": [1], "year": [2000], "occ": ["in_school"], "education": ["hs"], "region": ["west"]}
+    )
+    with pytest.raises(ValueError, match=r"states \['in_school'\] have no occ1990dd code"):
+        spells_from_careers(careers, np.random.default_rng(0))

@@ -210,6 +210,10 @@ def test_the_validation_persons_of_a_store_lie_in_a_few_runs(corpus, tmp_path):
         assert len(held.starts) <= 8 and len(rest.starts) <= 9
         together = np.r_[held.store_index(np.arange(held.n_persons)), rest.store_index(np.arange(rest.n_persons))]
         assert sorted(together.tolist()) == list(range(store.n_persons))  # a partition of the persons
+    small = write_token_store(corpus.sample_persons(20, rng=0), tmp_path / "small")
+    for n_held in (1, 5, 9, 10, 19):  # fewer persons than runs squared: the runs share n_held exactly
+        rest, held = small.holdout(n_held, seed=1)
+        assert (held.n_persons, rest.n_persons) == (n_held, 20 - n_held)
     a, b, c = (store.holdout(150, seed=s)[1] for s in (4, 4, 5))
     np.testing.assert_array_equal(a.starts, b.starts)
     assert not np.array_equal(a.starts, c.starts)

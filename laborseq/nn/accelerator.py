@@ -11,7 +11,8 @@ Precision policy (:func:`precision_policy`)
     why (:attr:`PrecisionPolicy.reason`); the trainer records it.
 Host-to-device copies (:func:`to_device`)
     On CUDA, batches go through pinned (page-locked) host memory with a
-    non-blocking copy, so the copy overlaps the previous step's kernels.
+    non-blocking copy (the host does not wait for the copy; the trainer still
+    synchronises once per step when it reads the step's loss).
 """
 
 from __future__ import annotations
@@ -109,6 +110,21 @@ def precision_policy(
     if precision == "auto":
         return PrecisionPolicy("fp32", device.type, f"fp32 on {device.type}: autocast is not faster there")
     return PrecisionPolicy(precision, device.type, f"{precision} as asked, on {device.type}")
+
+
+def inference_policy(precision: str, device: torch.device) -> PrecisionPolicy:
+    """The precision of predictions on ``device`` for a model trained with ``precision``.
+
+    On the CPU predictions run in fp32 (a model trained in bf16 or fp16 on a GPU
+    predicts on a laptop); on CUDA they follow :func:`precision_policy`, falling
+    back to ``"auto"`` where the trained format is not native to this device.
+    """
+    if device.type != "cuda":
+        return PrecisionPolicy("fp32", device.type, f"fp32 for predictions on {device.type}")
+    try:
+        return precision_policy(precision, device)
+    except ValueError:
+        return precision_policy("auto", device)
 
 
 def to_device(tensor: torch.Tensor, device: torch.device | str) -> torch.Tensor:

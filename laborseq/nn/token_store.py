@@ -159,10 +159,8 @@ class TokenStore:
             slots = self.n_persons // size  # the store as consecutive slots of `size` persons (at least one)
             starts = np.sort(np.random.default_rng(seed).choice(slots, size=runs, replace=False)).astype(np.int64)
             starts *= size
-            sizes = np.full(runs, size, dtype=np.int64)
-            sizes[-1] -= runs * size - n_held  # exactly n_held: the last run may be shorter
-            keep = sizes > 0
-            starts, sizes = starts[keep], sizes[keep]
+            # exactly n_held, spread over the runs (each at most `size`, so the runs stay in their slots)
+            sizes = n_held // runs + (np.arange(runs) < n_held % runs).astype(np.int64)
         held = StoreSubset(self, starts, starts + sizes)
         edges = np.r_[0, np.column_stack([starts, starts + sizes]).ravel(), self.n_persons]
         gaps = edges[1:][::2] > edges[:-1][::2]  # the runs between the held-out ones

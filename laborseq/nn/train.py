@@ -136,7 +136,9 @@ def _train(
     )
     scaler = policy.grad_scaler()
     block = getattr(train_data, "batch_block", None)  # a source on disk batches block by block, lazily
-    lengths = train_data.lengths() if block is not None else np.asarray(train_data.lengths())
+    lengths = train_data.lengths()
+    if block is None or block >= len(lengths):  # one packing of the whole data: read the lengths once
+        lengths = np.asarray(lengths)
     n_batches = len(
         distributed.shard_batches(
             epoch_batches(lengths, config.max_tokens, seed=config.seed, epoch=0, block=block), info
@@ -145,6 +147,7 @@ def _train(
     if n_batches == 0:
         raise ValueError("train: the training data has no sequences")
 
+    plan = {"sequences": len(lengths), "block": block, "batches": n_batches}  # what the batch order depends on
     ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
     state, best_weights = TrainState(), None
     if ckpt_dir is not None and resume:
@@ -152,15 +155,17 @@ def _train(
             checkpoint.recover_interrupted(ckpt_dir / LAST)
         distributed.barrier(info)
         if (ckpt_dir / LAST).exists():
-            state, best_weights = _restore(ckpt_dir, module, optimizer, scaler, config, info, device)
+            state, best_weights = _restore(ckpt_dir, module, optimizer, scaler, config, info, device, plan)
     state.precision = f"{policy.name} ({policy.reason})"
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)  # this run's peak, not an earlier run's in the process
     compiled = torch.compile(module, dynamic=True) if config.compile else module
     model = distributed.wrap(compiled, info, device)
 
     def save(best: bool) -> None:
         rng = distributed.all_gather_objects(_rng_state(device), info)
         if info.is_main:
-            trainer = {**state.to_dict(), "world_size": info.world_size, "rng": rng}
+            trainer = {**state.to_dict(), "world_size": info.world_size, "rng": rng, "plan": plan}
             if scaler is not None:
                 trainer["grad_scaler"] = scaler.state_dict()
             common = {"train_config": config.to_dict(), "metadata": metadata}
@@ -180,6 +185,8 @@ def _train(
             batches = distributed.shard_batches(
                 epoch_batches(lengths, config.max_tokens, seed=config.seed, epoch=state.epoch, block=block), info
             )
+            if state.position >= len(batches):  # pragma: no cover - guarded by the plan check of _restore
+                raise RuntimeError(f"train: batch {state.position} of an epoch of {len(batches)}")
             for position in range(state.position, len(batches)):
                 index = batches[position]
                 state.lr = inverse_sqrt_lr(
@@ -389,15 +396,25 @@ def _restore(
     config: TrainConfig,
     info: DistInfo,
     device: torch.device,
+    plan: dict[str, Any],
 ) -> tuple[TrainState, dict[str, torch.Tensor] | None]:
-    """Load ``ckpt_dir/last`` into the module and optimizer; return the trainer state and the best weights."""
+    """Load ``ckpt_dir/last`` into the module and optimizer; return the trainer state and the best weights.
+
+    ``plan`` (the number of sequences, the batch block and the batches per epoch) must match the
+    checkpoint's, or the resumed run would take other batches than the interrupted one.
+    """
     last = checkpoint.load_checkpoint(ckpt_dir / LAST)
     source = ckpt_dir / LAST / checkpoint.MODEL
     trainer = dict(last.config.get("trainer") or {})
     saved = last.config.get("train_config") or {}
     world_size, rng = trainer.pop("world_size", 1), trainer.pop("rng", None)
     scaler_state = trainer.pop("grad_scaler", None)
+    saved_plan = trainer.pop("plan", None)
     changed = [k for k in ("seed", "max_tokens") if saved.get(k) != getattr(config, k)]
+    if saved_plan is None and trainer.get("position", 0) > 0:
+        changed.append("the batch plan (the checkpoint predates plan records)")
+    elif saved_plan is not None and saved_plan != plan:
+        changed.append(f"the batch plan ({saved_plan} -> {plan})")
     if world_size != info.world_size:
         changed.append(f"world size ({world_size} -> {info.world_size})")
     if changed or last.optimizer is None:

@@ -161,7 +161,7 @@ from laborseq.synthetic.likelihood import target_distributions, target_log_likel
 from laborseq.synthetic.parameters import UNEMPLOYED, TrueParameters, draw_parameters
 from laborseq.synthetic.population import COVARIATES, RESUME, STATIC, SURVEY, Population
 from laborseq.synthetic.simulation import simulate_chunks
-from laborseq.synthetic.spells import SPELL_SCHEMA, SpellOptions, spells_from_careers
+from laborseq.synthetic.spells import DATES_KEY, SPELL_SCHEMA, SpellOptions, spells_from_careers
 from laborseq.synthetic.transitions import TransitionTables
 
 SCHEME_NAME = "occ1990dd-synthetic"
@@ -451,19 +451,26 @@ class SyntheticCareers:
         The careers are those of :meth:`sample` with the same arguments, written
         as :func:`~laborseq.synthetic.spells.spells_from_careers` describes
         (spells, ongoing last spells, overlapping side jobs, gap years); the
-        dates of chunk ``k`` are drawn from the ``k``-th child of the seed's
-        sequence, after the careers. Memory stays at one chunk.
+        dates of chunk ``k`` come from a seed sequence of their own (spawn key
+        ``(DATES_KEY, k)`` under the root), so the careers are those of
+        :meth:`sample`. Memory stays at one chunk.
 
         Returns
         -------
         pathlib.Path
             The file, with columns :data:`~laborseq.synthetic.spells.SPELL_COLUMNS`.
         """
+        if n_persons < 1 or chunk_size < 1:
+            raise ValueError(f"n_persons and chunk_size must be >= 1, got {n_persons} and {chunk_size}")
         options = options or SpellOptions()
         if options.final_year is None:  # the careers' last year, the same in every chunk
             options = dataclasses.replace(options, final_year=self.population(population).last_year)
-        seeds = seed_sequence(rng).spawn(1)[0].spawn(-(-n_persons // chunk_size))
-        chunks = zip(simulate_chunks(self, n_persons, population, rng, chunk_size), seeds, strict=True)
+        root = seed_sequence(rng)  # the careers of sample(rng): root's children; the dates: a key of their own
+        n_chunks = -(-n_persons // chunk_size)
+        seeds = [
+            np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, DATES_KEY, k)) for k in range(n_chunks)
+        ]
+        chunks = zip(simulate_chunks(self, n_persons, population, root, chunk_size), seeds, strict=True)
         tables = (
             pa.Table.from_pandas(spells_from_careers(frame, np.random.default_rng(seed), options)[0]).cast(SPELL_SCHEMA)
             for frame, seed in chunks

@@ -48,6 +48,9 @@ SPELL_SCHEMA = pa.schema(
 )
 """Arrow types of a synthetic spell file."""
 
+DATES_KEY = 2**31 - 1
+"""Spawn-key entry of the seed sequences of the spells' dates (far from the careers' children 0, 1, ...)."""
+
 STATUS_CODES = {"unemployed": 991, "military": 905}
 """occ1990dd codes of the status states (the crosswalk maps them back to the state)."""
 
@@ -88,8 +91,10 @@ def spells_from_careers(
     Parameters
     ----------
     careers : pandas.DataFrame
-        Columns ``person_id``, ``year``, ``occ`` (occ1990dd states), ``education``
-        and ``region``, sorted by person and year.
+        Columns ``person_id``, ``year``, ``occ`` (occ1990dd states: codes, or
+        the status states of :data:`STATUS_CODES`), ``education`` and ``region``,
+        sorted by person and year. A spell ends where the occupation, the
+        education or the region changes.
     rng : numpy.random.Generator
         Draws the dates, side jobs, gaps and ongoing spells.
     options : SpellOptions, optional
@@ -108,13 +113,18 @@ def spells_from_careers(
     year = careers["year"].to_numpy().astype(np.int64)
     occ = np.asarray(careers["occ"].astype(str).to_numpy())
     education = careers["education"].astype(object).to_numpy()
+    region = careers["region"].astype(object).to_numpy()
+    unknown = sorted({s for s in np.unique(occ) if not s.isdigit() and s not in STATUS_CODES})
+    if unknown:
+        raise ValueError(f"states {unknown} have no occ1990dd code to write as a job; known: {sorted(STATUS_CODES)}")
     final_year = int(year.max()) if options.final_year is None else int(options.final_year)
     n = len(person)
 
     new_person = np.ones(n, dtype=bool)
     new_person[1:] = person[1:] != person[:-1]
     starts = new_person.copy()
-    starts[1:] |= (occ[1:] != occ[:-1]) | (education[1:] != education[:-1]) | (year[1:] != year[:-1] + 1)
+    starts[1:] |= (occ[1:] != occ[:-1]) | (education[1:] != education[:-1]) | (region[1:] != region[:-1])
+    starts[1:] |= year[1:] != year[:-1] + 1
     first = np.flatnonzero(starts)
     last = np.r_[first[1:] - 1, n - 1]
     # gap years: a later spell of at least two years starts a year late
@@ -128,15 +138,16 @@ def spells_from_careers(
     end = year_start(y1) + rng.integers(273, 365, len(first))  # October-December
     last_of_person = np.r_[new_person[1:], True][last]
     ongoing = last_of_person & (y1 == final_year) & (rng.random(len(first)) < options.ongoing_rate)
-    codes = np.array([STATUS_CODES.get(s, 0) if not s.isdigit() else int(s) for s in occ], dtype=np.int64)
+    codes = np.array([int(s) if s.isdigit() else STATUS_CODES[s] for s in occ], dtype=np.int64)
     main = pd.DataFrame(
         {
             "person_id": person[first],
             "start_date": start,
-            "end_date": np.where(ongoing, -1, end),
+            "end_date": end,
             "occ": codes[first],
             "education": education[first],
-            "location": careers["region"].astype(object).to_numpy()[first],
+            "location": region[first],
+            "ongoing": ongoing,
         }
     )
 
@@ -149,10 +160,12 @@ def spells_from_careers(
     same = other == main_code
     other[same] = np.where(main_code[same] == STATUS_CODES["unemployed"], STATUS_CODES["military"], 991)
     extra = main.iloc[side].assign(
-        start_date=side_start, end_date=side_start + rng.integers(6, 120, len(side)), occ=other
+        start_date=side_start, end_date=side_start + rng.integers(6, 120, len(side)), occ=other, ongoing=False
     )
     spells = pd.concat([main, extra], ignore_index=True).sort_values(["person_id", "start_date"], kind="stable")
-    for column in ("start_date", "end_date"):
-        days = spells[column].to_numpy()
-        spells[column] = pd.array(np.where(days < 0, np.datetime64("NaT"), days.astype("datetime64[D]")))
+    ongoing = spells.pop("ongoing").to_numpy(dtype=bool)
+    spells["start_date"] = spells["start_date"].to_numpy().astype("datetime64[D]")
+    end_dates = spells["end_date"].to_numpy().astype("datetime64[D]")
+    end_dates[ongoing] = np.datetime64("NaT")  # ongoing: a blank end date
+    spells["end_date"] = end_dates
     return spells.reset_index(drop=True), covered

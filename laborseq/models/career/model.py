@@ -47,7 +47,7 @@ from laborseq.models.bag_of_jobs import HOLDOUT_FRACTION, holdout_rows
 from laborseq.models.base import SequenceModel, WeightsLike, load_model, params_record
 from laborseq.models.career.presets import PRESETS
 from laborseq.models.career.stepper import CareerStepper
-from laborseq.nn.accelerator import PRECISIONS, precision_policy
+from laborseq.nn.accelerator import PRECISIONS, inference_policy
 from laborseq.nn.batching import BatchSource, token_budget_batches
 from laborseq.nn.career_net import CareerNet, CareerNetConfig, aligned_state_dict, career_loss
 from laborseq.nn.encoding import GAP_INPUT, YEAR_INPUT, CareerVocabulary, EncodedPanel
@@ -462,7 +462,7 @@ class CAREER(SequenceModel):
         device = torch_device(self.device)
         net = self.net_.to(device).eval()
         batches = token_budget_batches(data.lengths(), max_tokens, shuffle=False, rng=None)
-        with torch.no_grad(), precision_policy(self.precision, device).autocast():
+        with torch.no_grad(), inference_policy(self.precision, device).autocast():
             for index in batches:
                 batch = data.collate(index, device)
                 yield batch["rows"].cpu().numpy(), output(net, batch).float().cpu()

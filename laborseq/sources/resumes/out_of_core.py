@@ -59,7 +59,10 @@ from laborseq.sources.resumes.person_years import (
     unmapped_spells_error,
 )
 from laborseq.sources.resumes.spell_files import SpellInput, read_spells
-from laborseq.sources.resumes.spells import EXAMPLES, INVALID_REASONS, SpellRecords
+from laborseq.sources.resumes.spells import EXAMPLES, INVALID_REASONS, ResumeFormatError, SpellRecords
+
+MAX_ROWS = 2**33
+"""Input rows the engine's rank key can tell apart (33 bits of file row)."""
 
 LATER_START_BASE = 400_000
 """``LATER_START_BASE - start`` ranks later starts first; day numbers of years 1000-3000 lie within ±380,000."""
@@ -88,6 +91,7 @@ class EngineSettings:
     rows_per_file: int = 2_000_000
 
     def __post_init__(self) -> None:
+        _checked_size(self.memory_limit)
         if self.rows_per_file < 1:
             raise ValueError(f"rows_per_file must be at least 1, got {self.rows_per_file}")
         if self.threads is not None and self.threads < 1:
@@ -141,8 +145,14 @@ def write_dataset(
         records = read_spells(path, roles, frame, batch_size, sink=spill)
         if records.n_valid == 0:
             raise no_valid_spells(records)
+        if records.n_rows >= MAX_ROWS:  # pragma: no cover - 8.6 billion spells
+            raise ResumeFormatError(
+                f"{records.path}: {records.n_rows:,} rows; the out-of-core engine ranks at most {MAX_ROWS:,} "
+                "(split the input and harmonise the parts)",
+                path=records.path,
+            )
         with _connect(work, settings) as con:
-            engine = _Engine(con, records, rules, spill.directory)
+            engine = _Engine(con, records, rules, spill.files)
             return engine.write(out, settings.rows_per_file)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -154,7 +164,7 @@ class _SpellSpill:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir()
-        self.n_files = 0
+        self.files: list[Path] = []
 
     def __call__(self, spells: dict[str, Any]) -> None:
         if len(spells["row"]) == 0:
@@ -170,8 +180,9 @@ class _SpellSpill:
         for role in ("education", "location"):
             if role in spells:
                 columns[role] = spells[role]
-        pq.write_table(pa.table(columns), self.directory / f"spells-{self.n_files:06d}.parquet")
-        self.n_files += 1
+        file = self.directory / f"spells-{len(self.files):06d}.parquet"
+        pq.write_table(pa.table(columns), file)
+        self.files.append(file)
 
 
 class _connect:
@@ -181,13 +192,16 @@ class _connect:
         import duckdb  # noqa: PLC0415 - deferred: importing DuckDB costs time the in-memory engine does not need
 
         self.con = duckdb.connect(str(work / "engine.duckdb"))
-        spill = work / "duckdb-spill"
-        self.con.sql(f"SET memory_limit = '{_checked_size(settings.memory_limit)}'")
-        self.con.sql(f"SET temp_directory = '{_sql_text(str(spill))}'")
-        self.con.sql("SET preserve_insertion_order = false")
-        self.con.sql("SET enable_progress_bar = false")  # a library prints nothing
-        if settings.threads is not None:
-            self.con.sql(f"SET threads = {int(settings.threads)}")
+        try:
+            self.con.sql(f"SET memory_limit = '{_checked_size(settings.memory_limit)}'")
+            self.con.sql(f"SET temp_directory = '{_sql_text(str(work / 'duckdb-spill'))}'")
+            self.con.sql("SET preserve_insertion_order = false")
+            self.con.sql("SET enable_progress_bar = false")  # a library prints nothing
+            if settings.threads is not None:
+                self.con.sql(f"SET threads = {int(settings.threads)}")
+        except BaseException:
+            self.con.close()
+            raise
 
     def __enter__(self) -> Any:
         return self.con
@@ -199,15 +213,14 @@ class _connect:
 class _Engine:
     """Phase 2 and 3 on one connection: the rules in SQL, the lineage, the panel files."""
 
-    def __init__(self, con: Any, records: SpellRecords, rules: ResumeRules, spill: Path) -> None:
+    def __init__(self, con: Any, records: SpellRecords, rules: ResumeRules, spill: list[Path]) -> None:
         self.con = con
         self.records = records
         self.rules = rules
         self.covariates = list(records.covariates)
         self.scheme = occ1990dd(rules.variant)
-        con.sql(
-            f"CREATE VIEW raw AS SELECT * FROM read_parquet('{_sql_text(str(spill))}/*.parquet', union_by_name = true)"
-        )
+        files = ", ".join(f"'{_sql_text(str(file))}'" for file in spill)  # a list, not a pattern: no glob syntax
+        con.sql(f"CREATE VIEW raw AS SELECT * FROM read_parquet([{files}], union_by_name = true)")
         self.person = self._person_expression()
 
     # ------------------------------------------------------------------ the rules
@@ -335,7 +348,7 @@ class _Engine:
         else:  # last day held in the year: later is better
             worse = "365 - (least(c.stop, k.last_day) - k.first_day)"
         # one BIGINT rank: rule (9 bits), later start (21 bits), file row (33 bits); the smallest wins
-        key = f"(({worse}) * 2097152 + ({LATER_START_BASE} - c.start)) * 8589934592 + c.row"
+        key = f"(({worse}) * 2097152 + ({LATER_START_BASE} - c.start)) * {MAX_ROWS} + c.row"
         inside = self._year_condition("c.year")
         picks = ", ".join(f"arg_min(c.{name}, {key}) AS {name}" for name in ("state", *self.covariates))
         covariates = "".join(f", s.{c}" for c in self.covariates)

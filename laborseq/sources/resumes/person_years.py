@@ -44,7 +44,7 @@ RULES: tuple[str, ...] = ("longest", "last")
 LINEAGE_UNIT = "spell-year"
 """What one lineage row is: a (spell, calendar year) candidate; an invalid spell counts once."""
 
-CANONICAL_INT_PATTERN = r"^-?(0|[1-9][0-9]{0,17})$"
+CANONICAL_INT_PATTERN = r"^(0|-?[1-9][0-9]{0,17})$"
 """Text person keys that become integers when every key of the input matches (``"12"``, not ``"012"``)."""
 
 

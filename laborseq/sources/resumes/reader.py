@@ -220,6 +220,8 @@ def read_resumes(
         return build_panel(read_spells(path, roles, frame, batch_size), rules)
     settings = EngineSettings(memory_limit=memory_limit, temp_directory=temp_directory)
     parent = Path(temp_directory) if temp_directory is not None else None
+    if parent is not None:
+        parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="laborseq-resumes-", dir=parent) as tmp:
         return write_dataset(path, Path(tmp) / "panel", roles, frame, rules, batch_size, settings).read()
 

@@ -37,7 +37,7 @@ def spell_files(path: SpellInput) -> tuple[str, list[Path]]:
     ----------
     path : path-like, glob pattern or sequence of them
         A file; a directory (its CSV/TSV/parquet files, recursively, in name
-        order; hidden files and files of other types are skipped); a glob
+        order; hidden files, files in hidden or ``_`` folders and others are skipped); a glob
         pattern (the matching files in name order); or a list of any of these
         (in the list's order).
 
@@ -60,19 +60,17 @@ def spell_files(path: SpellInput) -> tuple[str, list[Path]]:
         if not items:
             raise FileNotFoundError("no resume files given (an empty list)")
         source = str(items[0]) if len(items) == 1 else "; ".join(str(p) for p in items)
-    files: list[Path] = []
+    files: dict[Path, None] = {}  # in order, each once
     for item in items:
-        for file in _expand(item):
-            if file not in files:
-                files.append(file)
-    return source, files
+        files.update(dict.fromkeys(_expand(item)))
+    return source, list(files)
 
 
 def _expand(item: str | os.PathLike[str]) -> list[Path]:
     text = str(item)
     path = Path(item)
     if path.is_dir():
-        found = sorted(p for p in path.rglob("*") if p.is_file() and _is_data_file(p))
+        found = sorted(p for p in path.rglob("*") if p.is_file() and _is_data_file(p.relative_to(path)))
         if not found:
             raise FileNotFoundError(f"{path}: the directory holds no CSV, TSV or parquet files ({DATA_SUFFIXES})")
         return found
@@ -132,7 +130,9 @@ def input_stem(path: SpellInput) -> str:
 
 
 def _is_data_file(path: Path) -> bool:
-    if path.name.startswith((".", "_")):
+    """A CSV/TSV/parquet file, not hidden nor under a hidden or ``_``-prefixed folder (``.ipynb_checkpoints``,
+    Spark's ``_temporary``) of the directory given."""
+    if any(part.startswith((".", "_")) for part in path.parts):
         return False
     name = path.name.lower()
     for suffix in _COMPRESSION:

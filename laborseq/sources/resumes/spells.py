@@ -269,6 +269,9 @@ class CovariateDictionary:
         array = plain_array(array)
         if is_text(array):
             array = pc.cast(blank_to_null(array), pa.large_string())
+        if self._values is not None and array.type != self._values.type:  # e.g. numbers in a parquet file, text
+            array = pc.cast(array, pa.large_string())  # in a CSV: all values become text (ids keep their order)
+            self._values = pc.cast(self._values, pa.large_string())
         distinct = pc.unique(array.drop_null())
         if self._values is None:
             self._values = distinct
