@@ -100,7 +100,7 @@ class TokenStore:
     scheme: OccupationScheme
     covariates: tuple[str, ...]
     encoded: EncodedPanel
-    person_lengths: np.ndarray
+    person_lengths: LengthIndex
     batch_block: int = BATCH_BLOCK
     _batches: list[int] = field(default_factory=lambda: [0], repr=False, compare=False)  # batches served, for release
 
@@ -114,7 +114,7 @@ class TokenStore:
         """Number of person-years (tokens)."""
         return int(self.encoded.offsets[-1])
 
-    def lengths(self) -> np.ndarray:
+    def lengths(self) -> LengthIndex:
         """Person-years of every person (the length index, read from its file when asked for)."""
         return self.person_lengths
 
@@ -389,7 +389,7 @@ def open_token_store(directory: str | os.PathLike[str]) -> TokenStore:
     )
     scheme = OccupationScheme.from_dict(manifest["scheme"])
     lengths = LengthIndex(path / "lengths.bin", n_persons)
-    return TokenStore(path, vocabulary, scheme, tuple(manifest["covariates"]), encoded, lengths)  # type: ignore[arg-type]
+    return TokenStore(path, vocabulary, scheme, tuple(manifest["covariates"]), encoded, lengths)
 
 
 class LengthIndex:
@@ -438,10 +438,6 @@ class LengthIndex:
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         whole = self._read(0, self._n)
         return whole if dtype is None else whole.astype(dtype)
-
-    def max(self) -> int:
-        """The longest career (reads the index)."""
-        return int(np.asarray(self).max()) if self._n else 0
 
 
 def _chunks(source: PanelSource, max_rows: int) -> Iterable[CareerPanel]:

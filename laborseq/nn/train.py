@@ -139,11 +139,8 @@ def _train(
     lengths = train_data.lengths()
     if block is None or block >= len(lengths):  # one packing of the whole data: read the lengths once
         lengths = np.asarray(lengths)
-    n_batches = len(
-        distributed.shard_batches(
-            epoch_batches(lengths, config.max_tokens, seed=config.seed, epoch=0, block=block), info
-        )
-    )
+    first_epoch = epoch_batches(lengths, config.max_tokens, seed=config.seed, epoch=0, block=block)
+    n_batches = len(distributed.shard_batches(first_epoch, info))
     if n_batches == 0:
         raise ValueError("train: the training data has no sequences")
 
@@ -182,9 +179,12 @@ def _train(
     try:
         stopped = _stop_reason(state, config)
         while stopped is None:
-            batches = distributed.shard_batches(
-                epoch_batches(lengths, config.max_tokens, seed=config.seed, epoch=state.epoch, block=block), info
-            )
+            if state.epoch == 0 and first_epoch is not None:  # planned above already
+                planned = first_epoch
+            else:
+                planned = epoch_batches(lengths, config.max_tokens, seed=config.seed, epoch=state.epoch, block=block)
+            first_epoch = None
+            batches = distributed.shard_batches(planned, info)
             if state.position >= len(batches):  # pragma: no cover - guarded by the plan check of _restore
                 raise RuntimeError(f"train: batch {state.position} of an epoch of {len(batches)}")
             for position in range(state.position, len(batches)):

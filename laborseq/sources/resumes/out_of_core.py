@@ -32,6 +32,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -185,29 +186,22 @@ class _SpellSpill:
         self.files.append(file)
 
 
-class _connect:
+@contextmanager
+def _connect(work: Path, settings: EngineSettings) -> Iterator[Any]:
     """A DuckDB connection on a database file in ``work``, with the settings applied; closed on exit."""
+    import duckdb  # noqa: PLC0415 - deferred: importing DuckDB costs time the in-memory engine does not need
 
-    def __init__(self, work: Path, settings: EngineSettings) -> None:
-        import duckdb  # noqa: PLC0415 - deferred: importing DuckDB costs time the in-memory engine does not need
-
-        self.con = duckdb.connect(str(work / "engine.duckdb"))
-        try:
-            self.con.sql(f"SET memory_limit = '{_checked_size(settings.memory_limit)}'")
-            self.con.sql(f"SET temp_directory = '{_sql_text(str(work / 'duckdb-spill'))}'")
-            self.con.sql("SET preserve_insertion_order = false")
-            self.con.sql("SET enable_progress_bar = false")  # a library prints nothing
-            if settings.threads is not None:
-                self.con.sql(f"SET threads = {int(settings.threads)}")
-        except BaseException:
-            self.con.close()
-            raise
-
-    def __enter__(self) -> Any:
-        return self.con
-
-    def __exit__(self, *exc: object) -> None:
-        self.con.close()
+    con = duckdb.connect(str(work / "engine.duckdb"))
+    try:
+        con.sql(f"SET memory_limit = '{_checked_size(settings.memory_limit)}'")
+        con.sql(f"SET temp_directory = '{_sql_text(str(work / 'duckdb-spill'))}'")
+        con.sql("SET preserve_insertion_order = false")
+        con.sql("SET enable_progress_bar = false")  # a library prints nothing
+        if settings.threads is not None:
+            con.sql(f"SET threads = {int(settings.threads)}")
+        yield con
+    finally:
+        con.close()
 
 
 class _Engine:
