@@ -1,14 +1,17 @@
 """Benchmark: CAREER forecasts, 5 years x 1,000 samples x 5,000 persons, against a per-person loop.
 
 The model is the paper-size CAREER (12 layers, width 192, 3 heads, FFN 768)
-over the 330 occ1990dd codes plus unemployment, fitted for a few updates on
-synthetic survey-like careers (speed does not depend on how well it is
-trained). Persons are forecast 5 years past their last observation with
-1,000 simulated careers each:
+over the 330 occ1990dd codes plus unemployment, fitted for ``--fit-steps``
+updates on synthetic survey-like careers. How well it is trained matters:
+laborseq decodes each distinct simulated prefix once, and a fitted model, like
+real careers, keeps most paths in their occupation, so samples share prefixes
+(an untrained, near-uniform model is the worst case). The benchmark prints the
+model's perplexity and how many distinct prefixes each year had. Persons are
+forecast 5 years past their last observation with 1,000 simulated careers each:
 
 * **laborseq**: ``model.forecast``; the history runs once per person and each
-  simulated year is one token per path (incremental decoding, batched over
-  persons x samples);
+  simulated year is one token per distinct prefix (incremental decoding over a
+  prefix tree, batched over persons);
 * **reference-style loop**: for each person and each year, the whole history
   of all 1,000 samples is rerun through the network, the distributions are
   averaged and the next states sampled, one person at a time (as the CAREER
@@ -72,15 +75,20 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=5)
     parser.add_argument("--loop-persons", type=int, default=5)
     parser.add_argument("--preset", default="paper", choices=("paper", "small"))
+    parser.add_argument("--fit-steps", type=int, default=60, help="updates of the model before forecasting")
     parser.add_argument("--loop-only", action="store_true", help="time the per-person loop only (re-timing it)")
     args = parser.parse_args()
 
     process = SyntheticCareers(seed=0)
     panel = process.sample(args.persons, population="survey", rng=1)
-    model = CAREER.preset(args.preset, max_steps=2, warmup_steps=1, device="cpu").fit(panel, rng=0)
+    steps = args.fit_steps
+    model = CAREER.preset(
+        args.preset, max_steps=steps, warmup_steps=min(10, steps), lr=1e-3, max_tokens=4_000, device="cpu"
+    ).fit(panel, rng=0)
     last_year = int(panel.years.max())
     years = list(range(last_year + 1, last_year + 1 + args.years))
-    print(f"{panel}; {model.n_parameters:,} parameters; forecast {years[0]}-{years[-1]}, {args.samples:,} samples")
+    print(f"{panel}; {model.n_parameters:,} parameters, {steps} updates, perplexity {model.perplexity(panel):.2f}")
+    print(f"forecast {years[0]}-{years[-1]}, {args.samples:,} samples")
 
     # the loop runs first, on the persons' histories up to the origin, so that both timings see the same machine
     history, _ = panel.split_at_year(last_year)
@@ -95,6 +103,10 @@ def main() -> None:
     batched = time.perf_counter() - started
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     print(f"laborseq: {result.n_persons:,} persons x {args.samples:,} samples x {len(years)} years in {batched:.1f} s")
+    paths = result.paths.reshape(-1, len(years))
+    owner = np.repeat(np.arange(result.n_persons), args.samples)[:, None]
+    distinct = [len(np.unique(np.hstack([owner, paths[:, :h]]), axis=0)) for h in range(len(years))]
+    print(f"distinct prefixes decoded per year: {distinct} of {len(paths):,} paths")
     scaled = loop / args.loop_persons * result.n_persons
     print(f"per-person loop scaled to {result.n_persons:,} persons: {scaled:.0f} s")
     threads = torch.get_num_threads()

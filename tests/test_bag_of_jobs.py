@@ -8,6 +8,7 @@ import pytest
 
 from laborseq import CareerPanel, OccupationScheme
 from laborseq.models import BagOfJobs, Markov
+from laborseq.models import bag_history as bh
 from laborseq.models import bag_of_jobs as bj
 
 HOME_STATES = ("a", "b", "c", "d", "e", "f")
@@ -77,7 +78,7 @@ def _tiny_panel() -> CareerPanel:
 
 def test_context_is_the_mean_over_states_before_the_previous_one():
     panel = _tiny_panel()
-    shares = bj.context_shares(panel)
+    shares = bh.context_shares(panel)
     expected = [
         [0, 0, 0],  # person 1, first year
         [0, 0, 0],  # second year: only the previous state, no context
@@ -109,8 +110,8 @@ def test_sparse_and_dense_context_give_the_same_predictions(monkeypatch):
     train, test = home_state_panel(150, 6), home_state_panel(50, 7)
     dense = BagOfJobs(embed_dim=8, max_epochs=50).fit(train, rng=0)
     expected = dense.predict_proba(test)
-    monkeypatch.setattr(bj, "DENSE_CONTEXT", 0)
-    assert bj.context_shares_matrix(test, ~test.targets()["is_first"].to_numpy())[0].is_sparse
+    monkeypatch.setattr(bh, "DENSE_CONTEXT", 0)
+    assert bh.context_shares_matrix(test, ~test.targets()["is_first"].to_numpy())[0].is_sparse
     sparse = BagOfJobs(embed_dim=8, max_epochs=50).fit(train, rng=0)  # trained and predicting with sparse shares
     np.testing.assert_allclose(sparse.predict_proba(test), expected, rtol=0, atol=1e-12)
 

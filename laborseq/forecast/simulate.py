@@ -321,7 +321,7 @@ def _simulate(
                 table, index = stepper.step_indexed(int(year), year_covariates)
                 table = np.asarray(table, dtype=np.float64)
                 _check_step(model, table, len(table), k)
-                cdf = cdfs(table)
+                cdf = cdfs(table) if getattr(stepper, "table_grows", True) else None
                 index = np.asarray(index, dtype=np.int64)
                 if index.shape != (len(at),) or (len(index) and (index.min() < 0 or index.max() >= len(table))):
                     raise ValueError(f"{type(model).__name__} stepper returned an invalid index for {len(at)} paths")

@@ -9,7 +9,6 @@ embedding), plus covariates of the predicted year, with no nonlinearity.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,8 +17,9 @@ import torch
 from torch import nn
 
 from laborseq._util.random import check_random_state
+from laborseq.models.bag_history import HistoryBatch
 from laborseq.models.base import RNGLike, SequenceModel
-from laborseq.models.features import FIRST_YEAR_FEATURES, EncodedFeatures, FeatureEncoder
+from laborseq.models.features import FIRST_YEAR_FEATURES, FeatureEncoder
 from laborseq.models.first_year_logit import FirstYearLogit, split_targets
 from laborseq.models.loglinear import SMALL_PROBLEM, LogLinear
 from laborseq.nn.heads import two_stage_log_probs
@@ -27,9 +27,6 @@ from laborseq.panel import OCC, PERSON, CareerPanel
 
 COVARIATE_FEATURES: tuple[str, ...] = FIRST_YEAR_FEATURES
 """Covariates of the predicted year: calendar year, education, static covariates (see :mod:`.features`)."""
-
-DENSE_CONTEXT = 4_000_000
-"""Up to this many rows x states the context shares are a dense matrix, sparse above."""
 
 HOLDOUT_FRACTION = 0.1
 """Share of training persons held out for early stopping when no validation panel is given."""
@@ -101,7 +98,7 @@ class BagOfJobs(SequenceModel):
     head (or a softmax). Positions count observed rows, so a gap between waves
     counts once, and context rows (non-targets) enter the history but are not
     scored. The shares of the earlier states are computed once per panel,
-    vectorised over persons (:func:`context_shares_matrix`); since the mean
+    vectorised over persons (:func:`~laborseq.models.bag_history.context_shares_matrix`); since the mean
     of embeddings is linear, the context term is
     ``shares @ (E_ctx @ P_ctx)``.
 
@@ -404,7 +401,8 @@ class BagNet(nn.Module):
         shares = batch.context
         context = torch.sparse.mm(shares, table) if shares.is_sparse else shares @ table
         context = torch.where(batch.empty.unsqueeze(1), (self.empty @ self.ctx_proj).unsqueeze(0), context)
-        return current + context + self.covariates.linear_predictor(batch.codes, batch.numeric)
+        covariates = self.covariates.linear_predictor(batch.codes, batch.numeric)[batch.covariate_row]
+        return current + context + covariates
 
     def log_probs(self, batch: HistoryBatch) -> torch.Tensor:
         """Log-probabilities over the states, shape ``(n, K)``."""
@@ -426,151 +424,7 @@ class BagNet(nn.Module):
         return total
 
 
-def context_shares_matrix(
-    panel: CareerPanel, rows: np.ndarray, *, dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu"
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The bag of earlier states of each predicted row, as a (possibly sparse) matrix.
-
-    Parameters
-    ----------
-    panel : CareerPanel
-        The panel (all rows, context included, form the histories).
-    rows : numpy.ndarray
-        Boolean mask over ``panel`` of the predicted rows; each must have a
-        previous observation.
-
-    Returns
-    -------
-    shares : torch.Tensor
-        Shape ``(n, K)``: row ``r`` (a row at position :math:`p` of its person)
-        holds the share of each state among the person's observations at
-        positions :math:`0..p-2` (all but the previous one); zero where there
-        are none. Dense when ``n * K`` is small, sparse COO otherwise.
-    empty : torch.Tensor
-        Shape ``(n,)``, bool: rows with no observation before the previous one.
-
-    Notes
-    -----
-    Built without a loop over persons: every predicted row is paired with its
-    earlier observations by offsets into the person's segment (a vectorised
-    expansion of size :math:`\\sum_r (p_r - 1)`), and the pairs are summed per
-    (row, state). This equals the difference of per-person cumulative counts of
-    the states at :math:`p-2` and before the person's start, without their
-    :math:`N \\times K` memory.
-    """
-    states = panel.state_index().astype(np.int64)
-    n_states = panel.scheme.n_states
-    seqs = panel.sequences()
-    person_of_row = np.repeat(np.arange(len(seqs)), seqs.lengths)
-    start_of_row = seqs.offsets[:-1][person_of_row]
-    idx = np.flatnonzero(rows)
-    position = idx - start_of_row[idx]
-    if (position < 1).any():
-        raise ValueError("every predicted row needs a previous observation")
-    count = position - 1
-    pair_row = np.repeat(np.arange(len(idx)), count)
-    pair_offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-    pair_state = states[np.repeat(start_of_row[idx], count) + pair_offset]
-    pair_value = np.repeat(1.0 / np.maximum(count, 1), count)
-    shape = (len(idx), n_states)
-    if len(idx) * n_states <= DENSE_CONTEXT:
-        dense = np.bincount(pair_row * n_states + pair_state, weights=pair_value, minlength=shape[0] * shape[1])
-        shares = torch.as_tensor(dense.reshape(shape), dtype=dtype, device=device)
-    else:
-        indices = torch.as_tensor(np.stack([pair_row, pair_state]), dtype=torch.long)
-        values = torch.as_tensor(pair_value, dtype=dtype)
-        shares = torch.sparse_coo_tensor(indices, values, shape, check_invariants=False).coalesce().to(device)
-    return shares, torch.as_tensor(count == 0, device=device)
-
-
-@dataclass(frozen=True)
-class HistoryBatch:
-    """Predicted rows of a panel with their histories, as tensors.
-
-    Attributes
-    ----------
-    codes : dict of str to torch.Tensor
-        Covariate level codes of each row.
-    numeric : torch.Tensor
-        Shape ``(n, 0)`` (no numeric covariates; kept for :class:`LogLinear`).
-    prev, y, weights : torch.Tensor
-        Previous state, observed state and weight of each row.
-    context : torch.Tensor
-        ``(n, K)`` shares of the earlier states (see :func:`context_shares_matrix`).
-    empty : torch.Tensor
-        ``(n,)`` bool, rows without states before the previous one.
-    """
-
-    codes: dict[str, torch.Tensor]
-    numeric: torch.Tensor
-    prev: torch.Tensor
-    y: torch.Tensor
-    weights: torch.Tensor
-    context: torch.Tensor
-    empty: torch.Tensor
-
-    def __len__(self) -> int:
-        return self.y.shape[0]
-
-    @classmethod
-    def build(
-        cls,
-        panel: CareerPanel,
-        rows: np.ndarray,
-        features: EncodedFeatures,
-        weights: np.ndarray | None,
-        *,
-        dtype: torch.dtype,
-        device: torch.device | str,
-    ) -> HistoryBatch:
-        """The rows (boolean mask over ``panel``, each with a previous observation) with their histories."""
-        states = panel.state_index().astype(np.int64)
-        idx = np.flatnonzero(rows)
-        context, empty = context_shares_matrix(panel, rows, dtype=dtype, device=device)
-        w = np.ones(len(idx)) if weights is None else np.asarray(weights)[idx]
-
-        def long(a: np.ndarray) -> torch.Tensor:
-            return torch.as_tensor(np.ascontiguousarray(a), dtype=torch.long, device=device)
-
-        return cls(
-            codes={k: long(v) for k, v in features.codes.items()},
-            numeric=torch.zeros(len(idx), 0, dtype=dtype, device=device),
-            prev=long(states[idx - 1]),
-            y=long(states[idx]),
-            weights=torch.as_tensor(w, dtype=dtype, device=device),
-            context=context,
-            empty=empty,
-        )
-
-    def select(self, index: torch.Tensor) -> HistoryBatch:
-        """The rows at ``index``."""
-        return HistoryBatch(
-            codes={k: v[index] for k, v in self.codes.items()},
-            numeric=self.numeric[index],
-            prev=self.prev[index],
-            y=self.y[index],
-            weights=self.weights[index],
-            context=self.context.index_select(0, index),
-            empty=self.empty[index],
-        )
-
-
 # ---------------------------------------------------------------------- helpers
-def context_shares(panel: CareerPanel) -> np.ndarray:
-    """Share of each state among the observations before the previous one, for every target.
-
-    The bag of earlier states that :class:`BagOfJobs` averages. Rows are
-    aligned with ``panel.targets()``; a target with fewer than two earlier
-    observations gets a row of zeros.
-    """
-    _, trans = split_targets(panel)
-    out = np.zeros((len(panel), panel.scheme.n_states))
-    if trans.any():
-        shares, _ = context_shares_matrix(panel, trans)
-        out[trans] = (shares.to_dense() if shares.is_sparse else shares).numpy()
-    return out[panel.target_mask]
-
-
 def holdout_rows(panel: CareerPanel, fraction: float, seed: int) -> np.ndarray:
     """Rows of the persons held out for early stopping: about ``fraction`` of the persons.
 

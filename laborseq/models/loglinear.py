@@ -24,7 +24,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from laborseq.models.features import EncodedFeatures
+from laborseq.models.logit_newton import fits_dense, newton_fit
 from laborseq.nn.heads import two_stage_log_probs
+
+Solver = Literal["auto", "newton", "lbfgs", "adam"]
+"""Optimisers of :func:`fit_loglinear`."""
 
 SMALL_PROBLEM = 2_000_000
 """Below this many logits (rows x outcomes) CPU fits run on one thread."""
@@ -73,6 +77,10 @@ class LogLinear(nn.Module):
         self.numeric = nn.Parameter(torch.zeros(n_numeric, width, dtype=dtype))
         self.names = list(n_levels)
 
+    def level_tables(self) -> list[torch.Tensor]:
+        """The coefficient tables of the categorical features, in feature order."""
+        return [self.tables[_key(name)] for name in self.names]
+
     def linear_predictor(self, codes: dict[str, torch.Tensor], numeric: torch.Tensor) -> torch.Tensor:
         """The free logits, shape ``(n, width)``.
 
@@ -81,7 +89,7 @@ class LogLinear(nn.Module):
         level), which avoids one ``(n, width)`` temporary per feature.
         """
         eta = torch.addmm(self.intercept.expand(numeric.shape[0], -1), numeric, self.numeric)
-        tables = [self.tables[_key(name)] for name in self.names]
+        tables = self.level_tables()
         if not tables or sum(t.shape[0] for t in tables) == 0:
             return eta
         zero = torch.zeros(1, self.width, dtype=eta.dtype, device=eta.device)
@@ -97,7 +105,10 @@ class LogLinear(nn.Module):
         self, codes: dict[str, torch.Tensor], numeric: torch.Tensor, prev: torch.Tensor | None
     ) -> torch.Tensor:
         """Log-probabilities over all ``n_classes`` outcomes, shape ``(n, n_classes)``."""
-        eta = self.linear_predictor(codes, numeric)
+        return self.head_log_probs(self.linear_predictor(codes, numeric), prev)
+
+    def head_log_probs(self, eta: torch.Tensor, prev: torch.Tensor | None) -> torch.Tensor:
+        """Log-probabilities over all ``n_classes`` outcomes from the free logits ``eta``, ``(n, width)``."""
         if self.two_stage:
             move, stay = eta[:, :-1], eta[:, -1:]
             if self.base_class:
@@ -119,7 +130,7 @@ class LogLinear(nn.Module):
     def flat_parameters(self) -> np.ndarray:
         """All parameters as one vector (intercept, tables in feature order, numeric), row-major."""
         parts = [self.intercept.detach().reshape(1, -1)]
-        parts += [self.tables[_key(n)].detach() for n in self.names]
+        parts += [table.detach() for table in self.level_tables()]
         parts.append(self.numeric.detach())
         return torch.cat(parts, dim=0).cpu().numpy()
 
@@ -133,8 +144,7 @@ class LogLinear(nn.Module):
         with torch.no_grad():
             self.intercept.copy_(flat_tensor[0])
             row = 1
-            for name in self.names:
-                table = self.tables[_key(name)]
+            for table in self.level_tables():
                 table.copy_(flat_tensor[row : row + table.shape[0]])
                 row += table.shape[0]
             self.numeric.copy_(flat_tensor[row : row + self.numeric.shape[0]])
@@ -206,7 +216,7 @@ def fit_loglinear(
     data: TorchData,
     *,
     alpha: float,
-    solver: Literal["lbfgs", "adam"] = "lbfgs",
+    solver: Solver = "auto",
     max_iter: int = 500,
     tol: float = 1e-10,
     chunk_size: int = 65_536,
@@ -222,9 +232,15 @@ def fit_loglinear(
     the coefficients are put back on the raw scale afterwards.
 
     The objective is :math:`\\frac{1}{W}\\sum_i w_i \\log p(y_i) - \\frac{\\alpha}{2}\\lVert\\beta\\rVert^2`
-    (:math:`W` the total weight; intercepts not penalised). ``"lbfgs"`` is full
-    batch (gradients accumulated over chunks of ``chunk_size`` rows, so memory
-    stays bounded); ``"adam"`` uses shuffled minibatches.
+    (:math:`W` the total weight; intercepts not penalised). ``"newton"`` is a
+    trust-region Newton-CG on the dense design
+    (:mod:`laborseq.models.logit_newton`: a handful of iterations, for problems
+    up to :data:`~laborseq.models.logit_newton.DENSE_CELLS` design cells and
+    :data:`~laborseq.models.logit_newton.NEWTON_PARAMETERS` parameters);
+    ``"lbfgs"`` is full batch (gradients accumulated over chunks of
+    ``chunk_size`` rows, so memory stays bounded); ``"adam"`` uses shuffled
+    minibatches; ``"auto"`` is ``"newton"`` where the problem fits it, else
+    ``"lbfgs"``.
 
     Returns
     -------
@@ -236,9 +252,11 @@ def fit_loglinear(
         raise ValueError("the training rows have zero total weight")
     mean, scale = _standardization(data)
     data = TorchData(data.codes, (data.numeric - mean) / scale, data.y, data.prev, data.weights)
+    if solver == "auto":
+        solver = "newton" if fits_dense(model, len(data)) else "lbfgs"
     threads = torch.get_num_threads()
-    if len(data) * model.width < SMALL_PROBLEM and data.y.device.type == "cpu":
-        torch.set_num_threads(1)  # small problems are latency-bound: threads only add synchronisation
+    if solver != "newton" and len(data) * model.width < SMALL_PROBLEM and data.y.device.type == "cpu":
+        torch.set_num_threads(1)  # small first-order problems are latency-bound: threads only add synchronisation
     try:
         settings = (alpha, solver, max_iter, tol, chunk_size, lr, epochs, batch_size, seed)
         return _optimize(model, data, total_weight, *settings)
@@ -273,6 +291,8 @@ def _optimize(
     seed: int,
 ) -> dict[str, float]:
     """Run the optimiser on standardised features (see :func:`fit_loglinear`)."""
+    if solver == "newton":
+        return newton_fit(model, data, total_weight, alpha, max_iter, tol)
 
     def objective(backward: bool) -> torch.Tensor:
         value = torch.zeros((), dtype=model.intercept.dtype, device=model.intercept.device)
@@ -329,7 +349,7 @@ def _optimize(
         with torch.no_grad():
             final = float(objective(backward=False))
         return {"objective": final, "iterations": epochs, "converged": True}
-    raise ValueError(f"solver must be 'lbfgs' or 'adam', got {solver!r}")
+    raise ValueError(f"solver must be 'auto', 'newton', 'lbfgs' or 'adam', got {solver!r}")
 
 
 def _grad_max(model: LogLinear, objective) -> float:

@@ -66,11 +66,15 @@ class MNLogit(SequenceModel):
         :math:`\\bar\\ell(\\theta) - \\tfrac{\\alpha}{2}\\lVert\\beta\\rVert^2`.
     two_stage : bool, default False
         Stay / move parameterisation through the shared head (torch only).
-    solver : {"lbfgs", "adam"}
-        Torch optimiser: full-batch L-BFGS (default) or minibatch Adam.
+    solver : {"auto", "newton", "lbfgs", "adam"}
+        Torch optimiser: trust-region Newton-CG on the dense design
+        (:mod:`laborseq.models.logit_newton`; a handful of iterations, for up to
+        :data:`~laborseq.models.logit_newton.NEWTON_PARAMETERS` parameters),
+        full-batch L-BFGS or minibatch Adam; ``"auto"`` (default) is Newton
+        where the problem fits it and L-BFGS beyond.
     max_iter : int
-        Iteration limit of the optimiser: L-BFGS iterations, Adam epochs, or
-        statsmodels Newton steps (at most 100).
+        Iteration limit of the optimiser: Newton or L-BFGS iterations, Adam
+        epochs, or statsmodels Newton steps (at most 100).
     tol : float
         Gradient tolerance of L-BFGS.
     first_year_alpha : float, default 1e-3
@@ -126,7 +130,7 @@ class MNLogit(SequenceModel):
         engine: Engine = "torch",
         alpha: float = 0.0,
         two_stage: bool = False,
-        solver: Literal["lbfgs", "adam"] = "lbfgs",
+        solver: Literal["auto", "newton", "lbfgs", "adam"] = "auto",
         max_iter: int = 1000,
         tol: float = 1e-9,
         first_year_alpha: float = 1e-3,

@@ -28,7 +28,7 @@ from laborseq.panel import OCC, PERSON, WEIGHT, YEAR, CareerPanel
 if TYPE_CHECKING:
     from laborseq.models.base import SequenceModel
 
-__all__ = ["IndexedStepper", "LastStatesStepper", "PanelStepper", "Stepper", "last_states"]
+__all__ = ["IndexedStepper", "LastStatesStepper", "PanelStepper", "Stepper", "distinct_rows", "last_states"]
 
 
 class Stepper(Protocol):
@@ -70,7 +70,9 @@ class IndexedStepper(Stepper, Protocol):
 
         ``table`` is ``(U, K)`` float64. Rows, once returned, keep their
         position and values; later steps may return a longer table with new
-        rows appended. The engine caches what it derives from each row.
+        rows appended, and the engine caches what it derives from each row.
+        A stepper whose every step returns a new table says so with a class
+        attribute ``table_grows = False``.
         """
         ...
 
@@ -262,7 +264,7 @@ class PanelStepper:
         if self._states:
             columns.append(self._states[-1])
         columns += [pd.factorize(covariates[c], use_na_sentinel=False)[0] for c in covs]
-        first, inverse = _distinct_rows(columns)
+        first, inverse = distinct_rows(columns)
         self._pending = (int(year), covariates, inverse)
         panel = self._expanded_panel(first, int(year), covariates)
         probs = np.asarray(self._model.predict_proba(panel), dtype=np.float64)
@@ -319,7 +321,7 @@ class PanelStepper:
         return CareerPanel._from_canonical(self._history, table, target)
 
 
-def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Index of one row per distinct combination of the integer ``columns``, and each row's combination number."""
     cols = [np.asarray(c, dtype=np.int64) for c in columns]
     key = np.zeros(len(cols[0]), dtype=np.int64)

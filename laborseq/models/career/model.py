@@ -471,7 +471,7 @@ class CAREER(SequenceModel):
     def _stepper(self, history: CareerPanel, n_samples: int) -> CareerStepper:
         """Incremental forecast stepper: the history runs once per person, each simulated year is one token."""
         self._check_panel(history)
-        return CareerStepper(self.net_, self.vocabulary_, history, n_samples, torch_device(self.device))
+        return CareerStepper(self.net_, self.vocabulary_, history, n_samples, torch_device(self.device), self.precision)
 
     def _forecast_max_paths(self) -> int:
         """Paths per forecast chunk: their attention caches (keys and values of every layer) within about 2 GB."""

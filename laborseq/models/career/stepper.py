@@ -1,12 +1,19 @@
-"""Incremental decoding of CAREER for forecasts: each simulated year costs one step, not a rerun of the history.
+"""Incremental decoding of CAREER for forecasts: each distinct simulated prefix is decoded once.
 
 A forecast simulates ``S`` careers (samples) for each of ``P`` persons. The
 observed history of a person is the same for all of their samples, so it is
 run through the network once per person (:func:`prefill`), keeping every
 layer's attention keys and values. Each simulated year then adds one token per
-path (:meth:`CareerStepper.step`): its query attends to the person's shared
-history keys and to the path's own earlier simulated keys, with no copy of
-the history per sample (the attention scores broadcast over samples).
+*distinct prefix*: the samples of a person that have drawn the same states so
+far (and have the same covariates) share their computation. The prefixes form
+a tree, one :class:`PrefixLevel` per simulated year; a new node attends to its
+person's history keys and to the keys of its ancestors, and its predicted
+distribution is one row of the table that :meth:`CareerStepper.step_indexed`
+returns, looked up by every path that ends in it.
+
+On survey panels most paths share their prefixes for years (most persons stay
+in their occupation), so a forecast of 1,000 samples decodes a few percent of
+the path-years a per-path decoder would.
 """
 
 from __future__ import annotations
@@ -18,9 +25,14 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from laborseq.models.stepper import distinct_rows
+from laborseq.nn.accelerator import inference_policy
 from laborseq.nn.career_net import CareerNet
 from laborseq.nn.encoding import CareerVocabulary
 from laborseq.panel import CareerPanel
+
+GATHER_BYTES = 64 * 2**20
+"""Nodes decoded at once: their gathered history keys and values stay within about this many bytes."""
 
 
 @dataclass
@@ -38,6 +50,26 @@ class HistoryCache:
     keys: list[torch.Tensor]
     values: list[torch.Tensor]
     lengths: torch.Tensor
+
+
+@dataclass
+class PrefixLevel:
+    """The distinct simulated prefixes (nodes) of one forecast year.
+
+    Attributes
+    ----------
+    parent : torch.Tensor
+        Index of every node's parent in the previous level (in the first level: its person), ``(N,)``.
+    person : torch.Tensor
+        Person of every node, ``(N,)``; nodes are sorted by person.
+    keys, values : list of torch.Tensor
+        One ``(N, H, d_head)`` tensor per layer: the node's own token.
+    """
+
+    parent: torch.Tensor
+    person: torch.Tensor
+    keys: list[torch.Tensor]
+    values: list[torch.Tensor]
 
 
 def _heads(x: torch.Tensor, n_heads: int) -> torch.Tensor:
@@ -73,48 +105,19 @@ def prefill(net: CareerNet, inputs: torch.Tensor, covariates: torch.Tensor, leng
     return HistoryCache(keys, values, lengths)
 
 
-@dataclass
-class PathCache:
-    """Keys and values of the paths' own simulated tokens, per layer, in preallocated growing buffers.
-
-    Attributes
-    ----------
-    keys, values : list of torch.Tensor
-        One ``(P, S, H, capacity, d_head)`` buffer per layer.
-    length : int
-        Tokens stored so far (the first ``length`` slots of every buffer are filled).
-    """
-
-    keys: list[torch.Tensor]
-    values: list[torch.Tensor]
-    length: int = 0
-
-    @classmethod
-    def empty(
-        cls, n_layers: int, shape: tuple[int, int, int, int], device: torch.device, capacity: int = 8
-    ) -> PathCache:
-        """Buffers for ``n_layers`` layers of paths of ``shape = (P, S, H, d_head)``."""
-        p, s, h, d = shape
-
-        def buffers() -> list[torch.Tensor]:
-            return [torch.empty((p, s, h, capacity, d), device=device) for _ in range(n_layers)]
-
-        return cls(buffers(), buffers())
-
-    def write(self, layer: int, key: torch.Tensor, value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Store the new token of ``layer`` (``(P, S, H, d_head)``) and return all of the layer's tokens so far."""
-        if self.length == self.keys[layer].shape[3]:  # full: double the capacity (amortised O(1) per token)
-            self.keys[layer] = torch.cat([self.keys[layer], torch.empty_like(self.keys[layer])], dim=3)
-            self.values[layer] = torch.cat([self.values[layer], torch.empty_like(self.values[layer])], dim=3)
-        self.keys[layer][:, :, :, self.length] = key
-        self.values[layer][:, :, :, self.length] = value
-        end = self.length + 1
-        return self.keys[layer][:, :, :, :end], self.values[layer][:, :, :, :end]
+def ancestors(levels: list[PrefixLevel], parent: torch.Tensor) -> list[torch.Tensor]:
+    """Index of each new node's ancestor in every stored level (oldest first), given its ``parent`` in the last."""
+    chain = [parent]
+    for level in reversed(levels[1:]):
+        chain.append(level.parent[chain[-1]])
+    return chain[::-1]
 
 
 @torch.no_grad()
-def decode_step(net: CareerNet, cache: HistoryCache, own: PathCache, x: torch.Tensor) -> torch.Tensor:
-    """One new token for every path; returns the output logits, shape ``(P, S, K + 1)``.
+def decode_nodes(
+    net: CareerNet, cache: HistoryCache, levels: list[PrefixLevel], x: torch.Tensor, new: PrefixLevel
+) -> torch.Tensor:
+    """One new token per node: fill ``new``'s keys and values and return the output logits, ``(N, K + 1)``.
 
     Parameters
     ----------
@@ -122,37 +125,57 @@ def decode_step(net: CareerNet, cache: HistoryCache, own: PathCache, x: torch.Te
         The network (in eval mode).
     cache : HistoryCache
         Keys and values of the persons' histories.
-    own : PathCache
-        The paths' own earlier simulated keys and values; the new token is added.
+    levels : list of PrefixLevel
+        The earlier simulated years' nodes.
     x : torch.Tensor
-        Input vectors of the new tokens, ``(P, S, d)``, or ``(P, 1, d)`` when every
-        sample of a person has the same token (written to all of ``own``'s samples).
+        Input vectors of the new nodes, ``(N, d)``.
+    new : PrefixLevel
+        The new nodes (``parent`` and ``person`` set; their keys and values are written here).
     """
-    n_persons, n_samples, width = x.shape
-    history_mask = torch.arange(cache.keys[0].shape[2], device=x.device)[None, :] >= cache.lengths[:, None]
-    for layer, block in enumerate(net.decoder.blocks):
-        attn = block.attn
-        n_heads = attn.n_heads
-        q, k, v = attn.qkv(block.ln_attn(x)).split(width, dim=-1)
-        q, k, v = (t.view(n_persons, n_samples, n_heads, width // n_heads) for t in (q, k, v))
-        own_keys, own_values = own.write(layer, k, v)  # with one query per person (S = 1), k fills every sample
-        own_keys, own_values = own_keys[:, :n_samples], own_values[:, :n_samples]
-        scale = q.shape[-1] ** -0.5
-        scores_history = torch.einsum("pshd,phld->pshl", q, cache.keys[layer]) * scale
-        scores_history = scores_history.masked_fill(history_mask[:, None, None, :], float("-inf"))
-        scores_own = torch.einsum("pshd,pshkd->pshk", q, own_keys) * scale
-        weights = torch.softmax(torch.cat([scores_history, scores_own], dim=-1), dim=-1)
-        w_history, w_own = weights.split([scores_history.shape[-1], scores_own.shape[-1]], dim=-1)
-        y = torch.einsum("pshl,phld->pshd", w_history, cache.values[layer])
-        y = y + torch.einsum("pshk,pshkd->pshd", w_own, own_values)
-        x = x + attn.out(y.reshape(n_persons, n_samples, width))
-        x = x + block.ffn(block.ln_ffn(x))
-    own.length += 1
-    return net.head(net.decoder.ln_final(x))
+    n_nodes, width = x.shape
+    blocks = net.decoder.blocks
+    n_heads = blocks[0].attn.n_heads if len(blocks) else 1
+    d_head = width // n_heads
+    new.keys = [x.new_empty((n_nodes, n_heads, d_head)) for _ in blocks]
+    new.values = [x.new_empty((n_nodes, n_heads, d_head)) for _ in blocks]
+    chain = ancestors(levels, new.parent) if levels else []
+    history_length = cache.keys[0].shape[2] if len(blocks) else 0
+    per_node = max(1, 2 * n_heads * history_length * d_head * x.element_size())
+    chunk = max(256, GATHER_BYTES // per_node)
+    out = []
+    for lo in range(0, n_nodes, chunk):
+        hi = min(n_nodes, lo + chunk)
+        person = new.person[lo:hi]
+        own = [index[lo:hi] for index in chain]
+        lengths = cache.lengths[person]
+        history_mask = torch.arange(history_length, device=x.device)[None, :] >= lengths[:, None]
+        h = x[lo:hi]
+        for layer, block in enumerate(blocks):
+            attn = block.attn
+            q, k, v = attn.qkv(block.ln_attn(h)).split(width, dim=-1)
+            q, k, v = (t.reshape(hi - lo, n_heads, d_head) for t in (q, k, v))
+            new.keys[layer][lo:hi] = k
+            new.values[layer][lo:hi] = v
+            own_keys = torch.stack([lv.keys[layer][i] for lv, i in zip(levels, own, strict=True)] + [k], dim=2)
+            own_values = torch.stack([lv.values[layer][i] for lv, i in zip(levels, own, strict=True)] + [v], dim=2)
+            history_keys = cache.keys[layer].index_select(0, person)
+            history_values = cache.values[layer].index_select(0, person)
+            scale = d_head**-0.5
+            scores_history = torch.einsum("nhd,nhld->nhl", q, history_keys) * scale
+            scores_history = scores_history.masked_fill(history_mask[:, None, :], float("-inf"))
+            scores_own = torch.einsum("nhd,nhkd->nhk", q, own_keys) * scale
+            weights = torch.softmax(torch.cat([scores_history, scores_own], dim=-1), dim=-1)
+            w_history, w_own = weights.split([history_length, own_keys.shape[2]], dim=-1)
+            y = torch.einsum("nhl,nhld->nhd", w_history, history_values)
+            y = y + torch.einsum("nhk,nhkd->nhd", w_own, own_values)
+            h = h + attn.out(y.reshape(hi - lo, width))
+            h = h + block.ffn(block.ln_ffn(h))
+        out.append(net.head(net.decoder.ln_final(h)))
+    return torch.cat(out) if out else x.new_zeros((0, net.head.out_features))
 
 
 class CareerStepper:
-    """Forecast stepper of a CAREER network (see :class:`laborseq.models.stepper.Stepper`).
+    """Forecast stepper of a CAREER network (an :class:`~laborseq.models.stepper.IndexedStepper`).
 
     Parameters
     ----------
@@ -166,65 +189,91 @@ class CareerStepper:
         Paths per person; paths are person-major.
     device : torch.device
         Where to compute.
+    precision : str, default "auto"
+        The model's training precision; the forecast runs in :func:`~laborseq.nn.accelerator.inference_policy`
+        (fp32 on the CPU).
+
+    Notes
+    -----
+    :meth:`step_indexed` returns a new table every year (one row per distinct prefix of that year), so
+    :attr:`table_grows` is ``False``.
     """
 
+    table_grows = False
+
     def __init__(
-        self, net: CareerNet, vocabulary: CareerVocabulary, history: CareerPanel, n_samples: int, device: torch.device
+        self,
+        net: CareerNet,
+        vocabulary: CareerVocabulary,
+        history: CareerPanel,
+        n_samples: int,
+        device: torch.device,
+        precision: str = "auto",
     ) -> None:
         self.net = net.to(device).eval()
         self.vocabulary = vocabulary
         self.n_samples = n_samples
         self.device = device
+        self.policy = inference_policy(precision, device)
         data = vocabulary.encode(history)
         lengths = data.lengths()
         self.n_persons = len(lengths)
         batch = data.collate(np.arange(self.n_persons), device)
-        self.cache = prefill(self.net, batch["inputs"], batch["covariates"], torch.as_tensor(lengths, device=device))
+        with self.policy.autocast():
+            self.cache = prefill(
+                self.net, batch["inputs"], batch["covariates"], torch.as_tensor(lengths, device=device)
+            )
+        self.lengths = torch.as_tensor(lengths, device=device)
         last_rows = data.offsets[1:] - 1
-        self.last_state = torch.as_tensor(data.states[last_rows], device=device).repeat_interleave(n_samples)
+        self.last_state = np.repeat(data.states[last_rows].astype(np.int64), n_samples)
         self.last_year = np.repeat(history.data["year"].to_numpy(dtype=np.int64)[last_rows], n_samples)
-        self.position = torch.as_tensor(lengths, device=device).repeat_interleave(n_samples)
-        n_heads = net.config.decoder.n_heads
-        shape = (self.n_persons, n_samples, n_heads, net.config.decoder.d_model // n_heads)
-        self.own = PathCache.empty(len(self.cache.keys), shape, device)
+        self.node = np.repeat(np.arange(self.n_persons, dtype=np.int64), n_samples)  # level 0: the person
+        self.levels: list[PrefixLevel] = []
         self._pending_year: int | None = None
 
-    @torch.no_grad()
     def step(self, year: int, covariates: pd.DataFrame) -> np.ndarray:
-        """Distribution of every path's state in ``year`` given the covariates of that year (one row per path)."""
+        """Distribution of every path's state in ``year`` (one covariate row per path), ``(n_paths, K)``."""
+        table, index = self.step_indexed(year, covariates)
+        return table[index]
+
+    @torch.no_grad()
+    def step_indexed(self, year: int, covariates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """``(table, index)``: the distribution of each distinct prefix in ``year`` and the prefix of every path."""
         n_paths = self.n_persons * self.n_samples
         if self._pending_year is not None:
             raise RuntimeError(f"step: the paths of {self._pending_year} were not appended yet")
         if len(covariates) != n_paths:
             raise ValueError(f"step: {len(covariates)} covariate rows for {n_paths} paths")
-        codes = torch.as_tensor(self._encode(year, covariates), device=self.device)
-        x = self.net.embed(self.last_state, codes, positions=self.position)
-        x = x.view(self.n_persons, self.n_samples, -1)
-        per_person = codes.view(self.n_persons, self.n_samples, -1)
-        # the first simulated year: all samples of a person share their history (and usually their covariates)
-        if self.own.length == 0 and bool((per_person == per_person[:, :1]).all()):
-            logits = decode_step(self.net, self.cache, self.own, x[:, :1]).expand(-1, self.n_samples, -1)
-        else:
-            logits = decode_step(self.net, self.cache, self.own, x)
-        log_probs = self.net.output_log_probs(logits.reshape(n_paths, -1), self.last_state)
+        group, codes = self._encode(year, covariates)
+        first, index = distinct_rows([self.node, self.last_state, group])
+        parent = torch.as_tensor(self.node[first], device=self.device)
+        person = parent if not self.levels else self.levels[-1].person[parent]
+        new = PrefixLevel(parent, person, [], [])
+        last = torch.as_tensor(self.last_state[first], device=self.device)
+        positions = self.lengths[person] + len(self.levels)
+        node_codes = torch.as_tensor(codes[group[first]], device=self.device)
+        with self.policy.autocast():
+            x = self.net.embed(last, node_codes, positions=positions)
+            logits = decode_nodes(self.net, self.cache, self.levels, x, new)
+        self.levels.append(new)
+        self.node = index
         self._pending_year = year
-        proba = log_probs.exp().double().cpu().numpy()
-        return proba / proba.sum(axis=1, keepdims=True)
+        proba = self.net.output_log_probs(logits, last).exp().double().cpu().numpy()
+        return proba / proba.sum(axis=1, keepdims=True), index
 
-    def _encode(self, year: int, covariates: pd.DataFrame) -> np.ndarray:
-        """Input codes of every path, encoding each distinct (covariates, gap) row once."""
+    def _encode(self, year: int, covariates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Group of every path's (covariates, gap) row and the input codes of each group."""
         gaps = year - self.last_year
         frame = covariates.reset_index(drop=True).assign(_gap=gaps)
         group = frame.groupby(list(frame.columns), dropna=False, sort=False, observed=True).ngroup().to_numpy()
         _, first = np.unique(group, return_index=True)
         years = np.full(len(first), year, dtype=np.int64)
-        return self.vocabulary.encode_rows(frame.iloc[first], years, gaps[first])[group]
+        return group.astype(np.int64), self.vocabulary.encode_rows(frame.iloc[first], years, gaps[first])
 
     def append(self, states: np.ndarray) -> None:
-        """Extend every path with its state in the year of the last :meth:`step`."""
+        """Extend every path with its state in the year of the last :meth:`step_indexed`."""
         if self._pending_year is None:
             raise RuntimeError("append: call step(year, covariates) first")
-        self.last_state = torch.as_tensor(np.asarray(states, dtype=np.int64), device=self.device)
+        self.last_state = np.asarray(states, dtype=np.int64)
         self.last_year = np.full_like(self.last_year, self._pending_year)
-        self.position = self.position + 1
         self._pending_year = None

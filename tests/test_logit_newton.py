@@ -1,0 +1,91 @@
+"""The Newton-CG solver of the logits: analytic derivatives against autograd, the optimum against L-BFGS."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from conftest import make_panel
+
+from laborseq.models import MNLogit
+from laborseq.models.features import EncodedFeatures
+from laborseq.models.logit_newton import _curvature_product, _rows, dense_design, fits_dense
+from laborseq.models.loglinear import LogLinear, fit_loglinear, to_torch
+
+HEADS = [(False, True), (False, False), (True, True), (True, False)]  # (two_stage, base_class)
+
+
+def _problem(two_stage: bool, base_class: bool, n: int = 400, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    n_classes = 5
+    features = EncodedFeatures(
+        codes={"prev": rng.integers(0, 4, n), "education": rng.integers(0, 3, n)},
+        levels={"prev": ["a", "b", "c", "d"], "education": ["x", "y", "z"]},
+        numeric_names=["age", "tenure"],
+        numeric=rng.normal(size=(n, 2)),
+    )
+    prev = rng.integers(-1, n_classes, n) if two_stage else None
+    y = rng.integers(0, n_classes, n)
+    if two_stage:  # plenty of stays
+        y = np.where((rng.random(n) < 0.5) & (prev >= 0), prev, y)
+    model = LogLinear({"prev": 4, "education": 3}, 2, n_classes, two_stage=two_stage, base_class=base_class)
+    weights = rng.uniform(0.5, 2.0, n)
+    data = to_torch(features, y, prev, weights, dtype=torch.float64, device="cpu")
+    return model, data
+
+
+@pytest.mark.parametrize(("two_stage", "base_class"), HEADS)
+def test_analytic_gradient_and_hessian_products_equal_autograd(two_stage, base_class) -> None:
+    model, data = _problem(two_stage, base_class)
+    design = dense_design(model, data)
+    gen = torch.Generator().manual_seed(1)
+    eta = torch.randn((len(data), model.width), generator=gen, dtype=torch.float64)
+    direction = torch.randn(eta.shape, generator=gen, dtype=torch.float64)
+
+    def nll(e: torch.Tensor) -> torch.Tensor:
+        logp = model.head_log_probs(e, data.prev).gather(1, data.y.unsqueeze(1)).squeeze(1)
+        return -(data.weights * logp).sum()
+
+    rows = _rows(model, eta, data.y, data.prev)
+    np.testing.assert_allclose((data.weights * rows.nll).sum(), nll(eta).detach(), rtol=1e-12)
+    grad = torch.func.grad(nll)(eta)
+    np.testing.assert_allclose(data.weights.unsqueeze(1) * rows.grad, grad, atol=1e-12)
+    _, hvp = torch.func.jvp(torch.func.grad(nll), (eta,), (direction,))
+    product = data.weights.unsqueeze(1) * _curvature_product(model, rows, direction)
+    np.testing.assert_allclose(product, hvp, atol=1e-12)
+    assert design.shape == (len(data), 1 + 3 + 2 + 2)
+
+
+@pytest.mark.parametrize(("two_stage", "base_class"), HEADS)
+def test_newton_reaches_the_lbfgs_optimum(two_stage, base_class) -> None:
+    alpha = 0.0 if base_class else 1e-3
+    fits = {}
+    for solver in ("newton", "lbfgs"):
+        model, data = _problem(two_stage, base_class)
+        info = fit_loglinear(model, data, alpha=alpha, solver=solver, max_iter=5000, tol=1e-12)
+        fits[solver] = (model, info)
+    (newton, info_n), (lbfgs, info_l) = fits["newton"], fits["lbfgs"]
+    assert info_n["converged"] and info_n["iterations"] < 30
+    assert info_n["objective"] <= info_l["objective"] + 1e-10
+    np.testing.assert_allclose(info_n["objective"], info_l["objective"], rtol=1e-9)
+    np.testing.assert_allclose(newton.flat_parameters(), lbfgs.flat_parameters(), atol=2e-4)
+
+
+def test_auto_solver_picks_newton_for_small_problems_and_the_mle_is_the_markov_one() -> None:
+    panel = make_panel(400, seed=5)
+    model = MNLogit(features=("previous_state",), tol=1e-12).fit(panel)
+    assert model.fit_info_["converged"]  # zero-count transitions: logits run off towards -inf, slowly
+    counts = panel.targets()
+    transitions = ~counts["is_first"].to_numpy()
+    prev = panel.lagged_states(1)[panel.target_mask][transitions]
+    y = panel.state_index()[panel.target_mask][transitions]
+    k = panel.scheme.n_states
+    table = np.zeros((k, k))
+    np.add.at(table, (prev, y), 1.0)
+    observed = table.sum(1) > 0
+    mle = table[observed] / table[observed].sum(1, keepdims=True)
+    probs = model.predict_proba(panel)[transitions]
+    expected = mle[np.searchsorted(np.flatnonzero(observed), prev)]
+    np.testing.assert_allclose(probs, expected, atol=1e-6)
+    small, _ = _problem(False, True)
+    assert fits_dense(small, 1000) and not fits_dense(small, 10**8)
