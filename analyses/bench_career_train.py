@@ -120,7 +120,12 @@ def run_reference(steps: int, warmup: int) -> dict:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         tokens += int(lengths[index].sum())
-    return {"side": "reference", "policy": "fp32 (bare torch)", "tokens": tokens, "seconds": time.perf_counter() - started}
+    return {
+        "side": "reference",
+        "policy": "fp32 (bare torch)",
+        "tokens": tokens,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 def child(args: argparse.Namespace) -> None:

@@ -111,7 +111,15 @@ def ddp_config():
     # 120 sequences of 2-12 tokens in batches of <= 56 tokens: 17 batches, padded to 18 for 2 ranks, so
     # 12 steps cross an epoch boundary.
     return TrainConfig(
-        lr=1e-2, warmup_steps=3, max_steps=12, max_tokens=56, clip_norm=0.5, eval_every=4, device="cpu", seed=3
+        lr=1e-2,
+        warmup_steps=3,
+        max_steps=12,
+        max_tokens=56,
+        clip_norm=0.5,
+        eval_every=4,
+        device="cpu",
+        seed=3,
+        precision="fp32",  # compared exactly with a single process ("auto" is bf16 where the CPU computes it)
     )
 
 

@@ -69,16 +69,21 @@ def test_precision_policy_refuses_what_the_device_cannot_do():
         TrainConfig(precision="half")
 
 
-def test_precision_policy_on_the_cpu():
+def test_precision_policy_on_the_cpu(monkeypatch):
+    monkeypatch.setattr(torch._C._cpu, "_get_cpu_capability", lambda: {"avx512_bf16": False, "amx_bf16": False})
     auto = precision_policy("auto", CPU)
-    assert auto.name == "fp32" and auto.grad_scaler() is None
+    assert auto.name == "fp32" and auto.grad_scaler() is None and "no native bfloat16" in auto.reason
     with auto.autocast():
         assert not torch.is_autocast_enabled("cpu")
+    for flag in ("avx512_bf16", "amx_bf16"):
+        monkeypatch.setattr(torch._C._cpu, "_get_cpu_capability", lambda flag=flag: {flag: True})
+        native = precision_policy("auto", CPU)
+        assert native.name == "bf16" and "natively" in native.reason and native.grad_scaler() is None
     bf16 = precision_policy("bf16", CPU)
     with bf16.autocast():
         assert torch.is_autocast_enabled("cpu")
         assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.bfloat16
-    assert not fused_adamw_available(CPU) and fused_adamw_available(CUDA)
+    assert fused_adamw_available(CPU) and fused_adamw_available(CUDA)
     assert to_device(torch.ones(3), "cpu").device == CPU
     assert peak_memory(CPU) > 0
 
@@ -101,7 +106,7 @@ def test_the_gradient_scaler_path_makes_the_same_updates(data, tmp_path, monkeyp
     scaler path (scale, unscale before clipping, step, update) ends with the weights of the plain path, and a
     run resumed from a checkpoint (which holds the scaler's state) ends with the same weights too."""
     plain = make_model()
-    train(plain, toy_loss, data[0], config(clip_norm=0.05))
+    train(plain, toy_loss, data[0], config(clip_norm=0.05, precision="fp32"))
     monkeypatch.setattr(train_module, "precision_policy", lambda precision, device: _ScaledFP32())
     scaled = make_model()
     result = train(scaled, toy_loss, data[0], config(clip_norm=0.05), checkpoint_dir=tmp_path / "full")
@@ -122,7 +127,8 @@ def test_the_gradient_scaler_path_makes_the_same_updates(data, tmp_path, monkeyp
 def test_the_policy_is_recorded_in_the_result_and_the_log(data, tmp_path):
     log = TrainingLog(tmp_path, every=4)
     result = train(make_model(), toy_loss, data[0], config(max_steps=8), callback=log)
-    assert result.precision.startswith("fp32 (fp32 on cpu")
+    policy = precision_policy("auto", torch.device("cpu"))
+    assert result.precision == f"{policy.name} ({policy.reason})"
     lines = [json.loads(line) for line in (tmp_path / LOG_FILE).read_text().splitlines()]
     assert lines[0]["precision"] == result.precision and "precision" not in lines[1]
 

@@ -25,7 +25,7 @@ from laborseq.models import (
 from laborseq.models.checks import ContractError
 from laborseq.models.registry import MODEL_NAMES, make_model
 
-CONTRACT_CAREER = {**TINY_CAREER, "warmup_steps": 5, "max_steps": 40}
+CONTRACT_CAREER = {**TINY_CAREER, "warmup_steps": 5, "max_steps": 40, "precision": "fp32"}  # exact equalities
 
 FACTORIES: dict[str, Callable[[], SequenceModel]] = {
     **{name: (lambda name=name: make_model(name)) for name in MODEL_NAMES},

@@ -21,7 +21,9 @@ from laborseq.nn.train import TrainConfig, TrainState, evaluate, train
 
 
 def config(**overrides) -> TrainConfig:
+    # fp32: these tests compare against exact references ("auto" is bf16 on CPUs that compute it natively)
     base = {"lr": 1e-2, "warmup_steps": 5, "max_steps": 30, "max_tokens": 64, "device": "cpu", "seed": 0}
+    base["precision"] = "fp32"
     return TrainConfig(**{**base, **overrides})
 
 

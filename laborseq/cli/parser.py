@@ -237,7 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--precision",
         choices=("auto", "bf16", "fp16", "fp32"),
         default="auto",
-        help="auto: bf16 on CUDA with native bfloat16, fp16 with loss scaling on older CUDA, fp32 on the CPU",
+        help=(
+            "auto: bf16 on CUDA with native bfloat16, fp16 with loss scaling on older CUDA; "
+            "on the CPU bf16 where it is native (AVX512-BF16, AMX), else fp32"
+        ),
     )
     pre.add_argument("--compile", action="store_true", help="train through torch.compile (long GPU runs)")
     pre.add_argument(

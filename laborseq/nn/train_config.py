@@ -46,7 +46,8 @@ class TrainConfig:
     precision : {"auto", "bf16", "fp16", "fp32"}
         ``"auto"``: bf16 autocast on CUDA devices that compute bfloat16 natively
         (compute capability 8.0+), fp16 autocast with a gradient scaler on older
-        ones, fp32 on the CPU (:func:`~laborseq.nn.accelerator.precision_policy`).
+        ones; on the CPU bf16 autocast where it is native (AVX512-BF16, AMX), else fp32
+        (:func:`~laborseq.nn.accelerator.precision_policy`).
         Weights and optimizer state stay fp32. The choice is in the result and
         the training state.
     compile : bool

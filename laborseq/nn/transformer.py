@@ -67,8 +67,28 @@ class CausalSelfAttention(nn.Module):
         shape = (batch, length, self.n_heads, width // self.n_heads)
         q, k, v = (t.view(shape).transpose(1, 2) for t in (q, k, v))
         dropout = self.attn_dropout if self.training else 0.0
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout, is_causal=mask is None)
+        if x.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
+            y = _attention(q, k, v, mask, dropout)
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout, is_causal=mask is None)
         return self.out(y.transpose(1, 2).reshape(batch, length, width))
+
+
+def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None, dropout: float):
+    """Masked softmax attention written out, for bf16 autocast on the CPU.
+
+    There ``scaled_dot_product_attention`` runs in float32 (autocast's CPU policy) and keeps float32
+    copies of the queries, keys and values for the backward pass; written out, the two products run
+    in bfloat16 and only the (short) attention weights are float32.
+    """
+    length = q.shape[-2]
+    scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)
+    if mask is None:
+        mask = torch.ones(length, length, dtype=torch.bool, device=q.device).tril()
+    weights = torch.softmax(scores.float().masked_fill(~mask, float("-inf")), dim=-1)
+    if dropout:
+        weights = F.dropout(weights, dropout)
+    return weights.to(v.dtype) @ v
 
 
 class FeedForward(nn.Module):

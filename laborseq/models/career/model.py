@@ -107,8 +107,9 @@ class CAREER(SequenceModel):
         ``"auto"``: CUDA when available, else CPU.
     precision : {"auto", "bf16", "fp16", "fp32"}
         ``"auto"``: bf16 autocast on CUDA devices with native bfloat16 (compute
-        capability 8.0+), fp16 with a gradient scaler on older CUDA devices, fp32
-        on the CPU (:func:`~laborseq.nn.accelerator.precision_policy`); the
+        capability 8.0+), fp16 with a gradient scaler on older CUDA devices; on
+        the CPU bf16 autocast where it is native (AVX512-BF16, AMX), else fp32
+        (:func:`~laborseq.nn.accelerator.precision_policy`); the
         choice is in ``training_["precision"]``.
     compile : bool, default False
         Train through ``torch.compile`` (worth it for long GPU runs).
