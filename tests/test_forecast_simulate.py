@@ -425,3 +425,37 @@ def test_warnings_of_every_step_and_chunk_are_reported_once(panel):
     with pytest.warns(UserWarning, match="not seen in training") as caught:
         model.forecast(_few(panel, 12), origin=ORIGIN, horizon=3, n_samples=4, rng=0, batch_size=3)
     assert len([w for w in caught if "not seen in training" in str(w.message)]) == 1
+
+
+# ---------------------------------------------------------------------- the logit's incremental stepper
+@pytest.fixture(scope="module")
+def changing() -> CareerPanel:
+    """make_panel with a birth year and an education that changes over some careers."""
+    base = make_panel(300, seed=5)
+    data = base.data.copy()
+    person = data["person_id"].to_numpy()
+    data["birth_year"] = 1950 + person % 23
+    upgrade = (person % 3 == 0) & (data["year"].to_numpy() >= 1995)
+    data["education"] = np.where(upgrade, "bachelors", data["education"].astype(str))
+    return CareerPanel(data, covariates=["education", "race", "birth_year"], scheme=base.scheme)
+
+
+@pytest.mark.parametrize("two_stage", [False, True])
+def test_logit_stepper_equals_the_generic_stepper(changing, two_stage, monkeypatch):
+    """Features updated year by year give the forecasts of features rebuilt from whole histories: the full
+    regression features, a skipped year (gap), education that changes in the forecast years, birth cohorts."""
+    model = MNLogit(features="full", alpha=1e-3, two_stage=two_stage).fit(changing)
+    assert {"gap", "education_change", "years_in_state"} <= set(model.encoder_.numeric_)
+    kwargs = {"origin": ORIGIN, "years": [1997, 1999, 2000, 2001], "n_samples": 25, "covariates": "observed"}
+    fast = model.forecast(changing, rng=4, **kwargs)
+    monkeypatch.setattr(MNLogit, "_stepper", SequenceModel._stepper)
+    slow = model.forecast(changing, rng=4, **kwargs)
+    np.testing.assert_allclose(fast.probabilities, slow.probabilities, rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(fast.paths, slow.paths)
+
+
+def test_logit_with_formula_terms_forecasts_with_the_generic_stepper(changing):
+    model = MNLogit(features=("previous_state",), formula="race", alpha=1e-3).fit(changing)
+    assert isinstance(model._stepper(_history(changing), 2), PanelStepper)
+    plain = MNLogit(features=("previous_state",), alpha=1e-3).fit(changing)
+    assert not isinstance(plain._stepper(_history(changing), 2), PanelStepper)

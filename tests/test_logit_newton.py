@@ -10,6 +10,7 @@ from conftest import make_panel
 from laborseq.models import MNLogit
 from laborseq.models.features import EncodedFeatures
 from laborseq.models.logit_newton import _curvature_product, _rows, dense_design, fits_dense
+from laborseq.models.logit_start import SMOOTHING, markov_start
 from laborseq.models.loglinear import LogLinear, fit_loglinear, to_torch
 
 HEADS = [(False, True), (False, False), (True, True), (True, False)]  # (two_stage, base_class)
@@ -89,3 +90,35 @@ def test_auto_solver_picks_newton_for_small_problems_and_the_mle_is_the_markov_o
     np.testing.assert_allclose(probs, expected, atol=1e-6)
     small, _ = _problem(False, True)
     assert fits_dense(small, 1000) and not fits_dense(small, 10**8)
+
+
+@pytest.mark.parametrize(("two_stage", "base_class"), HEADS)
+def test_markov_start_is_the_smoothed_transition_table(two_stage, base_class) -> None:
+    rng = np.random.default_rng(2)
+    n, k = 3000, 4
+    prev = rng.integers(0, k, n)
+    y = np.where(rng.random(n) < 0.6, prev, rng.integers(0, k, n))
+    weights = rng.uniform(0.5, 2.0, n)
+    features = EncodedFeatures(
+        codes={"education": rng.integers(0, 2, n), "previous_state": prev},
+        levels={"education": ["a", "b"], "previous_state": [str(s) for s in range(k)]},
+        numeric_names=["age"],
+        numeric=rng.normal(size=(n, 1)),
+    )
+    start = markov_start(features, y, prev, weights, k, two_stage=two_stage, base_class=base_class)
+    model = LogLinear({"education": 2, "previous_state": k}, 1, k, two_stage=two_stage, base_class=base_class)
+    model.load_flat_parameters(start)
+    data = to_torch(features, y, prev, None, dtype=torch.float64, device="cpu")
+    probs = model.log_probs(data.codes, data.numeric, data.prev).exp().detach().numpy()
+    counts = np.zeros((k, k))
+    np.add.at(counts, (prev, y), weights)
+    if two_stage:  # stay share, then the destinations among moves
+        stay = np.diag(counts) + SMOOTHING
+        total = counts.sum(1) + 2 * SMOOTHING
+        moves = counts + SMOOTHING
+        moves[np.arange(k), np.arange(k)] = 0.0
+        expected = moves / moves.sum(1, keepdims=True) * (1 - stay / total)[:, None]
+        expected[np.arange(k), np.arange(k)] = stay / total
+    else:
+        expected = (counts + SMOOTHING) / (counts + SMOOTHING).sum(1, keepdims=True)
+    np.testing.assert_allclose(probs, expected[prev], atol=1e-12)

@@ -121,6 +121,14 @@ def _as_levels(values: pd.Series) -> np.ndarray:
     return np.array([str(v) for v in strings], dtype=object)
 
 
+def static_levels(values: pd.Series, column: str | None = None) -> np.ndarray:
+    """A covariate's values as the levels its feature uses: strings (missing as ``<NA>``); a ``birth_year``
+    ``column`` in birth cohorts of :data:`COHORT_WIDTH` years."""
+    if column == "birth_year":
+        values = (values // COHORT_WIDTH) * COHORT_WIDTH
+    return _as_levels(values)
+
+
 BUILDERS: dict[str, _Builder] = {
     "previous_state": _Builder("categorical", lambda p: _lag_states(p, 1)),
     "second_previous": _Builder("categorical", lambda p: _lag_states(p, 2)),
@@ -263,10 +271,7 @@ class FeatureEncoder:
             column = name.split(":", 1)[1]
             if column not in panel.covariates:
                 raise ValueError(f"the panel lacks covariate {column!r} that the model was fitted with")
-            values = panel.data[column]
-            if column == "birth_year":
-                values = (values // COHORT_WIDTH) * COHORT_WIDTH
-            return _as_levels(values)
+            return static_levels(panel.data[column], column)
         return BUILDERS[name].compute(panel)
 
     def transform(self, panel: CareerPanel, rows: np.ndarray) -> EncodedFeatures:
@@ -274,7 +279,7 @@ class FeatureEncoder:
         codes: dict[str, np.ndarray] = {}
         for name in self.categorical_:
             values = self._compute(panel, name)[rows]
-            codes[name] = self._encode(name, values)
+            codes[name] = self.encode_values(name, values)
         blocks = [self._compute(panel, n)[rows][:, None] for n in self.numeric_]
         names = list(self.numeric_)
         if self.formula:
@@ -286,7 +291,8 @@ class FeatureEncoder:
         numeric = np.hstack(blocks) if blocks else np.zeros((int(rows.sum()), 0))
         return EncodedFeatures(codes, {n: self.levels_[n] for n in self.categorical_}, names, numeric)
 
-    def _encode(self, name: str, values: np.ndarray) -> np.ndarray:
+    def encode_values(self, name: str, values: np.ndarray) -> np.ndarray:
+        """Codes of categorical feature ``name``'s ``values`` (strings); unseen levels as the class describes."""
         levels = self.levels_[name]
         lookup = {v: i for i, v in enumerate(levels)}
         codes = np.array([lookup.get(v, -1) for v in values], dtype=np.int64)

@@ -14,11 +14,14 @@ from laborseq.models.covariance import CovType
 from laborseq.models.features import FULL_FEATURES, EncodedFeatures, FeatureEncoder
 from laborseq.models.first_year_logit import FirstYearLogit, split_targets
 from laborseq.models.inference import mnlogit_results
+from laborseq.models.logit_start import markov_start
+from laborseq.models.mnlogit_stepper import MNLogitStepper, updatable
 from laborseq.panel import CareerPanel
 
 if TYPE_CHECKING:
     from laborseq.models.loglinear import LogLinear
     from laborseq.models.results import MNLogitResults
+    from laborseq.models.stepper import Stepper
     from laborseq.models.summary import Summary
 
 Engine = Literal["torch", "statsmodels"]
@@ -217,6 +220,8 @@ class MNLogit(SequenceModel):
         two_stage: bool,
     ) -> tuple[LogLinear, dict[str, Any]]:
         model = self._new_loglinear(x, len(self.outcomes_), two_stage, base_class=alpha == 0)
+        start = markov_start(x, y, prev, weights, len(self.outcomes_), two_stage=two_stage, base_class=alpha == 0)
+        model.load_flat_parameters(start)
         settings = {"solver": self.solver, "max_iter": self.max_iter, "tol": self.tol, "epochs": self.max_iter}
         info = logit_engine.fit_encoded(
             model, x, y, prev, weights, precision=self.dtype, device=self.device, alpha=alpha, **settings
@@ -321,6 +326,13 @@ class MNLogit(SequenceModel):
         if first.any():
             out[first] = self.first_year_.predict_proba(panel, first)
         return out[panel.target_mask]
+
+    def _stepper(self, history: CareerPanel, n_samples: int) -> Stepper:
+        """Forecast stepper: features updated year by year (:mod:`laborseq.models.mnlogit_stepper`); with formula
+        terms, the generic stepper that rebuilds them from the histories."""
+        if updatable(self):
+            return MNLogitStepper(self, history, n_samples)
+        return super()._stepper(history, n_samples)
 
     # ------------------------------------------------------------------ persistence
     def _get_fitted(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
