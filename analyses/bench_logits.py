@@ -7,8 +7,9 @@
   objective, same tolerance), and, for the unpenalised one-stage model, the
   torch engine against statsmodels' ``MNLogit`` Newton (its reference
   implementation), on wage_panel (on nlswork statsmodels finds no finite
-  unpenalised MLE whatever the features: rare occupations separate). Each prints fit seconds, the final objective (penalised mean
-  negative log-likelihood), whether it converged, and the test perplexity.
+  unpenalised MLE whatever the features: rare occupations separate). Each
+  prints fit seconds, the final objective (penalised mean negative
+  log-likelihood), whether it converged, and the test perplexity.
 * ``mnlogit`` forecasts on nlswork (fitted on the years up to 1980, every
   person forecast in the survey years 1982-1988, 1,000 samples each, as the
   forecast section of ``laborseq compare``): the incremental stepper
