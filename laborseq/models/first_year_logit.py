@@ -55,7 +55,7 @@ class FirstYearLogit:
         w = np.ones(len(panel)) if weights is None else weights
         if rows.any() and w[rows].sum() > 0:
             x = self.encoder_.transform(panel, rows)
-            settings = {"alpha": self.alpha, "solver": "auto", "max_iter": 300, "tol": 1e-9}
+            settings = {"alpha": self.alpha, "solver": "auto", "max_iter": 300, "tol": 1e-6}
             logit_engine.fit_encoded(
                 self.model_, x, panel.state_index()[rows], None, w[rows], device=self.device, **settings
             )

@@ -34,13 +34,18 @@ DENSE_CELLS = 30_000_000
 NEWTON_PARAMETERS = 20_000
 """Largest number of parameters the Newton solver takes (beyond it, conjugate gradients need too many products)."""
 
-__all__ = ["DENSE_CELLS", "NEWTON_PARAMETERS", "dense_design", "fits_dense", "newton_fit"]
+NEWTON_OUTCOMES = 64
+"""Most outcome columns the Newton solver takes: with hundreds of states (occ1990dd's 330) every Hessian
+product costs rows x states and conjugate gradients need hundreds of them; L-BFGS is faster there."""
+
+__all__ = ["DENSE_CELLS", "NEWTON_OUTCOMES", "NEWTON_PARAMETERS", "dense_design", "fits_dense", "newton_fit"]
 
 
 def fits_dense(model: LogLinear, n_rows: int) -> bool:
     """Whether a problem of ``n_rows`` rows is small enough for :func:`newton_fit`."""
     n_columns = 1 + sum(t.shape[0] for t in model.tables.values()) + model.numeric.shape[0]
-    return n_rows * n_columns <= DENSE_CELLS and n_columns * model.width <= NEWTON_PARAMETERS
+    small = n_rows * n_columns <= DENSE_CELLS and n_columns * model.width <= NEWTON_PARAMETERS
+    return small and model.width <= NEWTON_OUTCOMES
 
 
 def dense_design(model: LogLinear, data: TorchData) -> torch.Tensor:
@@ -204,7 +209,7 @@ def newton_fit(
         jac=True,
         hessp=hessian_product,
         method="trust-ncg",
-        options={"gtol": tol * 1e3, "maxiter": max_iter},  # Newton converges quadratically: tighter is cheap
+        options={"gtol": min(tol * 1e3, 1e-6), "maxiter": max_iter},  # quadratic convergence: tight is cheap
     )
     coef, rows = rows_at(result.x)
     model.load_flat_parameters(coef.cpu().numpy())
