@@ -12,7 +12,7 @@ from laborseq import CareerPanel, OccupationScheme
 from laborseq.nn.career_net import CareerNet, CareerNetConfig, aligned_state_dict, career_loss
 from laborseq.nn.encoding import GAP_INPUT, MAX_GAP, YEAR_INPUT, CareerVocabulary, CovariateVocab
 from laborseq.nn.heads import two_stage_log_probs
-from laborseq.nn.transformer import DecoderConfig, sinusoidal_positions
+from laborseq.nn.transformer import DecoderConfig, dropout_, sinusoidal_positions
 
 TINY = DecoderConfig(n_layers=2, d_model=16, n_heads=2, d_ff=32, dropout=0.0, attn_dropout=0.0)
 
@@ -183,3 +183,22 @@ def test_aligned_state_dict_keeps_shared_rows() -> None:
     key = "decoder.blocks.0.attn.qkv.weight"
     np.testing.assert_array_equal(state[key].numpy(), source[key])
     target_net.load_state_dict(state)
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5])
+def test_cpu_dropout_drops_at_rate_p_keeps_the_mean_and_follows_the_seed(p) -> None:
+    x = torch.ones(400, 500)
+    torch.manual_seed(3)
+    y = dropout_(x, p)
+    share = float((y == 0).float().mean())
+    assert abs(share - p) < 4 * (p * (1 - p) / x.numel()) ** 0.5  # within four standard errors
+    np.testing.assert_allclose(float(y.sum()) / x.numel(), 1.0, atol=0.01)
+    torch.manual_seed(3)
+    assert torch.equal(dropout_(x, p), y)  # the global generator, seeded by training
+    assert dropout_(x, p, training=False) is x and dropout_(x, 0.0) is x
+    leaf = x.clone().requires_grad_()
+    torch.manual_seed(4)
+    out = dropout_(leaf, p)
+    out.sum().backward()
+    assert torch.equal(leaf.grad, (out != 0).float() / (1 - round(p * 65536) / 65536))
+    assert dropout_(x.bfloat16(), p).dtype == torch.bfloat16

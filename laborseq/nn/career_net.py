@@ -26,7 +26,7 @@ from torch import nn
 
 from laborseq.nn.encoding import CareerVocabulary
 from laborseq.nn.heads import two_stage_log_probs
-from laborseq.nn.transformer import Decoder, DecoderConfig, key_subset_mask, sinusoidal_positions
+from laborseq.nn.transformer import Decoder, DecoderConfig, Dropout, key_subset_mask, sinusoidal_positions
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class CareerNet(nn.Module):
         width = config.decoder.d_model
         self.job_embedding = nn.Embedding(config.n_states + 1, width)  # last row: start of career
         self.input_embeddings = nn.ModuleList(nn.Embedding(size, width, padding_idx=0) for size in config.input_sizes)
-        self.drop = nn.Dropout(config.decoder.dropout)
+        self.drop = Dropout(config.decoder.dropout)
         self.decoder = Decoder(config.decoder)
         self.head = nn.Linear(width, config.n_states + int(config.two_stage), bias=False)
         self.job_scale = width**0.5

@@ -87,8 +87,37 @@ def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Te
         mask = torch.ones(length, length, dtype=torch.bool, device=q.device).tril()
     weights = torch.softmax(scores.float().masked_fill(~mask, float("-inf")), dim=-1)
     if dropout:
-        weights = F.dropout(weights, dropout)
+        weights = dropout_(weights, dropout)
     return weights.to(v.dtype) @ v
+
+
+def dropout_(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
+    """Inverted dropout (zero each element with probability ``p``, scale the rest by ``1 / (1 - p)``).
+
+    On the CPU the mask comes from 16 random bits per element, drawn 64 at a time (``p`` rounded to a
+    multiple of 1/65,536): torch's own dropout draws a double per element there, which took a sixth of
+    a CPU training step of CAREER. Elsewhere :func:`torch.nn.functional.dropout`.
+    """
+    if not training or p == 0.0:
+        return x
+    if x.device.type != "cpu":
+        return F.dropout(x, p, training=True)
+    dropped = round(p * 65536)  # 16-bit draws below this are dropped
+    n = x.numel()
+    bits = torch.empty((n + 3) // 4, dtype=torch.int64).random_(-(2**63), 2**63 - 1)
+    keep = bits.view(torch.int16)[:n].view(x.shape) >= dropped - 32768
+    return torch.where(keep, x * (65536 / (65536 - dropped)), 0.0)
+
+
+class Dropout(nn.Module):
+    """:func:`dropout_` as a module (active in training mode), a drop-in for :class:`torch.nn.Dropout`."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return dropout_(x, self.p, self.training)
 
 
 class FeedForward(nn.Module):
@@ -112,7 +141,7 @@ class Block(nn.Module):
         self.attn = CausalSelfAttention(config)
         self.ln_ffn = nn.LayerNorm(config.d_model)
         self.ffn = FeedForward(config)
-        self.drop = nn.Dropout(config.dropout)
+        self.drop = Dropout(config.dropout)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         x = x + self.drop(self.attn(self.ln_attn(x), mask))
