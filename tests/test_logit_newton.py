@@ -9,6 +9,7 @@ from conftest import make_panel
 
 from laborseq.models import MNLogit
 from laborseq.models.features import EncodedFeatures
+from laborseq.models.first_year_logit import aggregate_rows
 from laborseq.models.logit_newton import _curvature_product, _rows, dense_design, fits_dense
 from laborseq.models.logit_start import SMOOTHING, markov_start
 from laborseq.models.loglinear import LogLinear, fit_loglinear, to_torch
@@ -122,3 +123,29 @@ def test_markov_start_is_the_smoothed_transition_table(two_stage, base_class) ->
     else:
         expected = (counts + SMOOTHING) / (counts + SMOOTHING).sum(1, keepdims=True)
     np.testing.assert_allclose(probs, expected[prev], atol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["newton", "lbfgs"])
+def test_aggregated_rows_give_the_fit_of_the_rows(solver) -> None:
+    """Rows with identical features merged into outcome shares with their total weight: the same optimum."""
+    rng = np.random.default_rng(7)
+    n, k = 2000, 6
+    features = EncodedFeatures(
+        codes={"year": rng.integers(0, 5, n), "education": rng.integers(0, 3, n)},
+        levels={"year": [str(y) for y in range(5)], "education": ["a", "b", "c"]},
+        numeric_names=[],
+        numeric=np.zeros((n, 0)),
+    )
+    y = rng.integers(0, k, n)
+    weights = rng.uniform(0.5, 2.0, n)
+    merged, shares, totals = aggregate_rows(features, y, weights, k)
+    assert len(totals) <= 15 and np.isclose(totals.sum(), weights.sum())
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0)
+    fits = []
+    for rows, outcomes, w in ((features, y, weights), (merged, shares, totals)):
+        model = LogLinear({"year": 5, "education": 3}, 0, k, two_stage=False, base_class=False)
+        data = to_torch(rows, outcomes, None, w, dtype=torch.float64, device="cpu")
+        info = fit_loglinear(model, data, alpha=1e-3, solver=solver, max_iter=3000, tol=1e-12)
+        fits.append((model.flat_parameters(), info["objective"]))
+    np.testing.assert_allclose(fits[0][1], fits[1][1], rtol=1e-10)
+    np.testing.assert_allclose(fits[0][0], fits[1][0], atol=1e-5)

@@ -102,7 +102,7 @@ def _rows(model: LogLinear, eta: torch.Tensor, y: torch.Tensor, prev: torch.Tens
     (as :func:`~laborseq.nn.heads.two_stage_log_probs`, which also treats rows without a previous state).
     """
     move = _full(model, eta)
-    one_hot = F.one_hot(y, model.n_classes).to(eta.dtype)
+    one_hot = y if y.ndim == 2 else F.one_hot(y, model.n_classes).to(eta.dtype)  # outcome shares, or outcomes
     if not model.two_stage:
         log_q = torch.log_softmax(move, dim=1)
         q = log_q.exp()

@@ -194,16 +194,19 @@ def to_torch(
     return TorchData(
         {k: torch.as_tensor(v, dtype=torch.long, device=device) for k, v in features.codes.items()},
         torch.as_tensor(features.numeric, dtype=dtype, device=device),
-        torch.as_tensor(y, dtype=torch.long, device=device),
+        torch.as_tensor(y, dtype=torch.long if np.ndim(y) == 1 else dtype, device=device),
         None if prev is None else torch.as_tensor(prev, dtype=torch.long, device=device),
         torch.as_tensor(w, dtype=dtype, device=device),
     )
 
 
 def weighted_nll(model: LogLinear, data: TorchData) -> torch.Tensor:
-    """Sum over rows of ``-w_i log p(y_i)``."""
+    """Sum over rows of ``-w_i log p(y_i)``; with outcome shares ``y`` (rows of ``(n, K)``), of
+    ``-w_i sum_j y_ij log p_j`` (rows of identical features aggregated, :func:`aggregate_rows`)."""
     if model.two_stage:
         logp = model.log_probs(data.codes, data.numeric, data.prev)
+        if data.y.ndim != 1:
+            raise ValueError("the two-stage head needs one outcome per row, not outcome shares")
         return -(data.weights * logp.gather(1, data.y.unsqueeze(1)).squeeze(1)).sum()
     eta = model.linear_predictor(data.codes, data.numeric)
     if model.base_class:
@@ -393,7 +396,9 @@ def fit_encoded(
     features : EncodedFeatures
         Encoded features of the rows.
     y : numpy.ndarray
-        Outcome of each row, an index into the model's classes.
+        Outcome of each row, an index into the model's classes; or, one-stage, ``(n, K)``
+        outcome shares of rows that stand for several (rows of identical features aggregated,
+        their weights the totals).
     prev : numpy.ndarray, optional
         Previous state of each row (the two-stage head).
     weights : numpy.ndarray, optional
