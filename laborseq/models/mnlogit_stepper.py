@@ -18,26 +18,15 @@ import numpy as np
 import pandas as pd
 
 from laborseq.models import logit_engine
-from laborseq.models.features import NONE_LEVEL, EncodedFeatures, static_levels
+from laborseq.models.features import FULL_FEATURES, NONE_LEVEL, EncodedFeatures, static_levels
 from laborseq.models.stepper import distinct_rows, last_states
 from laborseq.panel import CareerPanel
 
 if TYPE_CHECKING:
     from laborseq.models.mnlogit import MNLogit
 
-UPDATED = frozenset(
-    {
-        "previous_state",
-        "second_previous",
-        "years_in_state",
-        "years_observed",
-        "calendar_year",
-        "gap",
-        "education",
-        "education_change",
-    }
-)
-"""Features the stepper updates from a path's summary (besides the ``static:`` covariates)."""
+UPDATED = frozenset(FULL_FEATURES) - {"static"}
+"""Features the stepper updates from a path's summary (besides the ``static:`` covariates): the regression's."""
 
 
 def updatable(model: MNLogit) -> bool:
@@ -155,11 +144,13 @@ class MNLogitStepper:
             index = np.where(self.prev2 >= 0, self.prev2, len(self.states))
         elif name == "calendar_year":
             values, index = np.array([str(year)], dtype=object), np.zeros(len(self.prev1), dtype=np.int64)
-        else:  # education or static:<covariate>
+        elif name == "education" or name.startswith("static:"):
             column = name.split(":", 1)[-1]
             if column not in covariates.columns:
                 raise ValueError(f"the panel lacks covariate {column!r} that the model was fitted with")
             values, index = self._levels(covariates[column], column)
+        else:  # pragma: no cover - see updatable()
+            raise ValueError(f"feature {name!r} cannot be updated step by step")
         return self.encoder.encode_values(name, np.asarray(values, dtype=object))[index]
 
     def _numeric(self, name: str, year: int, education: np.ndarray | None) -> np.ndarray:
