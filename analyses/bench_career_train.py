@@ -23,6 +23,9 @@ repository root::
 
     .venv/bin/python analyses/bench_career_train.py [--steps 60] [--precision auto,fp32]
 
+``--precision auto+compile`` trains laborseq's side through ``torch.compile``
+(the compilation happens in the warm-up updates, which are not timed).
+
 Prints tokens per second (real person-years, not padding), seconds per update,
 peak RSS, and laborseq's rate over the reference's.
 """
@@ -48,7 +51,7 @@ def _data():
     return vocab, vocab.encode(train)
 
 
-def run_laborseq(steps: int, warmup: int, precision: str) -> dict:
+def run_laborseq(steps: int, warmup: int, precision: str, compile_: bool = False) -> dict:
     import torch
 
     from laborseq.nn.career_net import CareerNet, CareerNetConfig, career_loss
@@ -59,7 +62,13 @@ def run_laborseq(steps: int, warmup: int, precision: str) -> dict:
     torch.manual_seed(0)
     net = CareerNet(CareerNetConfig(len(vocab.states), tuple(v.size for v in vocab.inputs), DecoderConfig()))
     config = TrainConfig(
-        max_steps=warmup + steps, max_tokens=MAX_TOKENS, warmup_steps=100, device="cpu", precision=precision, seed=0
+        max_steps=warmup + steps,
+        max_tokens=MAX_TOKENS,
+        warmup_steps=100,
+        device="cpu",
+        precision=precision,
+        compile=compile_,
+        seed=0,
     )
     marks: dict[int, tuple[float, int]] = {}
 
@@ -69,7 +78,8 @@ def run_laborseq(steps: int, warmup: int, precision: str) -> dict:
 
     result = train(net, career_loss, data, config, callback=clock)
     (t0, k0), (t1, k1) = marks[warmup], marks[warmup + steps]
-    return {"side": "laborseq", "policy": result.precision, "tokens": k1 - k0, "seconds": t1 - t0}
+    policy = result.precision + (" compiled" if compile_ else "")
+    return {"side": "laborseq", "policy": policy, "tokens": k1 - k0, "seconds": t1 - t0}
 
 
 def run_reference(steps: int, warmup: int) -> dict:
@@ -132,7 +142,8 @@ def child(args: argparse.Namespace) -> None:
     if args.child == "reference":
         out = run_reference(args.steps, args.warmup)
     else:
-        out = run_laborseq(args.steps, args.warmup, args.child)
+        precision, _, compiled = args.child.partition("+")
+        out = run_laborseq(args.steps, args.warmup, precision, compiled == "compile")
     out["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(json.dumps(out))
 
@@ -141,7 +152,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--precision", default="auto,fp32", help="laborseq precisions to run, comma-separated")
+    parser.add_argument(
+        "--precision",
+        default="auto,fp32",
+        help="laborseq runs, comma-separated: a precision, '+compile' to train through torch.compile (auto+compile)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -161,7 +176,8 @@ def main() -> None:
         )
     reference = results[0]["tokens"] / results[0]["seconds"]
     for r in results[1:]:
-        print(f"ratio laborseq ({r['policy'].split()[0]}) / reference: {r['tokens'] / r['seconds'] / reference:.2f}")
+        label = r["policy"].split()[0] + (" compiled" if r["policy"].endswith("compiled") else "")
+        print(f"ratio laborseq ({label}) / reference: {r['tokens'] / r['seconds'] / reference:.2f}")
 
 
 if __name__ == "__main__":
