@@ -269,6 +269,7 @@ def _train_step(
     With a gradient scaler (fp16) the loss is scaled before the backward pass and
     the gradients unscaled before clipping; a step with overflowing gradients is skipped.
     """
+    optimizer.zero_grad(set_to_none=True)  # the last step's gradients go before this forward pass
     with autocast:
         sum_nll, weight = loss_fn(model, batch)
     sum_nll = sum_nll.float()
@@ -279,7 +280,6 @@ def _train_step(
     # (sum over ranks of sum_nll) / (sum over ranks of weight).
     scale = info.world_size / totals[1].clamp_min(torch.finfo(torch.float64).tiny).float()
     loss = sum_nll * scale
-    optimizer.zero_grad(set_to_none=True)
     if scaler is None:
         loss.backward()
         if clip_norm is not None:
