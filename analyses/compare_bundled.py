@@ -16,8 +16,9 @@ rationale section. It writes
 ``reports/<panel>/`` and prints the wall time of each run and the machine.
 
 Runtime and machine: on 2026-12-06, on a 2-core AMD EPYC CPU (torch 2.13.0
-CPU, 2 threads, no GPU), nlswork took 322 s (as ``make demo``) and wage_panel
-99.5 s, with the wage section (CAREER's hidden state, one-hot histories and the
+CPU, 2 threads, no GPU), after issue 17's speed-ups, nlswork took 120 s (as
+``make demo``, on a fresh clone) and wage_panel 62.9 s (before them: 322 s and
+99.5 s), with the wage section (CAREER's hidden state, one-hot histories and the
 previous occupation in the Mincer equation) and the rationale section (1,000
 word-dropout fine-tuning updates, 100 rationales); on 2026-11-22 the same runs
 took 468 s and 143 s on a busier machine. Each report's "Environment" section
