@@ -126,10 +126,10 @@ class HistoryBatch:
         def long(a: np.ndarray) -> torch.Tensor:
             return torch.as_tensor(np.ascontiguousarray(a), dtype=torch.long, device=device)
 
-        combinations, row = _distinct_codes(features.codes, len(idx))
+        first, row = features.distinct()  # survey rows share a few thousand covariate combinations
         return cls(
-            codes={k: long(v) for k, v in combinations.items()},
-            numeric=torch.zeros(len(row) and int(row.max()) + 1, 0, dtype=dtype, device=device),
+            codes={k: long(v[first]) for k, v in features.codes.items()},
+            numeric=torch.zeros(len(first), 0, dtype=dtype, device=device),
             covariate_row=long(row),
             prev=long(states[idx - 1]),
             y=long(states[idx]),
@@ -165,11 +165,3 @@ def context_shares(panel: CareerPanel) -> np.ndarray:
         shares, _ = context_shares_matrix(panel, trans)
         out[trans] = (shares.to_dense() if shares.is_sparse else shares).numpy()
     return out[panel.target_mask]
-
-
-def _distinct_codes(codes: dict[str, np.ndarray], n: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The distinct combinations of the features' codes (as codes) and every row's combination."""
-    if not codes or n == 0:
-        return {k: v[: min(n, 1)] for k, v in codes.items()}, np.zeros(n, dtype=np.int64)
-    combinations, row = np.unique(np.stack(list(codes.values()), axis=1), axis=0, return_inverse=True)
-    return {k: combinations[:, i] for i, k in enumerate(codes)}, row.reshape(-1)

@@ -41,6 +41,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from laborseq._util.rows import distinct_rows
 from laborseq.panel import YEAR, CareerPanel
 
 NONE_LEVEL = "<none>"
@@ -373,6 +374,17 @@ class EncodedFeatures:
         for name, levels in self.levels.items():
             names += [f"{name}[{lvl}]" for lvl in levels[1:]]
         return names + list(self.numeric_names)
+
+    def distinct(self) -> tuple[np.ndarray, np.ndarray]:
+        """One row per distinct feature row (codes and numeric values) and every row's index among them."""
+        columns = [*self.codes.values(), *(np.unique(c, return_inverse=True)[1] for c in self.numeric.T)]
+        return distinct_rows(columns or [np.zeros(len(self), dtype=np.int64)])
+
+    def take(self, rows: np.ndarray) -> EncodedFeatures:
+        """The features of ``rows`` (positions)."""
+        return EncodedFeatures(
+            {k: v[rows] for k, v in self.codes.items()}, self.levels, self.numeric_names, self.numeric[rows]
+        )
 
     def design_matrix(self) -> np.ndarray:
         """Dense dummy-coded design (reference levels dropped), with an intercept column."""

@@ -15,7 +15,6 @@ import numpy as np
 
 from laborseq.models import logit_engine
 from laborseq.models.features import FIRST_YEAR_FEATURES, EncodedFeatures, FeatureEncoder
-from laborseq.models.stepper import distinct_rows
 from laborseq.panel import CareerPanel
 
 if TYPE_CHECKING:
@@ -109,17 +108,9 @@ def aggregate_rows(
     :math:`\\sum_c W_c \\sum_j s_{cj} \\log p(j \\mid x_c)` over the combinations :math:`c` (total weight
     :math:`W_c`, outcome shares :math:`s_{cj}`), the same fit on far fewer rows.
     """
-    columns = [*features.codes.values(), *(np.unique(c, return_inverse=True)[1] for c in features.numeric.T)]
-    first, group = distinct_rows(columns or [np.zeros(len(y), dtype=np.int64)])
+    first, group = features.distinct()
     counts = np.bincount(group * n_classes + y, weights, minlength=len(first) * n_classes)
     counts = counts.reshape(len(first), n_classes)
     totals = counts.sum(axis=1)
     keep = totals > 0
-    first, counts, totals = first[keep], counts[keep], totals[keep]
-    merged = EncodedFeatures(
-        {k: v[first] for k, v in features.codes.items()},
-        features.levels,
-        features.numeric_names,
-        features.numeric[first],
-    )
-    return merged, counts / totals[:, None], totals
+    return features.take(first[keep]), counts[keep] / totals[keep, None], totals[keep]

@@ -4,10 +4,9 @@ For the small-panel logits (tens of states, a few thousand parameters) a
 second-order solver converges in a handful of iterations where L-BFGS takes
 hundreds: each Newton step solves ``H d = -g`` by conjugate gradients inside a
 trust region (:func:`scipy.optimize.minimize`, ``method="trust-ncg"``), with
-exact Hessian-vector products from torch (forward-over-reverse
-differentiation). The products need a design whose gradient can itself be
-differentiated, so the dummy-coded matrix is built densely; that bounds the
-problems this solver takes (:func:`fits_dense`).
+exact Hessian-vector products in closed form (each row's curvature in its
+logits, carried through the design). The design is the dense dummy-coded
+matrix, which bounds the problems this solver takes (:func:`fits_dense`).
 
 The parameters are the rows of :meth:`~laborseq.models.loglinear.LogLinear.flat_parameters`
 (intercept, the non-reference levels of each categorical feature, the numeric
@@ -189,11 +188,15 @@ def newton_fit(
             cache.update(z=z.copy(), coef=coef, rows=_rows(model, design @ coef, data.y, data.prev))
         return cache["coef"], cache["rows"]
 
-    def value_and_gradient(z: np.ndarray) -> tuple[float, np.ndarray]:
+    def objective(z: np.ndarray) -> tuple[float, torch.Tensor]:
+        """The objective and its gradient in every coefficient (not only the contrasts)."""
         coef, rows = rows_at(z)
         value = (weights.squeeze(1) * rows.nll).sum() + 0.5 * (penalty * coef**2).sum()
-        grad = design.T @ (weights * rows.grad) + penalty * coef
-        return float(value), contrasts(grad).reshape(-1).cpu().numpy()
+        return float(value), design.T @ (weights * rows.grad) + penalty * coef
+
+    def value_and_gradient(z: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = objective(z)
+        return value, contrasts(grad).reshape(-1).cpu().numpy()
 
     def hessian_product(z: np.ndarray, v: np.ndarray) -> np.ndarray:
         _, rows = rows_at(z)
@@ -211,11 +214,10 @@ def newton_fit(
         method="trust-ncg",
         options={"gtol": min(tol * 1e3, 1e-6), "maxiter": max_iter},  # quadratic convergence: tight is cheap
     )
-    coef, rows = rows_at(result.x)
+    coef, _ = rows_at(result.x)
     model.load_flat_parameters(coef.cpu().numpy())
-    final, _ = value_and_gradient(result.x)
-    full_gradient = design.T @ (weights * rows.grad) + penalty * coef  # every coefficient's, not the contrasts'
-    largest = float(full_gradient.abs().max()) if full_gradient.numel() else 0.0
+    final, gradient = objective(result.x)
+    largest = float(gradient.abs().max()) if gradient.numel() else 0.0
     return {"objective": final, "iterations": int(result.nit), "converged": largest <= threshold}
 
 

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from laborseq._util.rows import distinct_rows
 from laborseq.models import logit_engine
 from laborseq.models.features import FULL_FEATURES, NONE_LEVEL, EncodedFeatures, static_levels
-from laborseq.models.stepper import distinct_rows, last_states
+from laborseq.models.stepper import last_states
 from laborseq.panel import CareerPanel
 
 if TYPE_CHECKING:

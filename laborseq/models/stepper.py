@@ -23,12 +23,13 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
+from laborseq._util.rows import distinct_rows
 from laborseq.panel import OCC, PERSON, WEIGHT, YEAR, CareerPanel
 
 if TYPE_CHECKING:
     from laborseq.models.base import SequenceModel
 
-__all__ = ["IndexedStepper", "LastStatesStepper", "PanelStepper", "Stepper", "distinct_rows", "last_states"]
+__all__ = ["IndexedStepper", "LastStatesStepper", "PanelStepper", "Stepper", "last_states"]
 
 
 class Stepper(Protocol):
@@ -319,22 +320,6 @@ class PanelStepper:
         target = np.zeros(len(order), dtype=bool)
         target[dest[-1]] = True
         return CareerPanel._from_canonical(self._history, table, target)
-
-
-def distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Index of one row per distinct combination of the integer ``columns``, and each row's combination number."""
-    cols = [np.asarray(c, dtype=np.int64) for c in columns]
-    key = np.zeros(len(cols[0]), dtype=np.int64)
-    radix = 1
-    for c in cols:
-        span = int(c.max()) + 1 if len(c) else 1
-        radix *= span
-        if radix >= 2**62:
-            _, first, inverse = np.unique(np.column_stack(cols), axis=0, return_index=True, return_inverse=True)
-            return first, inverse.reshape(-1)
-        key = key * span + c
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    return first, inverse.reshape(-1)
 
 
 def _combine(pieces: list[pd.Series], order: np.ndarray) -> pd.Series:

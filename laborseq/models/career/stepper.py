@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from laborseq.models.stepper import distinct_rows
+from laborseq._util.rows import distinct_rows
 from laborseq.nn.accelerator import inference_policy
 from laborseq.nn.career_net import CareerNet
 from laborseq.nn.encoding import CareerVocabulary
