@@ -35,7 +35,9 @@ from laborseq.evaluation.comparison import compare
 from laborseq.evaluation.predictions import TOP_K, predict_table
 from laborseq.forecast.comparison import ForecastComparison, forecast_compare
 from laborseq.models.base import SequenceModel, clone
+from laborseq.models.career.ensemble import CareerEnsemble
 from laborseq.models.career.model import CAREER
+from laborseq.models.career.presets import AUTO, AUTO_PRESET
 from laborseq.models.registry import MODEL_NAMES, make_model
 from laborseq.nn.token_store import TokenStore, open_token_store, write_token_store
 from laborseq.panel import CareerPanel
@@ -122,20 +124,26 @@ def forecast_section_models(compared: Sequence[str], wanted: Sequence[str] | Non
     return chosen or list(compared)
 
 
+CareerModel = CAREER | CareerEnsemble
+"""A CAREER network, or the ``auto`` recipe's ensemble of them."""
+
+
 def career_model(
-    preset: str = "small",
+    preset: str = AUTO_PRESET,
     *,
     pretrain: CareerPanel | TokenStore | None = None,
     pretrained: CAREER | str | None = None,
     max_steps: int | None = None,
     rng: RNGLike = 0,
     **params: Any,
-) -> CAREER:
+) -> CareerModel:
     """An unfitted CAREER of ``preset``, fine-tuning from pretrained weights when given or pretrained here once.
 
     Parameters
     ----------
     preset : str
+        ``"auto"`` (the recipe of :data:`laborseq.models.career.AUTO`, a
+        :class:`~laborseq.models.CareerEnsemble` whose members take the other arguments) or a
         :data:`laborseq.models.career.PRESETS` name.
     pretrain : CareerPanel or TokenStore, optional
         Pretrain on this (resume) panel or token store now, once; the model returned fine-tunes from it.
@@ -152,8 +160,11 @@ def career_model(
         raise ValueError("give pretrain (a panel to pretrain on) or pretrained (a fitted or saved model), not both")
     if max_steps is not None:
         params.update(max_steps=max_steps, finetune_max_steps=max_steps)
+    network = AUTO["preset"] if preset == AUTO_PRESET else preset
     if pretrain is not None:
-        pretrained = CAREER.preset(preset, **params).fit(pretrain, rng=rng)
+        pretrained = CAREER.preset(network, **params).fit(pretrain, rng=rng)
+    if preset == AUTO_PRESET:
+        return CareerEnsemble(**{**AUTO, "career_params": params or None, "pretrained": pretrained})
     return CAREER.preset(preset, pretrained=pretrained, **params)
 
 
@@ -206,7 +217,7 @@ def run_wage_study(
     test: CareerPanel,
     wages: pd.DataFrame,
     *,
-    career: CAREER | None = None,
+    career: CareerModel | None = None,
     n_components: int = 10,
     n_boot: int = 1000,
     rng: RNGLike = 0,
@@ -302,7 +313,7 @@ def run_comparison(
     steps.update()
     steps.set_postfix_str("wages and rationales")
     career = result.models.get("career")
-    career = career if isinstance(career, CAREER) else None
+    career = career if isinstance(career, CAREER | CareerEnsemble) else None
     wage_section = None
     if wages is not None:
         wage_section = run_wage_study(panel, train, test, wages, career=career, n_boot=n_boot, rng=rng)
@@ -330,7 +341,7 @@ def run_comparison(
 def run_wages(
     panel: CareerPanel,
     wages: pd.DataFrame,
-    career: CAREER,
+    career: CareerModel,
     *,
     fractions: Sequence[float] = (0.7, 0.1, 0.2),
     sample_persons: int | None = None,
@@ -349,7 +360,7 @@ def run_wages(
 
 def run_rationales(
     panel: CareerPanel,
-    model: CAREER,
+    model: CareerModel,
     *,
     fractions: Sequence[float] = (0.7, 0.1, 0.2),
     sample_persons: int | None = None,

@@ -160,8 +160,15 @@ def test_compare_with_career_pretrained_on_a_resume_panel(tmp_path, capsys):
     assert main(argv) == 0
     results = json.loads((out / "results.json").read_text())
     career = results["models"]["career"]
-    assert career["params"]["d_model"] == 64  # the small preset
-    assert career["params"]["max_steps"] == career["params"]["finetune_max_steps"] == 3
+    assert career["params"]["preset"] == "small" and career["params"]["members"] == 3  # the auto recipe
+    assert (
+        career["params"]["career_params"]["max_steps"] == career["params"]["career_params"]["finetune_max_steps"] == 3
+    )
+    assert career["params"]["pretrained"] == "<fitted CAREER>"
+    assert career["choices"]["members"] == 3 and set(career["choices"]["mixture_weights"]) == {
+        "career",
+        "mnlogit_two_stage",
+    }
     assert "pretraining CAREER" in capsys.readouterr().out
     # the rationale section, its word-dropout fine-tuning capped by --career-max-steps
     rationales = results["rationales"]

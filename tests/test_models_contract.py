@@ -13,6 +13,7 @@ from laborseq import CareerPanel, OccupationScheme
 from laborseq.models import (
     CAREER,
     BagOfJobs,
+    CareerEnsemble,
     Marginal,
     Markov,
     MNLogit,
@@ -36,6 +37,7 @@ FACTORIES: dict[str, Callable[[], SequenceModel]] = {
     # the registry's CAREER is too big for contract tests: a tiny, dropout-free, full-batch one
     "career": lambda: CAREER(**CONTRACT_CAREER),
     "career_one_stage": lambda: CAREER(**CONTRACT_CAREER, two_stage=False, gap_input=False, covariates=("education",)),
+    "career_ensemble": lambda: CareerEnsemble(career_params=CONTRACT_CAREER, members=2, mix=("mnlogit_two_stage",)),
 }
 
 
@@ -179,7 +181,7 @@ def test_weight_of_two_equals_a_duplicated_person(factory, toy_split):
     by_weight = model.fit(train, weights=weights, rng=0).predict_proba(test)
     by_copy = factory().fit(duplicated, rng=0).predict_proba(test)
     # closed-form estimators agree exactly; iterative ones to their optimiser's tolerance
-    atol = 1e-5 if isinstance(model, MNLogit | BagOfJobs | CAREER) else 1e-12
+    atol = 1e-5 if isinstance(model, MNLogit | BagOfJobs | CAREER | CareerEnsemble) else 1e-12
     np.testing.assert_allclose(by_weight, by_copy, rtol=0, atol=atol)
 
 

@@ -166,7 +166,7 @@ def run_rationalize(args: argparse.Namespace, argv: Sequence[str]) -> int:
         target_rows(panel, explain)
     except ValueError as err:
         raise CommandError(f"--explain: {err}") from None
-    model = saved_career(args.model, "--model") if args.model else career_of(args)
+    model = saved_career(args.model, "--model", ensemble=True) if args.model else career_of(args)
     study, extra = run_rationales(
         panel,
         model,

@@ -8,10 +8,12 @@ from typing import Any
 
 from laborseq import datasets
 from laborseq.models.base import load_model
+from laborseq.models.career.ensemble import CareerEnsemble
 from laborseq.models.career.model import CAREER
 from laborseq.panel import OCC, PERSON, YEAR, CareerPanel, PanelValidationError
 from laborseq.panel.chunks import read_panel_dataset
 from laborseq.pipeline import (
+    CareerModel,
     career_model,
     make_models,
 )
@@ -153,7 +155,7 @@ def models_of(args: argparse.Namespace) -> dict[str, Any]:
     return models
 
 
-def career_of(args: argparse.Namespace) -> CAREER:
+def career_of(args: argparse.Namespace) -> CareerModel:
     """The CAREER of the CAREER options; ``--career-pretrain`` pretrains here, once for the whole run."""
     if args.career_pretrain and args.career_pretrained:
         raise CommandError("give --career-pretrain or --career-pretrained, not both")
@@ -174,14 +176,16 @@ def career_of(args: argparse.Namespace) -> CAREER:
     )
 
 
-def saved_career(path: str, option: str) -> CAREER:
-    """A saved CAREER model, or a one-line exit naming ``option``."""
+def saved_career(path: str, option: str, *, ensemble: bool = False) -> CareerModel:
+    """A saved CAREER model (or, with ``ensemble``, a saved ``auto`` ensemble), or a one-line exit naming ``option``."""
     try:
         model = load_model(path)
     except (OSError, ValueError) as err:
         raise CommandError(f"{option} {path}: {strip_path(err, Path(path))}") from err
-    if not isinstance(model, CAREER):
-        raise CommandError(f"{option} {path} holds a {type(model).__name__}, not a CAREER model")
+    kinds = (CAREER, CareerEnsemble) if ensemble else (CAREER,)
+    if not isinstance(model, kinds):
+        wanted = "CAREER model or ensemble" if ensemble else "CAREER model"
+        raise CommandError(f"{option} {path} holds a {type(model).__name__}, not a {wanted}")
     return model
 
 

@@ -9,6 +9,7 @@ from laborseq import datasets
 from laborseq._version import __version__
 from laborseq.cli.inputs import READERS
 from laborseq.evaluation.predictions import TOP_K
+from laborseq.models.career.presets import AUTO_PRESET, PRESET_NAMES
 from laborseq.models.career.presets import PRESETS as CAREER_PRESETS
 from laborseq.models.registry import MODEL_NAMES
 from laborseq.occupations.crosswalk import FRAMES
@@ -308,7 +309,13 @@ def _add_split_options(parser: argparse.ArgumentParser) -> None:
 def _add_quiet_and_career_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     career = parser.add_argument_group("CAREER options")
-    career.add_argument("--career-preset", choices=sorted(CAREER_PRESETS), default="small", help="model configuration")
+    career.add_argument(
+        "--career-preset",
+        choices=PRESET_NAMES,
+        default=AUTO_PRESET,
+        help="model configuration (auto: an ensemble of small CAREERs mixed with the two-stage regression, "
+        "chosen on the validation persons; small, paper: one network)",
+    )
     career.add_argument(
         "--career-pretrain", default=None, metavar="PANEL.parquet", help="pretrain on this resume panel, then fine-tune"
     )

@@ -211,6 +211,8 @@ class ComparisonResult:
                 n_parameters=None if pd.isna(fit["n_parameters"]) else int(fit["n_parameters"]),
                 family=fit["family"],
             )
+            if fit.get("choices") is not None:
+                entry["choices"] = to_jsonable(fit["choices"])
             models[name] = entry
         return {
             "models": models,
@@ -354,6 +356,7 @@ def compare(
                 "fit_seconds": [timings[n][0] for n in named],
                 "score_seconds": [timings[n][1] for n in named],
                 "params": [params_record(fitted[n].get_params()) for n in named],
+                "choices": [fitted[n].fit_choices() for n in named],
             },
             index=pd.Index(list(named), name="model"),
         ),

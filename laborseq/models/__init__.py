@@ -1,6 +1,6 @@
 """Sequence models of careers behind one estimator contract.
 
-The count models and the logit import without torch; ``CAREER``, ``BagOfJobs``,
+The count models and the logit import without torch; ``CAREER``, ``CareerEnsemble``, ``BagOfJobs``,
 ``TrueProcessModel`` and the torch two-stage head load on first use (PEP 562).
 """
 
@@ -18,6 +18,7 @@ from laborseq.models.registry import MODEL_NAMES, make_model
 
 _LAZY: dict[str, tuple[str, str]] = {
     "CAREER": ("laborseq.models.career.model", "CAREER"),
+    "CareerEnsemble": ("laborseq.models.career.ensemble", "CareerEnsemble"),
     "BagOfJobs": ("laborseq.models.bag_of_jobs", "BagOfJobs"),
     "TrueProcessModel": ("laborseq.models.oracle", "TrueProcessModel"),
     "two_stage_log_probs": ("laborseq.nn.heads", "two_stage_log_probs"),
@@ -27,6 +28,7 @@ __all__ = [
     "CAREER",
     "MODEL_NAMES",
     "BagOfJobs",
+    "CareerEnsemble",
     "MNLogit",
     "Marginal",
     "Markov",

@@ -149,6 +149,11 @@ class SequenceModel(ABC):
     def _fit(self, panel: CareerPanel, *, valid: CareerPanel | None, weights: np.ndarray | None, rng: RNGLike) -> None:
         """Learn from ``panel`` (weights already resolved to one per row)."""
 
+    def fit_choices(self) -> dict[str, Any] | None:
+        """What the fit chose on validation persons (a configuration, ensemble members, mixture weights), for
+        reports and ``results.json``; ``None`` for models that choose nothing."""
+        return None
+
     # ------------------------------------------------------------------ prediction
     def _check_fitted(self) -> None:
         if not hasattr(self, "classes_"):

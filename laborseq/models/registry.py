@@ -6,7 +6,7 @@ import importlib
 from typing import Any
 
 from laborseq.models.base import SequenceModel
-from laborseq.models.career.presets import PRESETS as CAREER_PRESETS
+from laborseq.models.career.presets import AUTO as CAREER_AUTO
 
 _SPECS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "marginal": ("laborseq.models.marginal", "Marginal", {}),
@@ -17,7 +17,7 @@ _SPECS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "mnlogit": ("laborseq.models.mnlogit", "MNLogit", {"features": "full", "alpha": 1e-4}),
     "mnlogit_two_stage": ("laborseq.models.mnlogit", "MNLogit", {"features": "full", "alpha": 1e-4, "two_stage": True}),
     "bag_of_jobs": ("laborseq.models.bag_of_jobs", "BagOfJobs", {}),
-    "career": ("laborseq.models.career.model", "CAREER", CAREER_PRESETS["small"]),
+    "career": ("laborseq.models.career.ensemble", "CareerEnsemble", CAREER_AUTO),
 }
 """Module, class and keyword arguments of each named model (imported when made, so torch loads only for
 the models that need it)."""

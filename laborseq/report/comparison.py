@@ -332,7 +332,7 @@ def _models_section(result: ComparisonResult) -> list[Block]:
         f"{name}: " + ", ".join(f"{k}={v!r}" for k, v in params.items())
         for name, params in result.fits["params"].items()
     )
-    return [
+    blocks: list[Block] = [
         Heading("Models"),
         Paragraph(
             "*parameters*: trained network parameters for neural models; for the others the fitted values "
@@ -341,6 +341,28 @@ def _models_section(result: ComparisonResult) -> list[Block]:
         Table(cards, caption="Model cards"),
         Preformatted(configuration),
     ]
+    for name, choices in result.fits.get("choices", pd.Series(dtype=object)).items():
+        if choices is not None:
+            blocks += [
+                Paragraph(f"What **{name}** chose on the validation persons (never on test persons):"),
+                Preformatted(format_choices(choices)),
+            ]
+    return blocks
+
+
+def format_choices(choices: dict[str, Any]) -> str:
+    """A model's fit choices as indented ``key: value`` lines (numbers to 4 significant digits)."""
+
+    def show(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        if isinstance(value, list):
+            return "[" + ", ".join(show(v) for v in value) + "]"
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
+        return str(value)
+
+    return "\n".join(f"{key}: {show(value)}" for key, value in choices.items())
 
 
 def _method_section(result: ComparisonResult, command: str | None) -> list[Block]:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from laborseq._util.json import json_records
 from laborseq._util.random import seed_record
+from laborseq.models.career.ensemble import CareerEnsemble
 from laborseq.models.career.model import CAREER
 from laborseq.panel import CareerPanel
 from laborseq.studies.rationales import Rationale, rationale_targets, rationalize_many, summarize_rationales
@@ -82,7 +83,7 @@ class RationaleStudy:
 
 
 def rationale_study(
-    model: CAREER,
+    model: CAREER | CareerEnsemble,
     train: CareerPanel,
     test: CareerPanel,
     *,
@@ -97,8 +98,8 @@ def rationale_study(
 
     Parameters
     ----------
-    model : CAREER
-        Fitted on ``train`` (left as it is).
+    model : CAREER or CareerEnsemble
+        Fitted on ``train`` (left as it is); of an ensemble, its :attr:`~CareerEnsemble.network` is explained.
     train, test, valid : CareerPanel
         The training persons (fine-tuning), held-out persons (predictions to
         explain) and validation persons (early stopping).
@@ -116,6 +117,8 @@ def rationale_study(
         model's ``finetune_max_steps``); the weights with the best validation
         loss are kept.
     """
+    if isinstance(model, CareerEnsemble):  # rationales explain one network: the ensemble's first member
+        model = model.network
     started = time.perf_counter()
     tuned = model.finetune_word_dropout(train, mixture=mixture, valid=valid, rng=rng, max_steps=max_steps)
     history = tuned.training_

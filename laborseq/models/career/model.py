@@ -63,6 +63,9 @@ FORECAST_CACHE_YEARS = 16
 """Forecast chunks are sized so that the simulated paths' attention caches for this many years fit in the bytes."""
 
 
+NETWORK_SHAPE = ("n_layers", "d_model", "n_heads", "d_ff")
+"""The parameters that fix the network's shape: a fine-tuned model must share them with its pretrained one."""
+
 STORE_VALID_PERSONS = 20_000
 """Most persons held out of a token store for early stopping (10% of a small one): the validation loss of
 20,000 careers is precise, and evaluating on 10% of a corpus of millions each epoch is not worth its cost."""
@@ -416,8 +419,8 @@ class CAREER(SequenceModel):
         if not isinstance(base, CAREER):
             raise TypeError(f"pretrained={self.pretrained!r} holds a {type(base).__name__}, not a CAREER model")
         base._check_fitted()
-        shape = ("n_layers", "d_model", "n_heads", "d_ff")  # dropout may differ between the two stages
-        theirs, ours = ({k: m.get_params()[k] for k in shape} for m in (base, self))
+        # (dropout may differ between the two stages)
+        theirs, ours = ({k: m.get_params()[k] for k in NETWORK_SHAPE} for m in (base, self))
         if theirs != ours:
             raise ValueError(
                 f"pretrained={self.pretrained!r} has shape {theirs}, this model {ours}; use the same "

@@ -1,0 +1,343 @@
+"""The ``auto`` CAREER recipe: an ensemble of CAREER fits mixed with econometric models, chosen on validation persons.
+
+Surveys are small, and one CAREER fit on a few thousand persons is noisy: its
+held-out perplexity moves with the random initialisation and batch order. The
+recipe averages that noise away and hedges with the regression it barely
+beats, making every choice on the validation persons only:
+
+1. **Search** (optional): each candidate configuration is fitted once (first
+   seed); the one with the lowest validation perplexity is kept.
+2. **Deep ensemble**: further seeds of the kept configuration, each stopped
+   early on the validation persons; their predicted distributions are averaged.
+3. **Mixture**: econometric models (registry names, default
+   ``mnlogit_two_stage``) are fitted on the same training persons, and the
+   weights of the CAREER ensemble and of each of them are fitted by EM to the
+   validation persons' log-likelihood
+   (:func:`~laborseq.models.mixture.fit_mixture_weights`).
+
+The result is a per-step mixture (:mod:`laborseq.models.mixture`): one model
+with one ``predict_proba``, forecasts by simulation through the components'
+steppers, one saved directory.
+
+Examples
+--------
+>>> from laborseq.datasets import load_nlswork
+>>> from laborseq.models import CareerEnsemble
+>>> train, valid, test = load_nlswork().split_persons(rng=0)
+>>> model = CareerEnsemble(members=3).fit(train, valid=valid, rng=0)  # doctest: +SKIP
+>>> model.fit_choices()["mixture_weights"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from laborseq._util.random import RNGLike, seed_int
+from laborseq.models.bag_of_jobs import HOLDOUT_FRACTION, holdout_rows
+from laborseq.models.base import SequenceModel, WeightsLike, load_model, resolve_weights
+from laborseq.models.career.model import CAREER, NETWORK_SHAPE
+from laborseq.models.career.presets import PRESETS
+from laborseq.models.mixture import MixtureStepper, fit_mixture_weights, pack_models, unpack_models
+from laborseq.models.registry import make_model
+from laborseq.occupations.scheme import OccupationScheme
+from laborseq.panel import PERSON, CareerPanel
+
+__all__ = ["CareerEnsemble"]
+
+
+class CareerEnsemble(SequenceModel):
+    """A deep ensemble of CAREER fits, mixed with econometric models, every choice made on validation persons.
+
+    Parameters
+    ----------
+    preset : str, default "small"
+        The CAREER configuration of every member (:data:`~laborseq.models.career.PRESETS`).
+    career_params : dict, optional
+        Further CAREER parameters for every member (``max_steps``, ``device``, ``progress``, ...).
+    search : tuple of dict, default ()
+        Candidate overrides of the configuration (e.g. ``({}, {"dropout": 0.2})``); each is fitted
+        once and the one with the lowest validation perplexity makes the ensemble. Empty: no search.
+    members : int, default 4
+        CAREER fits of the kept configuration (seeds ``seed, seed + 1, ...``) averaged with equal weights.
+    mix : tuple of str, default ("mnlogit_two_stage",)
+        Registry names of the models mixed with the ensemble (empty: the ensemble alone).
+    budget_seconds : float, optional
+        Stop adding members once another one would likely end past this many seconds of fitting
+        (the first member is always fitted).
+    pretrained : CAREER or str, optional
+        Weights every member fine-tunes from (as ``CAREER(pretrained=...)``); the search may then vary
+        anything but the network's shape.
+
+    Attributes
+    ----------
+    members_ : list of CAREER
+        The fitted members; ``members_[0]`` is the search's winner (first seed).
+    mixed_ : list of SequenceModel
+        The fitted models of ``mix``.
+    weights_ : numpy.ndarray
+        Mixture weights: the ensemble's, then one per model of ``mix``.
+
+    Notes
+    -----
+    The validation persons are ``valid`` when given, else 10% of the training
+    persons, held out as CAREER does. They stop every member early, pick the
+    configuration and fit the mixture weights; test persons play no part.
+    :meth:`representations` and rationales (:func:`~laborseq.studies.rationale_study.rationale_study`)
+    use :attr:`network`, ``members_[0]``: hidden states of separately trained networks do not average.
+    """
+
+    family = "neural"
+
+    def __init__(
+        self,
+        preset: str = "small",
+        career_params: dict[str, Any] | None = None,
+        search: tuple[dict[str, Any], ...] = (),
+        members: int = 4,
+        mix: tuple[str, ...] = ("mnlogit_two_stage",),
+        budget_seconds: float | None = None,
+        pretrained: CAREER | str | None = None,
+    ) -> None:
+        self.preset = preset
+        self.career_params = career_params
+        self.search = search
+        self.members = members
+        self.mix = mix
+        self.budget_seconds = budget_seconds
+        self.pretrained = pretrained
+
+    def _check_params(self) -> None:
+        if self.preset not in PRESETS:
+            raise ValueError(f"unknown CAREER preset {self.preset!r}; choose from {', '.join(PRESETS)}")
+        if isinstance(self.members, bool) or not isinstance(self.members, int) or self.members < 1:
+            raise ValueError(f"members must be a positive integer, got {self.members!r}")
+        for name in self.mix:
+            if make_model(name).family != "econometric":
+                raise ValueError(f"mix: {name!r} is not an econometric model")
+        for candidate in self.search:
+            self._member(candidate)._check_params()
+
+    def _member(self, overrides: dict[str, Any], pretrained: CAREER | None = None) -> CAREER:
+        """An unfitted member: the preset, ``career_params``, the overrides, and the shape of ``pretrained``."""
+        params = {**(self.career_params or {}), **overrides}
+        if pretrained is not None:
+            params |= {k: pretrained.get_params()[k] for k in NETWORK_SHAPE} | {"pretrained": pretrained}
+        return CAREER.preset(self.preset, **params)
+
+    def _pretrained_model(self) -> CAREER | None:
+        """``pretrained``, loaded once when it names a directory."""
+        if self.pretrained is None or isinstance(self.pretrained, CAREER):
+            return self.pretrained
+        base = load_model(self.pretrained)
+        if not isinstance(base, CAREER):
+            raise TypeError(f"pretrained={self.pretrained!r} holds a {type(base).__name__}, not a CAREER model")
+        return base
+
+    # ------------------------------------------------------------------ fitting
+    def _fit(self, panel: CareerPanel, *, valid: CareerPanel | None, weights: np.ndarray | None, rng: RNGLike) -> None:
+        seed = seed_int(rng, high=2**31 - 1 - self.members, none=0)
+        started = time.perf_counter()
+        train, train_weights, valid, valid_weights, source = _validation_split(panel, valid, weights, seed)
+        pretrained = self._pretrained_model()
+        observed = valid.state_index()[valid.target_mask]
+
+        def fit_member(overrides: dict[str, Any], member_seed: int) -> tuple[CAREER, float, float]:
+            began = time.perf_counter()
+            member = self._member(overrides, pretrained)
+            model = member.fit(train, valid=valid, weights=train_weights, rng=member_seed)
+            proba = model.predict_proba(valid)
+            return model, _perplexity(proba, observed), time.perf_counter() - began
+
+        searched = []
+        for candidate in self.search or ({},):
+            model, perplexity, seconds = fit_member(dict(candidate), seed)
+            searched.append((dict(candidate), model, perplexity, seconds))
+        chosen, first, _, _ = min(searched, key=lambda s: s[2])
+        members = [first]
+        member_seconds = [s[3] for s in searched]
+        for i in range(1, self.members):
+            elapsed = time.perf_counter() - started
+            if self.budget_seconds is not None and elapsed + np.mean(member_seconds) > self.budget_seconds:
+                break
+            model, _, seconds = fit_member(chosen, seed + i)
+            members.append(model)
+            member_seconds.append(seconds)
+        mixed = [make_model(name).fit(train, valid=valid, weights=train_weights, rng=seed) for name in self.mix]
+        self._combine(members, dict(zip(self.mix, mixed, strict=True)), valid, valid_weights)
+        self.choices_ = {
+            "validation": source,
+            "validation_persons": int(valid.data[PERSON].nunique()),
+            "search": [{"overrides": c, "valid_perplexity": p, "seconds": s} for c, _, p, s in searched],
+            "chosen": chosen,
+            "member_seeds": [seed + i for i in range(len(members))],
+            **self.choices_,
+            "fit_seconds": time.perf_counter() - started,
+        }
+
+    @classmethod
+    def from_fitted(
+        cls,
+        members: Sequence[CAREER],
+        mixed: Mapping[str, SequenceModel] | None = None,
+        *,
+        valid: CareerPanel,
+        weights: WeightsLike = None,
+    ) -> CareerEnsemble:
+        """An ensemble of CAREER models fitted already, mixed with fitted ``mixed`` models on ``valid``.
+
+        Parameters
+        ----------
+        members : sequence of CAREER
+            Fitted members, averaged with equal weights.
+        mixed : mapping of str to SequenceModel, optional
+            Fitted models to mix with the members, by registry name (so that a clone refits them).
+        valid : CareerPanel
+            The persons the mixture weights are fitted on (persons none of the models was trained on).
+        weights : str, array or Series, optional
+            Weights of ``valid``'s rows (as in :meth:`SequenceModel.fit`).
+        """
+        if not members or not all(isinstance(m, CAREER) for m in members):
+            raise TypeError("from_fitted needs at least one fitted CAREER member")
+        mixed = dict(mixed or {})
+        model = cls(members=len(members), mix=tuple(mixed))
+        for fitted in [*members, *mixed.values()]:
+            fitted._check_panel(valid)
+        model._combine(list(members), mixed, valid, resolve_weights(valid, weights))
+        model.classes_ = members[0].classes_
+        model.scheme_ = members[0].scheme_
+        model.n_features_in_ = members[0].n_features_in_
+        return model
+
+    def _combine(
+        self,
+        members: list[CAREER],
+        mixed: dict[str, SequenceModel],
+        valid: CareerPanel,
+        valid_weights: np.ndarray | None,
+    ) -> None:
+        """Set the fitted components and the mixture weights that maximise the validation log-likelihood."""
+        observed = valid.state_index()[valid.target_mask]
+        member_proba = [m.predict_proba(valid) for m in members]
+        ensemble = np.mean(member_proba, axis=0)
+        components = [ensemble, *(m.predict_proba(valid) for m in mixed.values())]
+        rows = np.arange(len(observed))
+        target_weights = None if valid_weights is None else valid_weights[valid.target_mask]
+        mixture = fit_mixture_weights(np.column_stack([p[rows, observed] for p in components]), target_weights)
+        self.members_ = members
+        self.mixed_ = list(mixed.values())
+        self.weights_ = mixture
+        self.choices_ = {
+            "members": len(members),
+            "member_valid_perplexity": [_perplexity(p, observed) for p in member_proba],
+            "ensemble_valid_perplexity": _perplexity(ensemble, observed),
+            "mix": list(mixed),
+            "mix_valid_perplexity": [_perplexity(p, observed) for p in components[1:]],
+            "mixture_weights": dict(zip(["career", *mixed], mixture.round(6).tolist(), strict=True)),
+            "mixture_valid_perplexity": _perplexity(_mix(mixture, components), observed),
+        }
+
+    def fit_choices(self) -> dict[str, Any]:
+        """What the fit chose on the validation persons: the search, the members, the mixture weights."""
+        self._check_fitted()
+        return self.choices_
+
+    # ------------------------------------------------------------------ prediction
+    def _components(self) -> list[tuple[float, SequenceModel]]:
+        """``(weight, model)`` of every member and mixed model with a positive weight."""
+        share = self.weights_[0] / len(self.members_)
+        weighted = [(share, m) for m in self.members_]
+        weighted += list(zip(self.weights_[1:].tolist(), self.mixed_, strict=True))
+        return [(w, m) for w, m in weighted if w > 0]
+
+    def _predict_proba(self, panel: CareerPanel) -> np.ndarray:
+        weighted = self._components()
+        out = _mix([w for w, _ in weighted], [m.predict_proba(panel) for _, m in weighted])
+        return out / out.sum(axis=1, keepdims=True)
+
+    @property
+    def network(self) -> CAREER:
+        """The member that stands for the ensemble where one network is needed (representations, rationales):
+        ``members_[0]``, the search's winner."""
+        self._check_fitted()
+        return self.members_[0]
+
+    def representations(self, panel: CareerPanel) -> pd.DataFrame:
+        """The hidden states of :attr:`network` (see :meth:`CAREER.representations`)."""
+        self._check_panel(panel)
+        return self.network.representations(panel)
+
+    def _stepper(self, history: CareerPanel, n_samples: int) -> MixtureStepper:
+        self._check_panel(history)
+        weighted = self._components()
+        steppers = [m._stepper(history, n_samples) for _, m in weighted]
+        return MixtureStepper(steppers, np.array([w for w, _ in weighted]))
+
+    def _forecast_max_paths(self) -> int | None:
+        caps = [cap for _, m in self._components() if (cap := m._forecast_max_paths()) is not None]
+        return min(caps) if caps else None
+
+    # ------------------------------------------------------------------ persistence
+    @property
+    def n_parameters(self) -> int:
+        """Trained network parameters of the members plus the fitted values of the mixed models."""
+        self._check_fitted()
+        return sum(m.n_parameters for m in [*self.members_, *self.mixed_])
+
+    def _get_fitted(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        records, arrays = pack_models([*self.members_, *self.mixed_])
+        state = {
+            "components": records,
+            "n_members": len(self.members_),
+            "choices": self.choices_,
+            "classes": list(self.classes_),
+            "scheme": self.scheme_.to_dict(),
+        }
+        return state, {**arrays, "mixture_weights": self.weights_}
+
+    def _set_fitted(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        scheme = OccupationScheme.from_dict(state["scheme"])
+        models = unpack_models(state["components"], arrays, state["classes"], scheme)
+        n = state["n_members"]
+        self.members_, self.mixed_ = models[:n], models[n:]
+        self.weights_ = arrays["mixture_weights"]
+        self.choices_ = state["choices"]
+
+
+def _mix(weights: Any, probabilities: list[np.ndarray]) -> np.ndarray:
+    """The weighted sum of the components' distributions."""
+    out = np.zeros_like(probabilities[0])
+    for weight, proba in zip(weights, probabilities, strict=True):
+        out += weight * proba
+    return out
+
+
+def _perplexity(proba: np.ndarray, observed: np.ndarray) -> float:
+    """Perplexity of the observed states under row-wise distributions."""
+    with np.errstate(divide="ignore"):
+        return float(np.exp(-np.mean(np.log(proba[np.arange(len(observed)), observed]))))
+
+
+def _validation_split(
+    panel: CareerPanel, valid: CareerPanel | None, weights: np.ndarray | None, seed: int
+) -> tuple[CareerPanel, np.ndarray | None, CareerPanel, np.ndarray | None, str]:
+    """Training panel and row weights, validation panel and row weights, and where the validation persons
+    come from (a given validation panel is unweighted, as in CAREER's early stopping)."""
+    if valid is not None:
+        return panel, weights, valid, None, "given"
+    held = holdout_rows(panel, HOLDOUT_FRACTION, seed)
+    if not held.any() or held.all():
+        raise ValueError(
+            f"CareerEnsemble: {panel.data[PERSON].nunique()} persons are too few to hold 10% out for validation; "
+            "pass valid= or fit a single CAREER"
+        )
+    persons = panel.data[PERSON]
+    train = panel.select_persons(persons[~held].unique())
+    validation = panel.select_persons(persons[held].unique())
+    if weights is None:
+        return train, None, validation, None, "10% of the training persons"
+    return train, weights[~held], validation, weights[held], "10% of the training persons"
