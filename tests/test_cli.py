@@ -160,12 +160,12 @@ def test_compare_with_career_pretrained_on_a_resume_panel(tmp_path, capsys):
     assert main(argv) == 0
     results = json.loads((out / "results.json").read_text())
     career = results["models"]["career"]
-    assert career["params"]["preset"] == "small" and career["params"]["members"] == 3  # the auto recipe
+    assert career["params"]["preset"] == "small" and career["params"]["members"] == 2  # the auto recipe
     assert (
         career["params"]["career_params"]["max_steps"] == career["params"]["career_params"]["finetune_max_steps"] == 3
     )
     assert career["params"]["pretrained"] == "<fitted CAREER>"
-    assert career["choices"]["members"] == 3 and set(career["choices"]["mixture_weights"]) == {
+    assert career["choices"]["members"] == 2 and set(career["choices"]["mixture_weights"]) == {
         "career",
         "mnlogit_two_stage",
     }
