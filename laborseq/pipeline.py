@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -338,6 +338,12 @@ def run_comparison(
     )
 
 
+def one_network(model: CareerModel) -> CAREER:
+    """An unfitted copy of ``model`` as one network: of an ``auto`` ensemble, what its first member would be
+    (the wage and rationale studies use that member only, so the others are not fitted)."""
+    return model.network_model() if isinstance(model, CareerEnsemble) else cast(CAREER, clone(model))
+
+
 def run_wages(
     panel: CareerPanel,
     wages: pd.DataFrame,
@@ -349,10 +355,10 @@ def run_wages(
     n_boot: int = 1000,
     rng: RNGLike = 0,
 ) -> WageStudy:
-    """The study of ``laborseq wages``: fit a clone of ``career`` on the training persons, then
-    :func:`run_wage_study` on the held-out persons."""
+    """The study of ``laborseq wages``: fit a clone of ``career`` (of an ensemble, its first member:
+    :func:`one_network`) on the training persons, then :func:`run_wage_study` on the held-out persons."""
     panel, parts, _ = split_panel(panel, fractions, sample_persons=sample_persons, rng=rng)
-    fitted = clone(career).fit(parts["train"], valid=parts["valid"], rng=rng)
+    fitted = one_network(career).fit(parts["train"], valid=parts["valid"], rng=rng)
     return run_wage_study(
         panel, parts["train"], parts["test"], wages, career=fitted, n_components=n_components, n_boot=n_boot, rng=rng
     )
@@ -374,14 +380,15 @@ def run_rationales(
     """The study of ``laborseq rationalize``.
 
     ``model`` is fitted on the training persons unless it is fitted already (then it must have been fitted on
-    this split); a word-dropout copy rationalizes ``n`` random held-out predictions
-    (:func:`~laborseq.studies.rationale_study.rationale_study`) and every ``(person_id, year)`` of ``explain``.
+    this split; an unfitted ensemble fits its first member only, :func:`one_network`); a word-dropout copy
+    rationalizes ``n`` random held-out predictions (:func:`~laborseq.studies.rationale_study.rationale_study`)
+    and every ``(person_id, year)`` of ``explain``.
     """
     panel, parts, _ = split_panel(panel, fractions, sample_persons=sample_persons, rng=rng)
     if explain is not None:
         target_rows(panel, explain)  # fail on a bad person-year before any training
     if not hasattr(model, "classes_"):
-        model = clone(model).fit(parts["train"], valid=parts["valid"], rng=rng)
+        model = one_network(model).fit(parts["train"], valid=parts["valid"], rng=rng)
     study = rationale_study(
         model,
         parts["train"],

@@ -11,6 +11,7 @@ from laborseq.evaluation.comparison import compare
 from laborseq.models import CAREER, CareerEnsemble, Markov, load_model, make_model
 from laborseq.models.base import SequenceModel
 from laborseq.models.mixture import MixtureStepper, fit_mixture_weights
+from laborseq.pipeline import one_network
 from laborseq.studies.rationale_study import rationale_study
 
 TINY = {**TINY_CAREER, "warmup_steps": 5, "max_steps": 30, "precision": "fp32"}
@@ -181,3 +182,11 @@ def test_from_fitted_combines_fitted_models_as_fit_does(fitted, split):
     assert again.get_params()["mix"] == ("markov1",)
     with pytest.raises(TypeError, match="CAREER member"):
         CareerEnsemble.from_fitted([fitted.mixed_[0]], valid=valid)
+
+
+def test_studies_of_one_network_fit_the_first_member_only(split):
+    ensemble = tiny_ensemble(members=3)
+    network = one_network(ensemble)
+    assert isinstance(network, CAREER) and network.get_params() == CAREER.preset("small", **TINY).get_params()
+    single = CAREER(**TINY)
+    assert one_network(single).get_params() == single.get_params() and one_network(single) is not single

@@ -129,6 +129,10 @@ class CareerEnsemble(SequenceModel):
             params |= {k: pretrained.get_params()[k] for k in NETWORK_SHAPE} | {"pretrained": pretrained}
         return CAREER.preset(self.preset, **params)
 
+    def network_model(self) -> CAREER:
+        """An unfitted CAREER as the first member would be (no search): for studies that need one network only."""
+        return self._member({}, self._pretrained_model())
+
     def _pretrained_model(self) -> CAREER | None:
         """``pretrained``, loaded once when it names a directory."""
         if self.pretrained is None or isinstance(self.pretrained, CAREER):
