@@ -132,13 +132,13 @@ def main() -> None:
             CareerEnsemble.from_fitted(seeds[:k], valid=valid),
             sum(seconds[f"seed {i}"] for i in range(k)),
         )
-    for k in sorted({1, members, args.seeds}):
+    for k in sorted({1, min(members, args.seeds), args.seeds} if mixed else ()):
         label = "auto" if k == members and tuple(mixed) == tuple(AUTO["mix"]) else f"ensemble_{k}+mix"
         combos["small+mix" if k == 1 else label] = (
             CareerEnsemble.from_fitted(seeds[:k], mixed, valid=valid),
             sum(seconds[f"seed {i}"] for i in range(k)) + mix_cost,
         )
-    if len(mixed) > 1:
+    if len(mixed) > 1 and args.seeds >= members:
         for mix in mixed:
             combos[f"ensemble_{members}+{mix}"] = (
                 CareerEnsemble.from_fitted(seeds[:members], {mix: mixed[mix]}, valid=valid),

@@ -137,7 +137,9 @@ def career_model(
     rng: RNGLike = 0,
     **params: Any,
 ) -> CareerModel:
-    """An unfitted CAREER of ``preset``, fine-tuning from pretrained weights when given or pretrained here once.
+    """An unfitted CAREER of ``preset`` (an ensemble for ``"auto"``), fine-tuning from pretrained weights.
+
+    The weights are given, or pretrained here once on ``pretrain``.
 
     Parameters
     ----------

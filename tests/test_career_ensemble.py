@@ -161,7 +161,8 @@ def test_save_load_representations_and_rationales_use_the_members(fitted, split,
 def test_members_fine_tune_from_pretrained_weights_of_another_shape(split):
     train, valid, _ = split
     base = CAREER(**{**TINY, "d_model": 8, "d_ff": 16}).fit(train, rng=1)
-    model = tiny_ensemble(members=1, mix=(), pretrained=base).fit(train, valid=valid, rng=0)
+    unshaped = {k: v for k, v in TINY.items() if k not in ("n_layers", "d_model", "n_heads", "d_ff")}
+    model = tiny_ensemble(career_params=unshaped, members=1, mix=(), pretrained=base).fit(train, valid=valid, rng=0)
     member = model.members_[0]
     assert member.d_model == 8 and member.training_["stage"] == "fine-tune"
 
@@ -190,3 +191,40 @@ def test_studies_of_one_network_fit_the_first_member_only(split):
     assert isinstance(network, CAREER) and network.get_params() == CAREER.preset("small", **TINY).get_params()
     single = CAREER(**TINY)
     assert one_network(single).get_params() == single.get_params() and one_network(single) is not single
+
+
+def test_members_write_checkpoints_and_logs_to_their_own_directories(split, tmp_path):
+    train, valid, _ = split
+    params = {**TINY, "checkpoint_dir": str(tmp_path / "ckpt"), "log_dir": str(tmp_path / "logs")}
+    model = tiny_ensemble(career_params=params, search=({}, {"lr": 5e-3}), mix=()).fit(train, valid=valid, rng=0)
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["candidate-0", "candidate-1", "member-1"]
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == ["candidate-0", "candidate-1", "member-1"]
+    searched = model.fit_choices()["search"]
+    assert searched[0]["valid_perplexity"] != searched[1]["valid_perplexity"]  # the second did not resume the first
+
+
+def test_parameters_that_cannot_work_are_refused(split):
+    train = split[0]
+    base = CAREER(**TINY).fit(train, rng=1)
+    with pytest.raises(ValueError, match="the pretrained network has shape"):
+        tiny_ensemble(pretrained=base, search=({"d_model": 32},)).fit(train, rng=0)
+    tiny_ensemble(pretrained=base, members=1, mix=()).fit(train, rng=0)  # the same shape is no clash
+    with pytest.raises(ValueError, match="tuple of distinct"):
+        tiny_ensemble(mix="markov1").fit(train, rng=0)
+    with pytest.raises(ValueError, match="tuple of distinct"):
+        tiny_ensemble(mix=("markov1", "markov1")).fit(train, rng=0)
+
+
+def test_tuples_inside_parameters_survive_save_and_load(split, tmp_path):
+    train, valid, test = split
+    model = tiny_ensemble(career_params={**TINY, "covariates": ("education",)}, members=1, search=({"lr": 1e-2},))
+    model.fit(train, valid=valid, rng=0)
+    loaded = load_model(model.save(tmp_path / "m"))
+    assert loaded.get_params() == model.get_params()
+    assert loaded.members_[0].covariates == ("education",)
+    np.testing.assert_array_equal(loaded.predict_proba(test), model.predict_proba(test))
+
+
+def test_mixture_weights_warn_when_em_stops_early():
+    with pytest.warns(UserWarning, match="EM stopped"):
+        fit_mixture_weights(np.array([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]]), max_iter=1)

@@ -150,8 +150,10 @@ class SequenceModel(ABC):
         """Learn from ``panel`` (weights already resolved to one per row)."""
 
     def fit_choices(self) -> dict[str, Any] | None:
-        """What the fit chose on validation persons (a configuration, ensemble members, mixture weights), for
-        reports and ``results.json``; ``None`` for models that choose nothing."""
+        """What the fit chose on validation persons, for reports and ``results.json``.
+
+        A configuration, ensemble members, mixture weights; ``None`` for models that choose nothing.
+        """
         return None
 
     # ------------------------------------------------------------------ prediction
@@ -358,7 +360,16 @@ def _load_param(path: Path, value: Any) -> Any:
     """A saved hyper-parameter: lists back to tuples, a nested saved model loaded from beside ``path``."""
     if isinstance(value, dict) and set(value) == {_SAVED_MODEL}:
         return load_model(path / value[_SAVED_MODEL])
-    return tuple(value) if isinstance(value, list) else value
+    return json_tuples(value)
+
+
+def json_tuples(value: Any) -> Any:
+    """A parameter read back from JSON: every list, also inside dicts and lists, back to the tuple it was."""
+    if isinstance(value, list):
+        return tuple(json_tuples(v) for v in value)
+    if isinstance(value, dict):
+        return {k: json_tuples(v) for k, v in value.items()}
+    return value
 
 
 def resolve_weights(panel: CareerPanel, weights: WeightsLike) -> np.ndarray | None:

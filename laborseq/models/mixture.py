@@ -12,6 +12,7 @@ several fits of one network with equal weights.
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,15 +20,16 @@ import numpy as np
 import pandas as pd
 
 from laborseq._util.rows import distinct_rows
-from laborseq.models.base import SequenceModel, params_record
+from laborseq.models.base import SequenceModel, json_tuples, params_record
 
 if TYPE_CHECKING:
     from laborseq.models.stepper import Stepper
 
 __all__ = ["MixtureStepper", "fit_mixture_weights", "pack_models", "unpack_models"]
 
-MIXTURE_TOL = 1e-10
-"""EM stops when no weight moves by more than this."""
+MIXTURE_TOL = 1e-12
+"""EM stops when an iteration raises the mean log-likelihood by less than this (the weights then move by
+too little to matter, also when an optimum on the simplex's edge makes them creep)."""
 
 
 def fit_mixture_weights(
@@ -67,14 +69,21 @@ def fit_mixture_weights(
     pi = np.full(p.shape[1], 1.0 / p.shape[1])
     if not len(p):
         return pi
+    mixed = p @ pi
+    loglik = w @ np.log(mixed)
     for _ in range(max_iter):
-        joint = p * pi
-        resp = joint / joint.sum(axis=1, keepdims=True)
-        new = w @ resp
-        new /= new.sum()
-        if np.abs(new - pi).max() < MIXTURE_TOL:
-            return new
-        pi = new
+        pi = w @ (p * pi / mixed[:, None])
+        pi /= pi.sum()
+        mixed = p @ pi
+        new = w @ np.log(mixed)
+        if new - loglik < MIXTURE_TOL:
+            return pi
+        loglik = new
+    warnings.warn(
+        f"mixture weights: EM stopped after {max_iter} iterations, still gaining more than {MIXTURE_TOL} in mean "
+        "log-likelihood per iteration",
+        stacklevel=2,
+    )
     return pi
 
 
@@ -130,7 +139,21 @@ class MixtureStepper:
 
 
 def pack_models(models: Sequence[SequenceModel]) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
-    """Fitted models as one JSON-able record per model and one dict of arrays (keys prefixed ``"{i}/"``)."""
+    """Fitted models as one JSON-able record per model and one dict of arrays, to save them inside another.
+
+    Parameters
+    ----------
+    models : sequence of SequenceModel
+        Fitted models.
+
+    Returns
+    -------
+    records : list of dict
+        Per model: its class, parameters (a fitted model given as a parameter is named, not kept),
+        fitted state and number of covariates.
+    arrays : dict of str to numpy.ndarray
+        Every model's arrays, keys prefixed ``"{i}/"``.
+    """
     records, arrays = [], {}
     for i, model in enumerate(models):
         state, own = model._get_fitted()
@@ -149,7 +172,22 @@ def pack_models(models: Sequence[SequenceModel]) -> tuple[list[dict[str, Any]], 
 def unpack_models(
     records: Sequence[dict[str, Any]], arrays: dict[str, np.ndarray], classes: Sequence[str], scheme: Any
 ) -> list[SequenceModel]:
-    """The fitted models written by :func:`pack_models` (classes from ``laborseq.models`` only)."""
+    """The fitted models written by :func:`pack_models` (classes from ``laborseq.models`` only).
+
+    Parameters
+    ----------
+    records, arrays
+        What :func:`pack_models` returned (read back from JSON and ``.npz``).
+    classes : sequence of str
+        The states the models were fitted on.
+    scheme : OccupationScheme
+        Their occupation scheme.
+
+    Returns
+    -------
+    list of SequenceModel
+        Fitted, in the order they were packed.
+    """
     models = []
     for i, record in enumerate(records):
         module_name, _, class_name = record["model"].rpartition(".")
@@ -158,7 +196,7 @@ def unpack_models(
         cls = getattr(importlib.import_module(module_name), class_name, None)
         if not (isinstance(cls, type) and issubclass(cls, SequenceModel)):
             raise ValueError(f"mixture component {record['model']!r} is not a laborseq model")
-        params = {k: tuple(v) if isinstance(v, list) else v for k, v in record["params"].items()}
+        params = {k: json_tuples(v) for k, v in record["params"].items()}
         params = {k: None if isinstance(v, str) and v.startswith("<fitted ") else v for k, v in params.items()}
         model = cls(**params)
         prefix = f"{i}/"

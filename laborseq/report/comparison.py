@@ -335,8 +335,9 @@ def _models_section(result: ComparisonResult) -> list[Block]:
     blocks: list[Block] = [
         Heading("Models"),
         Paragraph(
-            "*parameters*: trained network parameters for neural models; for the others the fitted values "
-            "they store (count tables, coefficients), of which fewer are free since distributions sum to one."
+            "*parameters*: trained network parameters for neural models (of an ensemble, every network's and "
+            "the mixed models' fitted values); for the others the fitted values they store (count tables, "
+            "coefficients), of which fewer are free since distributions sum to one."
         ),
         Table(cards, caption="Model cards"),
         Preformatted(configuration),

@@ -30,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -43,7 +44,7 @@ from laborseq.models.base import SequenceModel, WeightsLike, load_model, resolve
 from laborseq.models.career.model import CAREER, NETWORK_SHAPE
 from laborseq.models.career.presets import PRESETS
 from laborseq.models.mixture import MixtureStepper, fit_mixture_weights, pack_models, unpack_models
-from laborseq.models.registry import make_model
+from laborseq.models.registry import MODEL_NAMES, make_model
 from laborseq.occupations.scheme import OccupationScheme
 from laborseq.panel import PERSON, CareerPanel
 
@@ -81,12 +82,19 @@ class CareerEnsemble(SequenceModel):
         The fitted models of ``mix``.
     weights_ : numpy.ndarray
         Mixture weights: the ensemble's, then one per model of ``mix``.
+    choices_ : dict
+        What the fit chose on the validation persons (:meth:`fit_choices`).
 
     Notes
     -----
     The validation persons are ``valid`` when given, else 10% of the training
     persons, held out as CAREER does. They stop every member early, pick the
-    configuration and fit the mixture weights; test persons play no part.
+    configuration and fit the mixture weights; test persons play no part. In a
+    weighted fit the mixture weights are fitted to the weighted validation
+    log-likelihood (held-out persons keep their weights; a given ``valid`` uses its
+    survey-weight column when it has one). Each member's checkpoints and training log
+    (``career_params`` ``checkpoint_dir``, ``log_dir``) go to its own subdirectory,
+    ``candidate-<j>`` or ``member-<i>``.
     :meth:`representations` and rationales (:func:`~laborseq.studies.rationale_study.rationale_study`)
     use :attr:`network`, ``members_[0]``: hidden states of separately trained networks do not average.
     """
@@ -116,29 +124,40 @@ class CareerEnsemble(SequenceModel):
             raise ValueError(f"unknown CAREER preset {self.preset!r}; choose from {', '.join(PRESETS)}")
         if isinstance(self.members, bool) or not isinstance(self.members, int) or self.members < 1:
             raise ValueError(f"members must be a positive integer, got {self.members!r}")
-        for name in self.mix:
-            if make_model(name).family != "econometric":
-                raise ValueError(f"mix: {name!r} is not an econometric model")
-        for candidate in self.search:
-            self._member(candidate)._check_params()
+        check_mix(self.mix)
+        for candidate in self.search or ({},):
+            self._member(dict(candidate))._check_params()
 
-    def _member(self, overrides: dict[str, Any], pretrained: CAREER | None = None) -> CAREER:
-        """An unfitted member: the preset, ``career_params``, the overrides, and the shape of ``pretrained``."""
+    def _member(self, overrides: dict[str, Any], pretrained: CAREER | None = None, run: str | None = None) -> CAREER:
+        """An unfitted member: the preset, ``career_params``, the overrides and the shape of ``pretrained``; its
+        checkpoints and training log go to a ``run`` subdirectory of the ensemble's, so that fits never share one."""
         params = {**(self.career_params or {}), **overrides}
         if pretrained is not None:
-            params |= {k: pretrained.get_params()[k] for k in NETWORK_SHAPE} | {"pretrained": pretrained}
+            shape = {k: pretrained.get_params()[k] for k in NETWORK_SHAPE}
+            clash = {k: v for k, v in params.items() if k in shape and v != shape[k]}
+            if clash:
+                raise ValueError(
+                    f"CareerEnsemble: {clash} in career_params or search, but the pretrained network has shape "
+                    f"{shape}; leave the shape out (it is the pretrained network's) or pretrain a network of that shape"
+                )
+            params |= shape | {"pretrained": pretrained}
+        for directory in ("checkpoint_dir", "log_dir"):
+            if run is not None and params.get(directory) is not None:
+                params[directory] = os.path.join(params[directory], run)
         return CAREER.preset(self.preset, **params)
 
     def network_model(self) -> CAREER:
-        """An unfitted CAREER as the first member would be (no search): for studies that need one network only."""
+        """An unfitted CAREER as the first member would be (no search), for studies of one network."""
         return self._member({}, self._pretrained_model())
 
     def _pretrained_model(self) -> CAREER | None:
-        """``pretrained``, loaded once when it names a directory."""
-        if self.pretrained is None or isinstance(self.pretrained, CAREER):
-            return self.pretrained
-        base = load_model(self.pretrained)
-        if not isinstance(base, CAREER):
+        """``pretrained`` as a fitted CAREER: loaded when it names a directory, the network of an ensemble."""
+        base = self.pretrained
+        if isinstance(base, str | os.PathLike):
+            base = load_model(base)
+        if isinstance(base, CareerEnsemble):
+            base = base.network
+        if base is not None and not isinstance(base, CAREER):
             raise TypeError(f"pretrained={self.pretrained!r} holds a {type(base).__name__}, not a CAREER model")
         return base
 
@@ -147,36 +166,37 @@ class CareerEnsemble(SequenceModel):
         seed = seed_int(rng, high=2**31 - 1 - self.members, none=0)
         started = time.perf_counter()
         train, train_weights, valid, valid_weights, source = _validation_split(panel, valid, weights, seed)
+        if not valid.n_targets:
+            raise ValueError("CareerEnsemble: the validation panel has no target person-years to choose on")
         pretrained = self._pretrained_model()
         observed = valid.state_index()[valid.target_mask]
 
-        def fit_member(overrides: dict[str, Any], member_seed: int) -> tuple[CAREER, float, float]:
+        def fit_member(overrides: dict[str, Any], member_seed: int, run: str) -> tuple[CAREER, np.ndarray, float]:
             began = time.perf_counter()
-            member = self._member(overrides, pretrained)
+            member = self._member(overrides, pretrained, run)
             model = member.fit(train, valid=valid, weights=train_weights, rng=member_seed)
-            proba = model.predict_proba(valid)
-            return model, _perplexity(proba, observed), time.perf_counter() - began
+            return model, model.predict_proba(valid), time.perf_counter() - began
 
-        searched = []
-        for candidate in self.search or ({},):
-            model, perplexity, seconds = fit_member(dict(candidate), seed)
-            searched.append((dict(candidate), model, perplexity, seconds))
-        chosen, first, _, _ = min(searched, key=lambda s: s[2])
-        members = [first]
+        searched = [(dict(c), *fit_member(dict(c), seed, f"candidate-{j}")) for j, c in enumerate(self.search or ({},))]
+        chosen, first, first_proba, _ = min(searched, key=lambda s: _perplexity(s[2], observed))
+        members, member_proba = [first], [first_proba]
         member_seconds = [s[3] for s in searched]
         for i in range(1, self.members):
             elapsed = time.perf_counter() - started
             if self.budget_seconds is not None and elapsed + np.mean(member_seconds) > self.budget_seconds:
                 break
-            model, _, seconds = fit_member(chosen, seed + i)
+            model, proba, seconds = fit_member(chosen, seed + i, f"member-{i}")
             members.append(model)
+            member_proba.append(proba)
             member_seconds.append(seconds)
         mixed = [make_model(name).fit(train, valid=valid, weights=train_weights, rng=seed) for name in self.mix]
-        self._combine(members, dict(zip(self.mix, mixed, strict=True)), valid, valid_weights)
+        self._combine(members, dict(zip(self.mix, mixed, strict=True)), valid, valid_weights, member_proba)
         self.choices_ = {
             "validation": source,
             "validation_persons": int(valid.data[PERSON].nunique()),
-            "search": [{"overrides": c, "valid_perplexity": p, "seconds": s} for c, _, p, s in searched],
+            "search": [
+                {"overrides": c, "valid_perplexity": _perplexity(p, observed), "seconds": s} for c, _, p, s in searched
+            ],
             "chosen": chosen,
             "member_seeds": [seed + i for i in range(len(members))],
             **self.choices_,
@@ -204,11 +224,22 @@ class CareerEnsemble(SequenceModel):
             The persons the mixture weights are fitted on (persons none of the models was trained on).
         weights : str, array or Series, optional
             Weights of ``valid``'s rows (as in :meth:`SequenceModel.fit`).
+
+        Returns
+        -------
+        CareerEnsemble
+            Fitted; its parameters are the members' (so that a clone refits the same recipe).
         """
         if not members or not all(isinstance(m, CAREER) for m in members):
             raise TypeError("from_fitted needs at least one fitted CAREER member")
+        pretrained = members[0].pretrained  # the members' shape is then the pretrained network's
+        dropped = {"pretrained", *(NETWORK_SHAPE if pretrained is not None else ())}
+        params = [{k: v for k, v in m.get_params().items() if k not in dropped} for m in members]
+        if any(p != params[0] for p in params):
+            raise ValueError("from_fitted: the members must share their parameters (an ensemble differs by seeds)")
         mixed = dict(mixed or {})
-        model = cls(members=len(members), mix=tuple(mixed))
+        check_mix(tuple(mixed))
+        model = cls(career_params=params[0], members=len(members), mix=tuple(mixed), pretrained=pretrained)
         for fitted in [*members, *mixed.values()]:
             fitted._check_panel(valid)
         model._combine(list(members), mixed, valid, resolve_weights(valid, weights))
@@ -223,10 +254,13 @@ class CareerEnsemble(SequenceModel):
         mixed: dict[str, SequenceModel],
         valid: CareerPanel,
         valid_weights: np.ndarray | None,
+        member_proba: list[np.ndarray] | None = None,
     ) -> None:
-        """Set the fitted components and the mixture weights that maximise the validation log-likelihood."""
+        """Set the fitted components and the mixture weights that maximise the validation log-likelihood
+        (``member_proba``: the members' predictions of ``valid`` when they are at hand)."""
         observed = valid.state_index()[valid.target_mask]
-        member_proba = [m.predict_proba(valid) for m in members]
+        if member_proba is None:
+            member_proba = [m.predict_proba(valid) for m in members]
         ensemble = np.mean(member_proba, axis=0)
         components = [ensemble, *(m.predict_proba(valid) for m in mixed.values())]
         rows = np.arange(len(observed))
@@ -259,14 +293,17 @@ class CareerEnsemble(SequenceModel):
         return [(w, m) for w, m in weighted if w > 0]
 
     def _predict_proba(self, panel: CareerPanel) -> np.ndarray:
-        weighted = self._components()
-        out = _mix([w for w, _ in weighted], [m.predict_proba(panel) for _, m in weighted])
+        out = np.zeros((panel.n_targets, len(self.classes_)))
+        for weight, model in self._components():
+            out += weight * model.predict_proba(panel)
         return out / out.sum(axis=1, keepdims=True)
 
     @property
     def network(self) -> CAREER:
-        """The member that stands for the ensemble where one network is needed (representations, rationales):
-        ``members_[0]``, the search's winner."""
+        """``members_[0]``, the search's winner: the network that stands for the ensemble.
+
+        Representations and rationales need one network; they use this one.
+        """
         self._check_fitted()
         return self.members_[0]
 
@@ -282,8 +319,9 @@ class CareerEnsemble(SequenceModel):
         return MixtureStepper(steppers, np.array([w for w, _ in weighted]))
 
     def _forecast_max_paths(self) -> int | None:
+        """Paths per chunk: each component's cap bounds its own memory, so together they share it."""
         caps = [cap for _, m in self._components() if (cap := m._forecast_max_paths()) is not None]
-        return min(caps) if caps else None
+        return max(1, int(1 / sum(1 / cap for cap in caps))) if caps else None
 
     # ------------------------------------------------------------------ persistence
     @property
@@ -312,6 +350,16 @@ class CareerEnsemble(SequenceModel):
         self.choices_ = state["choices"]
 
 
+def check_mix(mix: tuple[str, ...]) -> None:
+    """``mix`` must name distinct econometric models of the registry."""
+    if isinstance(mix, str) or len(set(mix)) != len(mix):
+        raise ValueError(f"mix must be a tuple of distinct model names, got {mix!r}")
+    econometric = [name for name in MODEL_NAMES if make_model(name).family == "econometric"]
+    for name in mix:
+        if name not in econometric:
+            raise ValueError(f"mix: {name!r} is not an econometric model of the registry; choose from {econometric}")
+
+
 def _mix(weights: Any, probabilities: list[np.ndarray]) -> np.ndarray:
     """The weighted sum of the components' distributions."""
     out = np.zeros_like(probabilities[0])
@@ -329,15 +377,18 @@ def _perplexity(proba: np.ndarray, observed: np.ndarray) -> float:
 def _validation_split(
     panel: CareerPanel, valid: CareerPanel | None, weights: np.ndarray | None, seed: int
 ) -> tuple[CareerPanel, np.ndarray | None, CareerPanel, np.ndarray | None, str]:
-    """Training panel and row weights, validation panel and row weights, and where the validation persons
-    come from (a given validation panel is unweighted, as in CAREER's early stopping)."""
+    """Training panel and row weights, validation panel and row weights, and where the validation persons come from.
+
+    Held-out persons keep their training weights; a given validation panel is weighted by its survey weights
+    when the fit is weighted and it has them."""
     if valid is not None:
-        return panel, weights, valid, None, "given"
+        valid_weights = valid.weights if weights is not None and valid.has_weight else None
+        return panel, weights, valid, valid_weights, "given"
     held = holdout_rows(panel, HOLDOUT_FRACTION, seed)
     if not held.any() or held.all():
         raise ValueError(
-            f"CareerEnsemble: {panel.data[PERSON].nunique()} persons are too few to hold 10% out for validation; "
-            "pass valid= or fit a single CAREER"
+            f"CareerEnsemble: {panel.data[PERSON].nunique()} persons are too few to hold {HOLDOUT_FRACTION:.0%} out "
+            "for validation; pass valid=, or fit one network (CAREER; --career-preset small)"
         )
     persons = panel.data[PERSON]
     train = panel.select_persons(persons[~held].unique())
