@@ -228,3 +228,14 @@ def test_tuples_inside_parameters_survive_save_and_load(split, tmp_path):
 def test_mixture_weights_warn_when_em_stops_early():
     with pytest.warns(UserWarning, match="EM stopped"):
         fit_mixture_weights(np.array([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]]), max_iter=1)
+
+
+def test_a_crafted_component_class_is_refused(fitted, tmp_path):
+    import json
+
+    path = fitted.save(tmp_path / "ensemble")
+    config = json.loads((path / "config.json").read_text())
+    config["fitted"]["components"][1]["model"] = "subprocess.Popen"
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="refusing to load model class 'subprocess.Popen'"):
+        load_model(path)

@@ -337,14 +337,7 @@ def load_model(path: str | os.PathLike[str]) -> SequenceModel:
     if not config_file.exists():
         raise FileNotFoundError(f"{path}: not a saved laborseq model (no {_CONFIG})")
     config = json.loads(config_file.read_text())
-    module_name, _, class_name = config["model"].rpartition(".")
-    if not module_name.startswith("laborseq.models."):
-        raise ValueError(
-            f"{config_file}: refusing to load model class {config['model']!r} from outside laborseq.models"
-        )
-    model_cls = getattr(importlib.import_module(module_name), class_name, None)
-    if not (isinstance(model_cls, type) and issubclass(model_cls, SequenceModel)):
-        raise ValueError(f"{config_file}: {config['model']!r} is not a laborseq model")
+    model_cls = model_class(config["model"], str(config_file))
     with np.load(path / _ARRAYS, allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
     params = {k: _load_param(path, v) for k, v in config["params"].items()}
@@ -354,6 +347,18 @@ def load_model(path: str | os.PathLike[str]) -> SequenceModel:
     model.scheme_ = OccupationScheme.from_dict(config["scheme"])
     model.n_features_in_ = config["n_features_in"]
     return model
+
+
+def model_class(name: str, source: str) -> type[SequenceModel]:
+    """The model class saved as ``name`` (``module.Class``); only classes of ``laborseq.models`` are accepted,
+    so that a crafted file cannot make laborseq import arbitrary code. ``source`` names the file in errors."""
+    module_name, _, class_name = name.rpartition(".")
+    if not module_name.startswith("laborseq.models."):
+        raise ValueError(f"{source}: refusing to load model class {name!r} from outside laborseq.models")
+    model_cls = getattr(importlib.import_module(module_name), class_name, None)
+    if not (isinstance(model_cls, type) and issubclass(model_cls, SequenceModel)):
+        raise ValueError(f"{source}: {name!r} is not a laborseq model")
+    return model_cls
 
 
 def _load_param(path: Path, value: Any) -> Any:

@@ -11,7 +11,6 @@ several fits of one network with equal weights.
 
 from __future__ import annotations
 
-import importlib
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from laborseq._util.rows import distinct_rows
-from laborseq.models.base import SequenceModel, json_tuples, params_record
+from laborseq.models.base import SequenceModel, json_tuples, model_class, params_record
 
 if TYPE_CHECKING:
     from laborseq.models.stepper import Stepper
@@ -190,12 +189,7 @@ def unpack_models(
     """
     models = []
     for i, record in enumerate(records):
-        module_name, _, class_name = record["model"].rpartition(".")
-        if not module_name.startswith("laborseq.models."):
-            raise ValueError(f"refusing to load mixture component {record['model']!r} from outside laborseq.models")
-        cls = getattr(importlib.import_module(module_name), class_name, None)
-        if not (isinstance(cls, type) and issubclass(cls, SequenceModel)):
-            raise ValueError(f"mixture component {record['model']!r} is not a laborseq model")
+        cls = model_class(record["model"], f"mixture component {i}")
         params = {k: json_tuples(v) for k, v in record["params"].items()}
         params = {k: None if isinstance(v, str) and v.startswith("<fitted ") else v for k, v in params.items()}
         model = cls(**params)
