@@ -12,7 +12,11 @@ scored on the test persons together (``compare``, paired person-bootstrap):
 - ``search``: the candidate with the lowest validation perplexity;
 - ``ensemble_k``: the first k seeds averaged;
 - ``small+mix``, ``ensemble_k+mix``: with the mixture; ``auto`` is the default recipe
-  (:data:`laborseq.models.career.AUTO`).
+  (:data:`laborseq.models.career.AUTO`; ``--mix auto`` mixes what it mixes: the two-stage regression up to
+  64 states, bag-of-jobs beyond).
+
+``--member`` changes the configuration of the seeds (e.g. ``n_layers=4,dropout=0.2``) to measure a stronger
+setting; ``small`` is then the first seed of that configuration.
 
 Run from the repository root::
 
@@ -41,6 +45,7 @@ from laborseq import datasets
 from laborseq.evaluation.comparison import compare
 from laborseq.models import CAREER, CareerEnsemble, SequenceModel, TrueProcessModel, make_model
 from laborseq.models.career import AUTO
+from laborseq.models.career.ensemble import auto_mix
 from laborseq.pipeline import split_panel
 from laborseq.synthetic import SyntheticCareers
 
@@ -84,7 +89,8 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, default=None, help="persons of a synthetic survey-like panel")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--search", default=";".join(SEARCH), help="candidates, ';'-separated ('' for none)")
-    parser.add_argument("--mix", default=",".join(AUTO["mix"]))
+    parser.add_argument("--mix", default="auto", help="models to mix, comma-separated (auto: the recipe's choice)")
+    parser.add_argument("--member", default="", help="overrides of the seeds' configuration, e.g. n_layers=4")
     parser.add_argument("--baselines", default="markov2,mnlogit_two_stage", help="econometric models to report")
     parser.add_argument("--n-boot", type=int, default=1000)
     args = parser.parse_args()
@@ -104,7 +110,7 @@ def main() -> None:
     seconds: dict[str, float] = {}
     seeds = []
     for seed in range(args.seeds):
-        model, seconds[f"seed {seed}"] = timed_fit(CAREER.preset("small"), train, valid, seed)
+        model, seconds[f"seed {seed}"] = timed_fit(CAREER.preset("small", **overrides(args.member)), train, valid, seed)
         seeds.append(model)
         print(f"small seed {seed}: {seconds[f'seed {seed}']:.1f} s", flush=True)
     candidates = {"small": (seeds[0], seconds["seed 0"])}
@@ -112,7 +118,8 @@ def main() -> None:
         candidates[spec] = timed_fit(CAREER.preset("small", **overrides(spec)), train, valid, 0)
         print(f"candidate {spec}: {candidates[spec][1]:.1f} s", flush=True)
     mixed: dict[str, SequenceModel] = {}
-    for mix in filter(None, args.mix.split(",")):
+    recipe_mix = auto_mix(len(train.states))
+    for mix in recipe_mix if args.mix == "auto" else filter(None, args.mix.split(",")):
         mixed[mix], seconds[mix] = timed_fit(make_model(mix), train, valid, 0)
     baselines = {}
     for base in filter(None, args.baselines.split(",")):
@@ -133,7 +140,8 @@ def main() -> None:
             sum(seconds[f"seed {i}"] for i in range(k)),
         )
     for k in sorted({1, min(members, args.seeds), args.seeds} if mixed else ()):
-        label = "auto" if k == members and tuple(mixed) == tuple(AUTO["mix"]) else f"ensemble_{k}+mix"
+        is_auto = k == members and tuple(mixed) == recipe_mix and not args.member
+        label = "auto" if is_auto else f"ensemble_{k}+mix"
         combos["small+mix" if k == 1 else label] = (
             CareerEnsemble.from_fitted(seeds[:k], mixed, valid=valid),
             sum(seconds[f"seed {i}"] for i in range(k)) + mix_cost,

@@ -239,3 +239,15 @@ def test_a_crafted_component_class_is_refused(fitted, tmp_path):
     (path / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="refusing to load model class 'subprocess.Popen'"):
         load_model(path)
+
+
+def test_auto_mix_takes_the_regression_where_newton_solves_it_and_bag_of_jobs_beyond(split):
+    from laborseq.models.career.ensemble import auto_mix
+    from laborseq.models.logit_newton import NEWTON_OUTCOMES
+
+    assert auto_mix(13) == auto_mix(NEWTON_OUTCOMES) == ("mnlogit_two_stage",)
+    assert auto_mix(NEWTON_OUTCOMES + 1) == auto_mix(331) == ("bag_of_jobs",)
+    train, valid, _ = split
+    model = tiny_ensemble(members=1, mix="auto").fit(train, valid=valid, rng=0)
+    assert model.fit_choices()["mix"] == ["mnlogit_two_stage"]
+    assert model.get_params()["mix"] == "auto"

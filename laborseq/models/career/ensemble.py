@@ -43,6 +43,7 @@ from laborseq.models.bag_of_jobs import HOLDOUT_FRACTION, holdout_rows
 from laborseq.models.base import SequenceModel, WeightsLike, load_model, resolve_weights
 from laborseq.models.career.model import CAREER, NETWORK_SHAPE
 from laborseq.models.career.presets import PRESETS
+from laborseq.models.logit_newton import NEWTON_OUTCOMES
 from laborseq.models.mixture import MixtureStepper, fit_mixture_weights, pack_models, unpack_models
 from laborseq.models.registry import MODEL_NAMES, make_model
 from laborseq.occupations.scheme import OccupationScheme
@@ -65,8 +66,10 @@ class CareerEnsemble(SequenceModel):
         once and the one with the lowest validation perplexity makes the ensemble. Empty: no search.
     members : int, default 4
         CAREER fits of the kept configuration (seeds ``seed, seed + 1, ...``) averaged with equal weights.
-    mix : tuple of str, default ("mnlogit_two_stage",)
-        Registry names of the models mixed with the ensemble (empty: the ensemble alone).
+    mix : tuple of str or "auto", default "auto"
+        Registry names of the econometric models mixed with the ensemble (empty: the ensemble alone).
+        ``"auto"``: the two-stage regression on panels of at most 64 states, bag-of-jobs on larger ones
+        (:func:`auto_mix`: the regression's cost grows with the states; the choice is in :meth:`fit_choices`).
     budget_seconds : float, optional
         Stop adding members once another one would likely end past this many seconds of fitting
         (the first member is always fitted).
@@ -79,7 +82,7 @@ class CareerEnsemble(SequenceModel):
     members_ : list of CAREER
         The fitted members; ``members_[0]`` is the search's winner (first seed).
     mixed_ : list of SequenceModel
-        The fitted models of ``mix``.
+        The fitted models of ``mix`` (of ``auto_mix``'s choice for ``"auto"``).
     weights_ : numpy.ndarray
         Mixture weights: the ensemble's, then one per model of ``mix``.
     choices_ : dict
@@ -107,7 +110,7 @@ class CareerEnsemble(SequenceModel):
         career_params: dict[str, Any] | None = None,
         search: tuple[dict[str, Any], ...] = (),
         members: int = 4,
-        mix: tuple[str, ...] = ("mnlogit_two_stage",),
+        mix: tuple[str, ...] | str = "auto",
         budget_seconds: float | None = None,
         pretrained: CAREER | str | None = None,
     ) -> None:
@@ -124,7 +127,8 @@ class CareerEnsemble(SequenceModel):
             raise ValueError(f"unknown CAREER preset {self.preset!r}; choose from {', '.join(PRESETS)}")
         if isinstance(self.members, bool) or not isinstance(self.members, int) or self.members < 1:
             raise ValueError(f"members must be a positive integer, got {self.members!r}")
-        check_mix(self.mix)
+        if self.mix != AUTO_MIX:
+            check_mix(self.mix)
         for candidate in self.search or ({},):
             self._member(dict(candidate))._check_params()
 
@@ -189,8 +193,9 @@ class CareerEnsemble(SequenceModel):
             members.append(model)
             member_proba.append(proba)
             member_seconds.append(seconds)
-        mixed = [make_model(name).fit(train, valid=valid, weights=train_weights, rng=seed) for name in self.mix]
-        self._combine(members, dict(zip(self.mix, mixed, strict=True)), valid, valid_weights, member_proba)
+        names = auto_mix(len(panel.states)) if self.mix == AUTO_MIX else self.mix
+        mixed = [make_model(name).fit(train, valid=valid, weights=train_weights, rng=seed) for name in names]
+        self._combine(members, dict(zip(names, mixed, strict=True)), valid, valid_weights, member_proba)
         self.choices_ = {
             "validation": source,
             "validation_persons": int(valid.data[PERSON].nunique()),
@@ -348,6 +353,22 @@ class CareerEnsemble(SequenceModel):
         self.members_, self.mixed_ = models[:n], models[n:]
         self.weights_ = arrays["mixture_weights"]
         self.choices_ = state["choices"]
+
+
+AUTO_MIX = "auto"
+"""``mix="auto"``: the econometric partner is chosen by its cost (:func:`auto_mix`), its weight on validation."""
+
+
+def auto_mix(n_states: int) -> tuple[str, ...]:
+    """The models ``mix="auto"`` mixes in: the two-stage regression where Newton solves it in seconds (at most
+    :data:`~laborseq.models.logit_newton.NEWTON_OUTCOMES` states), bag-of-jobs beyond.
+
+    On 7,000 synthetic training persons over 331 states the regression's L-BFGS took about 1,600 s against
+    bag-of-jobs' 60 s, and bag-of-jobs mixed in better on the validation persons
+    (``analyses/career_recipe.py --synthetic 10000``); on nlswork (13 states) the regression takes 2 s and
+    mixes in best.
+    """
+    return ("mnlogit_two_stage",) if n_states <= NEWTON_OUTCOMES else ("bag_of_jobs",)
 
 
 def check_mix(mix: tuple[str, ...]) -> None:

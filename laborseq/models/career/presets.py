@@ -28,10 +28,11 @@ schedule and smaller batches, for survey-sized panels and CPU runs."""
 AUTO_PRESET = "auto"
 """The name of the recipe below, beside :data:`PRESETS` wherever a CAREER configuration is named."""
 
-AUTO: dict[str, Any] = {"preset": "small", "members": 2, "mix": ("mnlogit_two_stage",)}
+AUTO: dict[str, Any] = {"preset": "small", "members": 2, "mix": "auto"}
 """The ``auto`` recipe, the default ``career`` of the registry and of ``laborseq compare``: the parameters of
 :class:`~laborseq.models.CareerEnsemble`. Two ``small`` fits (seeds ``s, s + 1``) averaged, mixed with the
-two-stage regression, the mixture weight fitted on the validation persons. More members score better on
+two-stage regression (bag-of-jobs on panels of more than 64 states, where the regression is slow), the mixture
+weight fitted on the validation persons. More members score better on
 validation persons (``CareerEnsemble(members=5)``) at one ``small`` fit each; two keep ``make demo`` within five
 minutes. How each ingredient was chosen, and what it buys, is measured by ``analyses/career_recipe.py``
 (README, "Choosing CAREER's recipe")."""
