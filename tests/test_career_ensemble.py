@@ -237,7 +237,7 @@ def test_a_crafted_component_class_is_refused(fitted, tmp_path):
     config = json.loads((path / "config.json").read_text())
     config["fitted"]["components"][1]["model"] = "subprocess.Popen"
     (path / "config.json").write_text(json.dumps(config))
-    with pytest.raises(ValueError, match="refusing to load model class 'subprocess.Popen'"):
+    with pytest.raises(ValueError, match=r"refusing to load model class 'subprocess\.Popen'"):
         load_model(path)
 
 
