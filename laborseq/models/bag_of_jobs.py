@@ -446,5 +446,23 @@ def holdout_rows(panel: CareerPanel, fraction: float, seed: int) -> np.ndarray:
     return np.repeat(held, seqs.lengths)
 
 
+def holdout_panels(
+    panel: CareerPanel, weights: np.ndarray | None, seed: int, fraction: float = HOLDOUT_FRACTION
+) -> tuple[CareerPanel, np.ndarray | None, CareerPanel, np.ndarray | None] | None:
+    """The panel split into training and held-out persons (:func:`holdout_rows`), each with its row weights.
+
+    Returns ``None`` when no person, or every person, would be held out (a panel too small to split).
+    """
+    held = holdout_rows(panel, fraction, seed)
+    if not held.any() or held.all():
+        return None
+    persons = panel.data[PERSON]
+    train = panel.select_persons(persons[~held].unique())
+    valid = panel.select_persons(persons[held].unique())
+    if weights is None:
+        return train, None, valid, None
+    return train, weights[~held], valid, weights[held]
+
+
 def _prefixed(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, torch.Tensor]:
     return {k[len(prefix) :]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith(prefix)}

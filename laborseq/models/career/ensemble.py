@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from laborseq._util.random import RNGLike, seed_int
-from laborseq.models.bag_of_jobs import HOLDOUT_FRACTION, holdout_rows
+from laborseq.models.bag_of_jobs import HOLDOUT_FRACTION, holdout_panels
 from laborseq.models.base import SequenceModel, WeightsLike, load_model, resolve_weights
 from laborseq.models.career.model import CAREER, NETWORK_SHAPE
 from laborseq.models.career.presets import PRESETS
@@ -182,7 +182,8 @@ class CareerEnsemble(SequenceModel):
             return model, model.predict_proba(valid), time.perf_counter() - began
 
         searched = [(dict(c), *fit_member(dict(c), seed, f"candidate-{j}")) for j, c in enumerate(self.search or ({},))]
-        chosen, first, first_proba, _ = min(searched, key=lambda s: _perplexity(s[2], observed))
+        scores = [_perplexity(proba, observed) for _, _, proba, _ in searched]
+        chosen, first, first_proba, _ = searched[int(np.argmin(scores))]
         members, member_proba = [first], [first_proba]
         member_seconds = [s[3] for s in searched]
         for i in range(1, self.members):
@@ -200,7 +201,8 @@ class CareerEnsemble(SequenceModel):
             "validation": source,
             "validation_persons": int(valid.data[PERSON].nunique()),
             "search": [
-                {"overrides": c, "valid_perplexity": _perplexity(p, observed), "seconds": s} for c, _, p, s in searched
+                {"overrides": c, "valid_perplexity": score, "seconds": s}
+                for (c, _, _, s), score in zip(searched, scores, strict=True)
             ],
             "chosen": chosen,
             "member_seeds": [seed + i for i in range(len(members))],
@@ -281,7 +283,7 @@ class CareerEnsemble(SequenceModel):
             "mix": list(mixed),
             "mix_valid_perplexity": [_perplexity(p, observed) for p in components[1:]],
             "mixture_weights": dict(zip(["career", *mixed], mixture.round(6).tolist(), strict=True)),
-            "mixture_valid_perplexity": _perplexity(_mix(mixture, components), observed),
+            "mixture_valid_perplexity": _perplexity(np.tensordot(mixture, np.stack(components), axes=1), observed),
         }
 
     def fit_choices(self) -> dict[str, Any]:
@@ -381,14 +383,6 @@ def check_mix(mix: tuple[str, ...]) -> None:
             raise ValueError(f"mix: {name!r} is not an econometric model of the registry; choose from {econometric}")
 
 
-def _mix(weights: Any, probabilities: list[np.ndarray]) -> np.ndarray:
-    """The weighted sum of the components' distributions."""
-    out = np.zeros_like(probabilities[0])
-    for weight, proba in zip(weights, probabilities, strict=True):
-        out += weight * proba
-    return out
-
-
 def _perplexity(proba: np.ndarray, observed: np.ndarray) -> float:
     """Perplexity of the observed states under row-wise distributions."""
     with np.errstate(divide="ignore"):
@@ -405,15 +399,10 @@ def _validation_split(
     if valid is not None:
         valid_weights = valid.weights if weights is not None and valid.has_weight else None
         return panel, weights, valid, valid_weights, "given"
-    held = holdout_rows(panel, HOLDOUT_FRACTION, seed)
-    if not held.any() or held.all():
+    split = holdout_panels(panel, weights, seed)
+    if split is None:
         raise ValueError(
             f"CareerEnsemble: {panel.data[PERSON].nunique()} persons are too few to hold {HOLDOUT_FRACTION:.0%} out "
             "for validation; pass valid=, or fit one network (CAREER; --career-preset small)"
         )
-    persons = panel.data[PERSON]
-    train = panel.select_persons(persons[~held].unique())
-    validation = panel.select_persons(persons[held].unique())
-    if weights is None:
-        return train, None, validation, None, "10% of the training persons"
-    return train, weights[~held], validation, weights[held], "10% of the training persons"
+    return *split, f"{HOLDOUT_FRACTION:.0%} of the training persons"

@@ -43,7 +43,7 @@ import pandas as pd
 import torch
 
 from laborseq._util.random import RNGLike, seed_int
-from laborseq.models.bag_of_jobs import HOLDOUT_FRACTION, holdout_rows
+from laborseq.models.bag_of_jobs import HOLDOUT_FRACTION, holdout_panels
 from laborseq.models.base import SequenceModel, WeightsLike, load_model, params_record
 from laborseq.models.career.presets import PRESETS
 from laborseq.models.career.stepper import CareerStepper
@@ -56,7 +56,7 @@ from laborseq.nn.train import train
 from laborseq.nn.train_config import TrainConfig, TrainResult
 from laborseq.nn.train_log import TrainingLog
 from laborseq.nn.transformer import DecoderConfig
-from laborseq.panel import PERSON, CareerPanel
+from laborseq.panel import CareerPanel
 
 FORECAST_CACHE_BYTES = 2e9
 FORECAST_CACHE_YEARS = 16
@@ -307,13 +307,9 @@ class CAREER(SequenceModel):
         seed = seed_int(rng, high=2**31 - 1, none=0)
         vocab = CareerVocabulary.fit(panel, self.covariates, gap=self.gap_input)
         train_panel, train_weights = panel, weights
-        held = holdout_rows(panel, HOLDOUT_FRACTION, seed) if valid is None else None
-        if held is not None and held.any() and not held.all():
-            persons = panel.data[PERSON]
-            valid = panel.select_persons(persons[held].unique())
-            train_panel = panel.select_persons(persons[~held].unique())
-            train_weights = None if weights is None else weights[~held]
-        # (a panel too small to hold anyone out trains without early stopping)
+        split = holdout_panels(panel, weights, seed) if valid is None else None
+        if split is not None:  # (a panel too small to hold anyone out trains without early stopping)
+            train_panel, train_weights, valid, _ = split
         valid_data = None if valid is None else vocab.encode(valid)
         self._train(vocab.encode(train_panel, train_weights), valid_data, vocab, seed)
 
