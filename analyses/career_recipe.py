@@ -2,21 +2,23 @@
 
 Splits a panel as the committed reports do (by person, 70/10/20, seed 0; a
 synthetic panel as ``analyses/career_oracle.py`` draws it), then fits once:
-``--seeds`` CAREER ``small`` fits (seeds 0, 1, ...), one fit per ``--search``
+the ``small`` preset (seed 0, the reference), ``--seeds`` fits of the recipe's member
+(``small`` with ``AUTO["career_params"]``, that is with recall; seeds 0, 1, ...), one fit per ``--search``
 candidate (seed 0), and the ``--mix`` models. Every choice is made on the
 validation persons: the search winner, and the mixture weights of each
 combination (:meth:`laborseq.models.CareerEnsemble.from_fitted`). The combinations are then
 scored on the test persons together (``compare``, paired person-bootstrap):
 
-- ``small``: one fit, seed 0 (the ``career`` of earlier releases);
+- ``small``: the ``small`` preset, seed 0 (the ``career`` of earlier releases; ``--no-reference`` skips it);
+- ``member``: one member of the recipe, seed 0 (``small`` with recall);
 - ``search``: the candidate with the lowest validation perplexity;
 - ``ensemble_k``: the first k seeds averaged;
-- ``small+mix``, ``ensemble_k+mix``: with the mixture; ``auto`` is the default recipe
+- ``member+mix``, ``ensemble_k+mix``: with the mixture; ``auto`` is the default recipe
   (:data:`laborseq.models.career.AUTO`; ``--mix auto`` mixes what it mixes: the two-stage regression up to
   64 states, bag-of-jobs beyond).
 
-``--member`` changes the configuration of the seeds (e.g. ``n_layers=4,dropout=0.2``) to measure a stronger
-setting; ``small`` is then the first seed of that configuration.
+``--member`` changes the configuration of the seeds (e.g. ``n_layers=4,dropout=0.2``, or ``recall=False``
+for the recipe without recall) to measure another setting.
 
 Run from the repository root::
 
@@ -53,11 +55,14 @@ SEARCH = ("dropout=0.2,attn_dropout=0.2", "d_model=128,d_ff=512", "weight_decay=
 
 
 def overrides(spec: str) -> dict[str, Any]:
-    """``"dropout=0.2,d_model=128"`` as CAREER parameter overrides."""
+    """``"dropout=0.2,d_model=128,recall=False"`` as CAREER parameter overrides."""
     out: dict[str, Any] = {}
     for item in filter(None, spec.split(",")):
         key, value = item.split("=")
-        out[key] = float(value) if "." in value or "e" in value else int(value)
+        if value in ("True", "False"):
+            out[key] = value == "True"
+        else:
+            out[key] = float(value) if "." in value or "e" in value else int(value)
     return out
 
 
@@ -93,6 +98,7 @@ def main() -> None:
     parser.add_argument("--member", default="", help="overrides of the seeds' configuration, e.g. n_layers=4")
     parser.add_argument("--baselines", default="markov2,mnlogit_two_stage", help="econometric models to report")
     parser.add_argument("--n-boot", type=int, default=1000)
+    parser.add_argument("--no-reference", action="store_true", help="skip the small preset (a costly fit)")
     args = parser.parse_args()
 
     process = None
@@ -108,14 +114,19 @@ def main() -> None:
     print(f"{name}: {train.n_targets:,} training, {valid.n_targets:,} validation, {test.n_targets:,} test targets")
 
     seconds: dict[str, float] = {}
+    combos: dict[str, tuple[SequenceModel, float]] = {}
+    if not args.no_reference:
+        combos["small"] = timed_fit(CAREER.preset("small"), train, valid, 0)
+        print(f"small (reference) seed 0: {combos['small'][1]:.1f} s", flush=True)
+    member = {**AUTO["career_params"], **overrides(args.member)}
     seeds = []
     for seed in range(args.seeds):
-        model, seconds[f"seed {seed}"] = timed_fit(CAREER.preset("small", **overrides(args.member)), train, valid, seed)
+        model, seconds[f"seed {seed}"] = timed_fit(CAREER.preset(AUTO["preset"], **member), train, valid, seed)
         seeds.append(model)
-        print(f"small seed {seed}: {seconds[f'seed {seed}']:.1f} s", flush=True)
-    candidates = {"small": (seeds[0], seconds["seed 0"])}
+        print(f"member seed {seed}: {seconds[f'seed {seed}']:.1f} s", flush=True)
+    candidates = {"member": (seeds[0], seconds["seed 0"])}
     for spec in filter(None, args.search.split(";")):
-        candidates[spec] = timed_fit(CAREER.preset("small", **overrides(spec)), train, valid, 0)
+        candidates[spec] = timed_fit(CAREER.preset(AUTO["preset"], **member, **overrides(spec)), train, valid, 0)
         print(f"candidate {spec}: {candidates[spec][1]:.1f} s", flush=True)
     mixed: dict[str, SequenceModel] = {}
     recipe_mix = auto_mix(len(train.states))
@@ -132,7 +143,7 @@ def main() -> None:
     winner = min(search_scores, key=search_scores.__getitem__)
     members = AUTO["members"]
     mix_cost = sum(seconds[m] for m in mixed)
-    combos: dict[str, tuple[SequenceModel, float]] = {"small": (seeds[0], seconds["seed 0"])}
+    combos["member"] = (seeds[0], seconds["seed 0"])
     combos[f"search ({winner})"] = (candidates[winner][0], sum(s for _, s in candidates.values()))
     for k in range(2, args.seeds + 1):
         combos[f"ensemble_{k}"] = (
@@ -142,7 +153,7 @@ def main() -> None:
     for k in sorted({1, min(members, args.seeds), args.seeds} if mixed else ()):
         is_auto = k == members and tuple(mixed) == recipe_mix and not args.member
         label = "auto" if is_auto else f"ensemble_{k}+mix"
-        combos["small+mix" if k == 1 else label] = (
+        combos["member+mix" if k == 1 else label] = (
             CareerEnsemble.from_fitted(seeds[:k], mixed, valid=valid),
             sum(seconds[f"seed {i}"] for i in range(k)) + mix_cost,
         )
@@ -164,7 +175,8 @@ def main() -> None:
     table["ci"] = list(zip(head["low"].round(4), head["high"].round(4), strict=True))
     table["diff_vs_best_econometric"] = head["diff_vs_baseline"]
     table["diff_ci"] = list(zip(head["diff_low"].round(4), head["diff_high"].round(4), strict=True))
-    table["diff_vs_small"], table["diff_vs_small_ci"] = paired_differences(result, "small", args.n_boot)
+    if "small" in models:
+        table["diff_vs_small"], table["diff_vs_small_ci"] = paired_differences(result, "small", args.n_boot)
     table["fit_seconds"] = [combos[label][1] if label in combos else np.nan for label in models]
     if process is not None:
         table = table.join(oracle_ratios(result, "oracle", n_boot=args.n_boot)[["ratio_all", "ratio_all_ci"]])

@@ -162,11 +162,13 @@ def career_model(
         raise ValueError("give pretrain (a panel to pretrain on) or pretrained (a fitted or saved model), not both")
     if max_steps is not None:
         params.update(max_steps=max_steps, finetune_max_steps=max_steps)
+    if preset == AUTO_PRESET:
+        params = {**AUTO["career_params"], **params}
     network = AUTO["preset"] if preset == AUTO_PRESET else preset
     if pretrain is not None:
         pretrained = CAREER.preset(network, **params).fit(pretrain, rng=rng)
     if preset == AUTO_PRESET:
-        return CareerEnsemble(**{**AUTO, "career_params": params or None, "pretrained": pretrained})
+        return CareerEnsemble(**{**AUTO, "career_params": params, "pretrained": pretrained})
     return CAREER.preset(preset, pretrained=pretrained, **params)
 
 

@@ -13,10 +13,11 @@ from laborseq.models import CAREER
 from laborseq.models.career.stepper import CareerStepper
 
 
-@pytest.fixture(scope="module")
-def fitted() -> tuple[CAREER, CareerPanel]:
+@pytest.fixture(scope="module", params=[False, True], ids=["plain", "recall"])
+def fitted(request) -> tuple[CAREER, CareerPanel]:
     panel = make_panel(200, seed=8)
-    model = CAREER(**{**TINY_CAREER, "n_layers": 2}, warmup_steps=5, max_steps=30).fit(panel, rng=0)
+    params = {**TINY_CAREER, "n_layers": 2, "recall": request.param}
+    model = CAREER(**params, warmup_steps=5, max_steps=30).fit(panel, rng=0)
     return model, panel
 
 

@@ -17,9 +17,9 @@ from laborseq.nn.transformer import DecoderConfig, dropout_, sinusoidal_position
 TINY = DecoderConfig(n_layers=2, d_model=16, n_heads=2, d_ff=32, dropout=0.0, attn_dropout=0.0)
 
 
-def _net(vocab: CareerVocabulary, two_stage: bool = True, seed: int = 0) -> CareerNet:
+def _net(vocab: CareerVocabulary, two_stage: bool = True, seed: int = 0, recall: bool = False) -> CareerNet:
     torch.manual_seed(seed)
-    config = CareerNetConfig(len(vocab.states), tuple(v.size for v in vocab.inputs), TINY, two_stage)
+    config = CareerNetConfig(len(vocab.states), tuple(v.size for v in vocab.inputs), TINY, two_stage, recall)
     return CareerNet(config).eval()
 
 
@@ -182,6 +182,83 @@ def test_aligned_state_dict_keeps_shared_rows() -> None:
     torch.testing.assert_close(state["input_embeddings.3.weight"], fresh["input_embeddings.3.weight"])
     key = "decoder.blocks.0.attn.qkv.weight"
     np.testing.assert_array_equal(state[key].numpy(), source[key])
+    target_net.load_state_dict(state)
+
+
+def test_recall_network_loss_is_the_mixture_of_fresh_moves_and_returns() -> None:
+    panel = make_panel(30, seed=4)
+    vocab = CareerVocabulary.fit(panel)
+    net = _net(vocab, recall=True)
+    with torch.no_grad():
+        net.recall_decay.fill_(0.4)
+    data = vocab.encode(panel)
+    batch = data.collate(np.arange(len(data.lengths())))
+    total, norm = career_loss(net, batch)
+    logits = net(batch["inputs"], batch["covariates"]).detach().double()
+    mu = float(torch.nn.functional.softplus(torch.tensor(0.4)))
+    k, states = len(vocab.states), panel.state_index()
+    expected, moves_with_a_past = 0.0, 0
+    for b in range(logits.shape[0]):
+        history: list[int] = []
+        for t in range(logits.shape[1]):
+            row = int(batch["rows"][b, t])
+            if row < 0:
+                continue
+            prev, observed = int(batch["prev"][b, t]), int(states[row])
+            move, stay, gate = logits[b, t, :k], logits[b, t, k], torch.sigmoid(logits[b, t, k + 1])
+            if prev < 0:
+                p = torch.softmax(move, 0)[observed]
+            elif observed == prev:
+                p = torch.sigmoid(stay)
+            else:
+                others = [j for j in range(k) if j != prev]
+                q = torch.softmax(move[others], 0)[others.index(observed)]
+                w = np.zeros(k)
+                for lag, h in enumerate(reversed(history)):
+                    w[h] += np.exp(-mu * lag)
+                w[prev] = 0.0
+                moves_with_a_past += w.sum() > 0
+                fresh_or_return = q if w.sum() == 0 else (1 - gate) * q + gate * w[observed] / w.sum()
+                p = (1 - torch.sigmoid(stay)) * fresh_or_return
+            expected -= float(torch.log(p))
+            history.append(observed)
+    assert moves_with_a_past >= 5  # (moves to another state after two different ones)
+    assert float(norm) == pytest.approx(len(panel))
+    assert float(total.detach()) == pytest.approx(expected, rel=1e-5)
+
+
+def test_recall_network_is_causal() -> None:
+    panel = make_panel(40, seed=3)
+    vocab = CareerVocabulary.fit(panel)
+    net = _net(vocab, recall=True)
+    batch = vocab.encode(panel).collate(np.arange(40))
+    t = 2
+    changed = {k: v.clone() for k, v in batch.items()}
+    changed["inputs"][:, t + 1 :] = 0
+    changed["prev"][:, t + 1 :] = 0
+    with torch.no_grad():
+        torch.testing.assert_close(net.log_probs(changed)[:, : t + 1], net.log_probs(batch)[:, : t + 1])
+
+
+@pytest.mark.parametrize(("source_recall", "target_recall"), [(False, True), (True, False), (True, True)])
+def test_aligned_state_dict_carries_the_stay_row_and_the_recall_gate_where_both_have_them(
+    source_recall, target_recall
+) -> None:
+    vocab = CareerVocabulary.fit(make_panel(50, seed=1))
+    source_net = _net(vocab, seed=1, recall=source_recall)
+    source = {k: v.numpy() for k, v in source_net.state_dict().items()}
+    target_net = _net(vocab, seed=2, recall=target_recall)
+    fresh = {k: v.clone() for k, v in target_net.state_dict().items()}
+    state, _ = aligned_state_dict(source, vocab, target_net, vocab)
+    k = len(vocab.states)
+    np.testing.assert_array_equal(state["head.weight"][: k + 1].numpy(), source["head.weight"][: k + 1])  # + stay
+    if target_recall:
+        carried = source_recall
+        for key, row in (("head.weight", k + 1), ("recall_decay", ...)):
+            expected = source[key][row] if carried else fresh[key][row].numpy()
+            np.testing.assert_array_equal(state[key][row].numpy(), expected)
+    else:
+        assert "recall_decay" not in state
     target_net.load_state_dict(state)
 
 

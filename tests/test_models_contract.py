@@ -37,6 +37,8 @@ FACTORIES: dict[str, Callable[[], SequenceModel]] = {
     # the registry's CAREER is too big for contract tests: a tiny, dropout-free, full-batch one
     "career": lambda: CAREER(**CONTRACT_CAREER),
     "career_one_stage": lambda: CAREER(**CONTRACT_CAREER, two_stage=False, gap_input=False, covariates=("education",)),
+    "career_recall": lambda: CAREER(**CONTRACT_CAREER, recall=True),
+    "career_recall_one_stage": lambda: CAREER(**CONTRACT_CAREER, recall=True, two_stage=False),
     "career_ensemble": lambda: CareerEnsemble(career_params=CONTRACT_CAREER, members=2, mix=("mnlogit_two_stage",)),
 }
 

@@ -49,12 +49,11 @@ def boomerang_panel(n_persons: int = 400, seed: int = 0) -> CareerPanel:
     return CareerPanel(pd.DataFrame(rows), scheme=scheme, name="boomerang")
 
 
-def tiny_net(n_states: int = 5, seed: int = 0, two_stage: bool = True) -> CareerNet:
+def tiny_net(n_states: int = 5, seed: int = 0, two_stage: bool = True, recall: bool = False) -> CareerNet:
     torch.manual_seed(seed)
     decoder = DecoderConfig(n_layers=2, d_model=16, n_heads=2, d_ff=32, dropout=0.0, attn_dropout=0.0)
-    return CareerNet(
-        CareerNetConfig(n_states=n_states, input_sizes=(4, 3), decoder=decoder, two_stage=two_stage)
-    ).eval()
+    config = CareerNetConfig(n_states=n_states, input_sizes=(4, 3), decoder=decoder, two_stage=two_stage, recall=recall)
+    return CareerNet(config).eval()
 
 
 def one_person_batch(states: list[int], n_states: int = 5, seed: int = 0) -> dict[str, torch.Tensor]:
@@ -80,7 +79,15 @@ def subset_prediction(net: CareerNet, batch: dict[str, torch.Tensor], target: in
             batch["inputs"][:, index], batch["covariates"][:, index], positions=index[None].expand(1, -1)
         )
         logits = net.head(hidden[:, -1:])
-        return net.output_log_probs(logits, batch["prev"][:, target : target + 1])[0, 0].exp().double().numpy()
+        recall = None
+        if net.config.recall:  # the kept jobs, weighted by their distance to the target in the whole career
+            recall = torch.zeros(1, 1, net.config.n_states)
+            for position in keep:
+                token = int(batch["inputs"][0, position])
+                if token < net.config.n_states:
+                    recall[0, 0, token] += torch.exp(-net.decay() * (target - position))
+        log_probs = net.output_log_probs(logits, batch["prev"][:, target : target + 1], recall)
+        return log_probs[0, 0].exp().double().numpy()
 
 
 # ---------------------------------------------------------------------------------------------- masks
@@ -168,8 +175,9 @@ def test_finetune_word_dropout_returns_a_fine_tuned_copy(toy_split):
 # ---------------------------------------------------------------------------------------------- greedy search
 
 
-def test_greedy_search_takes_the_best_position_at_every_step():
-    net = tiny_net(seed=3)
+@pytest.mark.parametrize("recall", [False, True])
+def test_greedy_search_takes_the_best_position_at_every_step(recall):
+    net = tiny_net(seed=3, recall=recall)
     states = [0, 2, 1, 1, 3, 2, 4, 0]
     batch = one_person_batch(states, seed=1)
     target = 7

@@ -12,7 +12,11 @@ predicted (calendar year, years since the previous observation, education,
 static covariates), as in the reference implementation. The output at ``t``
 gives ``K`` move logits and a stay logit that the shared two-stage head
 (:func:`~laborseq.nn.heads.two_stage_log_probs`) turns into the
-distribution of :math:`y_t`.
+distribution of :math:`y_t`. With ``recall``, one more output, the logit of the
+probability that a move returns to an earlier job, mixes that distribution with
+the earlier jobs weighted by how recently they were held
+(:func:`~laborseq.nn.heads.recall_log_probs`; the decay :math:`\\mu` is a
+parameter of the network).
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from laborseq.nn.encoding import CareerVocabulary
-from laborseq.nn.heads import two_stage_log_probs
+from laborseq.nn.heads import recall_log_probs, recall_weights, two_stage_log_probs
 from laborseq.nn.transformer import Decoder, DecoderConfig, Dropout, key_subset_mask, sinusoidal_positions
 
 
@@ -43,12 +48,16 @@ class CareerNetConfig:
         Transformer shape.
     two_stage : bool
         ``K + 1`` outputs through the stay / move head, or ``K`` through a softmax.
+    recall : bool
+        One more output, the recall gate, and returns to earlier states
+        (:func:`~laborseq.nn.heads.recall_log_probs`).
     """
 
     n_states: int
     input_sizes: tuple[int, ...]
     decoder: DecoderConfig = field(default_factory=DecoderConfig)
     two_stage: bool = True
+    recall: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable form."""
@@ -62,6 +71,7 @@ class CareerNetConfig:
             input_sizes=tuple(int(s) for s in data["input_sizes"]),
             decoder=DecoderConfig(**data["decoder"]),
             two_stage=bool(data["two_stage"]),
+            recall=bool(data.get("recall", False)),  # (networks saved before recall existed have none)
         )
 
 
@@ -76,7 +86,9 @@ class CareerNet(nn.Module):
         self.input_embeddings = nn.ModuleList(nn.Embedding(size, width, padding_idx=0) for size in config.input_sizes)
         self.drop = Dropout(config.decoder.dropout)
         self.decoder = Decoder(config.decoder)
-        self.head = nn.Linear(width, config.n_states + int(config.two_stage), bias=False)
+        self.head = nn.Linear(width, config.n_states + int(config.two_stage) + int(config.recall), bias=False)
+        if config.recall:
+            self.recall_decay = nn.Parameter(torch.tensor(float(np.log(np.expm1(np.log(2.0))))))  # mu = log 2
         self.job_scale = width**0.5
         std = width**-0.5
         for table in (self.job_embedding, *self.input_embeddings, self.head):
@@ -124,19 +136,41 @@ class CareerNet(nn.Module):
         return self.decoder(self.drop(self.embed(inputs, covariates, positions)), mask)
 
     def forward(self, inputs: torch.Tensor, covariates: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Output logits, shape ``(B, T, K + 1)`` (two-stage) or ``(B, T, K)``."""
+        """Output logits, shape ``(B, T, K + 1 + recall)`` (two-stage) or ``(B, T, K + recall)``."""
         return self.head(self.hidden(inputs, covariates, mask))
 
-    def output_log_probs(self, logits: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
-        """Log-distribution over the ``K`` states from output ``logits`` (float32) and the previous states ``prev``."""
+    def decay(self) -> torch.Tensor:
+        """:math:`\\mu`, the recall weights' decay per observation (a network with ``recall``)."""
+        return F.softplus(self.recall_decay)
+
+    def recall_weights(self, inputs: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor | None:
+        """:func:`~laborseq.nn.heads.recall_weights` of the earlier states (``None`` without ``recall``)."""
+        if not self.config.recall:
+            return None
+        return recall_weights(inputs, self.config.n_states, self.decay(), mask)
+
+    def output_log_probs(
+        self, logits: torch.Tensor, prev: torch.Tensor, recall: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Log-distribution over the ``K`` states from output ``logits`` and the previous states ``prev``.
+
+        ``recall``: the :meth:`recall_weights` of the same positions, which a network with ``recall`` needs.
+        Computed in float32.
+        """
         logits = logits.float()
-        if self.config.two_stage:
-            return two_stage_log_probs(logits, prev)
-        return torch.log_softmax(logits, dim=-1)
+        if self.config.recall:
+            logits, gate = logits[..., :-1], logits[..., -1]
+        log_probs = two_stage_log_probs(logits, prev) if self.config.two_stage else torch.log_softmax(logits, dim=-1)
+        if not self.config.recall:
+            return log_probs
+        if recall is None:
+            raise ValueError("a network with recall needs the recall weights of its positions")
+        return recall_log_probs(log_probs, gate, recall, prev, self.config.two_stage)
 
     def log_probs(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Log-distribution of the state at every position of ``batch``, shape ``(B, T, K)``, in float32."""
-        return self.output_log_probs(self(batch["inputs"], batch["covariates"]), batch["prev"])
+        logits = self(batch["inputs"], batch["covariates"])
+        return self.output_log_probs(logits, batch["prev"], self.recall_weights(batch["inputs"]))
 
 
 def career_loss(
@@ -159,7 +193,8 @@ def career_loss(
     mask = None
     if word_dropout and net.training and float(torch.rand(())) < word_dropout:
         mask = key_subset_mask(word_dropout_keys(batch["inputs"].shape[1], batch["inputs"].device))
-    log_probs = core.output_log_probs(net(batch["inputs"], batch["covariates"], mask), batch["prev"])
+    logits = net(batch["inputs"], batch["covariates"], mask)
+    log_probs = core.output_log_probs(logits, batch["prev"], core.recall_weights(batch["inputs"], mask))
     targets = batch["targets"]
     nll = -log_probs.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
     weight = batch["weight"]
@@ -210,6 +245,8 @@ def aligned_state_dict(
     for key, value in source.items():
         if key.startswith(("job_embedding.", "input_embeddings.", "head.")):
             continue
+        if key == "recall_decay" and key not in state:  # (a network without recall drops the pretrained one's)
+            continue
         if key not in state or tuple(state[key].shape) != tuple(value.shape):
             raise ValueError(f"pretrained weight {key!r} does not fit the network (shape {value.shape})")
         state[key] = torch.as_tensor(value, dtype=state[key].dtype)
@@ -218,8 +255,11 @@ def aligned_state_dict(
     k_old, k_new = len(source_vocab.states), len(target_vocab.states)
     copy_rows("job_embedding.weight", "job_embedding.weight", np.r_[old_index, k_old], np.r_[new_index, k_new])
     head_old, head_new = old_index, new_index
-    if target_net.config.two_stage and "head.weight" in source and source["head.weight"].shape[0] == k_old + 1:
-        head_old, head_new = np.r_[old_index, k_old], np.r_[new_index, k_new]
+    if "head.weight" in source:  # the stay and recall-gate rows follow the states' (a new one is fresh)
+        old_extra = _extra_head_rows(source["head.weight"].shape[0] - k_old, "recall_decay" in source)
+        new_extra = _extra_head_rows(state["head.weight"].shape[0] - k_new, target_net.config.recall)
+        rows_old, rows_new = _shared(old_extra, new_extra)
+        head_old, head_new = np.r_[old_index, k_old + rows_old], np.r_[new_index, k_new + rows_new]
     copy_rows("head.weight", "head.weight", head_old, head_new)
     report["states"] = {"shared": len(old_index), "new": k_new - len(old_index), "dropped": k_old - len(old_index)}
 
@@ -239,6 +279,11 @@ def aligned_state_dict(
     if dropped:
         report["dropped_inputs"] = dropped
     return state, report
+
+
+def _extra_head_rows(count: int, recall: bool) -> list[str]:
+    """Names of the output rows after the states': the stay logit (two-stage), then the recall gate."""
+    return ["stay"] * (count - int(recall)) + ["recall gate"] * int(recall)
 
 
 def _shared(old: tuple[str, ...] | list[str], new: tuple[str, ...] | list[str]) -> tuple[np.ndarray, np.ndarray]:

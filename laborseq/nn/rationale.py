@@ -100,10 +100,12 @@ def greedy_rationale(net: CareerNet, batch: dict[str, torch.Tensor], target: int
     prev = batch["prev"][:, target : target + 1]
 
     def predict(keep: torch.Tensor) -> np.ndarray:
-        rows = keep.shape[0]
-        hidden = net.hidden(inputs.expand(rows, -1), covariates.expand(rows, -1, -1), key_subset_mask(keep))
+        rows, mask = keep.shape[0], key_subset_mask(keep)
+        hidden = net.hidden(inputs.expand(rows, -1), covariates.expand(rows, -1, -1), mask)
+        recall = net.recall_weights(inputs.expand(rows, -1), mask)
         logits = net.head(hidden[:, -1:])
-        return net.output_log_probs(logits, prev.expand(rows, -1))[:, 0].exp().double().cpu().numpy()
+        log_probs = net.output_log_probs(logits, prev.expand(rows, -1), None if recall is None else recall[:, -1:])
+        return log_probs[:, 0].exp().double().cpu().numpy()
 
     keep = torch.zeros(1, target + 1, dtype=torch.bool, device=inputs.device)
     full = predict(~keep)[0]

@@ -82,6 +82,11 @@ class CAREER(SequenceModel):
         Dropout on embeddings and residuals, and on attention weights.
     two_stage : bool, default True
         Stay / move head (:func:`~laborseq.nn.heads.two_stage_log_probs`).
+    recall : bool, default False
+        Let a move return to an earlier job (:func:`~laborseq.nn.heads.recall_log_probs`): the network
+        predicts the probability of a return, the earlier jobs share it by how recently and how often
+        they were held (a decay per observation that the network learns). Not in the reference
+        architecture; the ``auto`` recipe's networks have it (``analyses/career_recipe.py`` measures it).
     covariates : tuple of str, optional
         Panel covariates to embed (default: all). The calendar year is always an input.
     gap_input : bool, default True
@@ -169,6 +174,7 @@ class CAREER(SequenceModel):
         dropout: float = 0.1,
         attn_dropout: float = 0.1,
         two_stage: bool = True,
+        recall: bool = False,
         covariates: tuple[str, ...] | None = None,
         gap_input: bool = True,
         lr: float = 5e-4,
@@ -200,6 +206,7 @@ class CAREER(SequenceModel):
         self.dropout = dropout
         self.attn_dropout = attn_dropout
         self.two_stage = two_stage
+        self.recall = recall
         self.covariates = covariates
         self.gap_input = gap_input
         self.lr = lr
@@ -325,6 +332,7 @@ class CAREER(SequenceModel):
                 input_sizes=tuple(v.size for v in vocab.inputs),
                 decoder=DecoderConfig(**self._decoder_params()),
                 two_stage=self.two_stage,
+                recall=self.recall,
             )
         )
         alignment: dict[str, Any] | None = None
@@ -420,7 +428,7 @@ class CAREER(SequenceModel):
         if theirs != ours:
             raise ValueError(
                 f"pretrained={self.pretrained!r} has shape {theirs}, this model {ours}; use the same "
-                "n_layers, d_model, n_heads, d_ff"
+                f"{', '.join(NETWORK_SHAPE)}"
             )
         return base._net_arrays(), base.vocabulary_
 
@@ -476,7 +484,8 @@ class CAREER(SequenceModel):
     def _forecast_max_paths(self) -> int:
         """Paths per forecast chunk: their attention caches (keys and values of every layer) within about 2 GB."""
         bytes_per_path_and_year = self.n_layers * 2 * self.d_model * 4
-        return max(1_000, int(FORECAST_CACHE_BYTES // (bytes_per_path_and_year * FORECAST_CACHE_YEARS)))
+        recall_bytes = 2 * len(self.classes_) * 4 if self.recall else 0  # two levels' recall weights, float32
+        return max(1_000, int(FORECAST_CACHE_BYTES // (bytes_per_path_and_year * FORECAST_CACHE_YEARS + recall_bytes)))
 
     # ------------------------------------------------------------------ persistence
     def _net_arrays(self) -> dict[str, np.ndarray]:

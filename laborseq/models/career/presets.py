@@ -28,9 +28,10 @@ schedule and smaller batches, for survey-sized panels and CPU runs."""
 AUTO_PRESET = "auto"
 """The name of the recipe below, beside :data:`PRESETS` wherever a CAREER configuration is named."""
 
-AUTO: dict[str, Any] = {"preset": "small", "members": 2, "mix": "auto"}
+AUTO: dict[str, Any] = {"preset": "small", "career_params": {"recall": True}, "members": 2, "mix": "auto"}
 """The ``auto`` recipe, the default ``career`` of the registry and of ``laborseq compare``: the parameters of
-:class:`~laborseq.models.CareerEnsemble`. Two ``small`` fits (seeds ``s, s + 1``) averaged, mixed with the
+:class:`~laborseq.models.CareerEnsemble`. Two ``small`` fits (seeds ``s, s + 1``) with the recall of earlier
+jobs (``CAREER(recall=True)``, not in the reference architecture) averaged, mixed with the
 two-stage regression (bag-of-jobs on panels of more than 64 states, where the regression is slow), the mixture
 weight fitted on the validation persons. More members score better on
 validation persons (``CareerEnsemble(members=5)``) at one ``small`` fit each; two keep ``make demo`` within five

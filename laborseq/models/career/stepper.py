@@ -45,11 +45,14 @@ class HistoryCache:
         One ``(P, H, L, d_head)`` tensor per layer (histories right-padded to ``L``).
     lengths : torch.Tensor
         History length (tokens) of every person, shape ``(P,)``.
+    recall : torch.Tensor or None
+        A network with recall: the recall weights at every person's last history token, ``(P, K)``.
     """
 
     keys: list[torch.Tensor]
     values: list[torch.Tensor]
     lengths: torch.Tensor
+    recall: torch.Tensor | None = None
 
 
 @dataclass
@@ -64,12 +67,15 @@ class PrefixLevel:
         Person of every node, ``(N,)``; nodes are sorted by person.
     keys, values : list of torch.Tensor
         One ``(N, H, d_head)`` tensor per layer: the node's own token.
+    recall : torch.Tensor or None
+        A network with recall: the recall weights at the node's token, ``(N, K)`` (kept for the last level only).
     """
 
     parent: torch.Tensor
     person: torch.Tensor
     keys: list[torch.Tensor]
     values: list[torch.Tensor]
+    recall: torch.Tensor | None = None
 
 
 def _heads(x: torch.Tensor, n_heads: int) -> torch.Tensor:
@@ -102,7 +108,10 @@ def prefill(net: CareerNet, inputs: torch.Tensor, covariates: torch.Tensor, leng
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         x = x + attn.out(y.transpose(1, 2).reshape(x.shape))
         x = x + block.ffn(block.ln_ffn(x))
-    return HistoryCache(keys, values, lengths)
+    recall = net.recall_weights(inputs)
+    if recall is not None:
+        recall = recall[torch.arange(len(lengths), device=recall.device), lengths - 1]
+    return HistoryCache(keys, values, lengths, recall)
 
 
 def ancestors(levels: list[PrefixLevel], parent: torch.Tensor) -> list[torch.Tensor]:
@@ -255,10 +264,16 @@ class CareerStepper:
         with self.policy.autocast():
             x = self.net.embed(last, node_codes, positions=positions)
             logits = decode_nodes(self.net, self.cache, self.levels, x, new)
+        if self.net.config.recall:  # the node's token (its parent's last state) joins its parent's weights
+            parent_recall = self.levels[-1].recall if self.levels else self.cache.recall
+            held = F.one_hot(last, len(self.vocabulary.states))
+            new.recall = parent_recall[parent] * torch.exp(-self.net.decay()) + held
+            if self.levels:
+                self.levels[-1].recall = None
         self.levels.append(new)
         self.node = index
         self._pending_year = year
-        proba = self.net.output_log_probs(logits, last).exp().double().cpu().numpy()
+        proba = self.net.output_log_probs(logits, last, new.recall).exp().double().cpu().numpy()
         return proba / proba.sum(axis=1, keepdims=True), index
 
     def _encode(self, year: int, covariates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
