@@ -16,7 +16,7 @@ person-years and over transitions only, its ratio to the oracle with a 95%
 person-bootstrap interval (paired: the same persons resampled for the model
 and the oracle), and the fit time. The logit's L-BFGS is capped at ``--mnlogit-iter`` iterations
 (300 by default; the registry's 1,000 take hours at 100,000 persons on 330 states). ``career`` is the
-registry's, the ``auto`` recipe (two ``small`` networks mixed with bag-of-jobs at these 331 states);
+registry's, the ``auto`` recipe (two ``small`` networks with recall mixed with bag-of-jobs at these 331 states);
 ``analyses/career_recipe.py --synthetic N`` draws the same panel and split and measures each ingredient.
 """
 

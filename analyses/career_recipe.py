@@ -112,6 +112,8 @@ def main() -> None:
         train, valid, test = parts["train"], parts["valid"], parts["test"]
         name = args.data
     print(f"{name}: {train.n_targets:,} training, {valid.n_targets:,} validation, {test.n_targets:,} test targets")
+    if process is not None:
+        print(f"oracle validation perplexity {process.oracle_perplexity(valid):.4f}", flush=True)
 
     seconds: dict[str, float] = {}
     combos: dict[str, tuple[SequenceModel, float]] = {}
@@ -123,7 +125,9 @@ def main() -> None:
     for seed in range(args.seeds):
         model, seconds[f"seed {seed}"] = timed_fit(CAREER.preset(AUTO["preset"], **member), train, valid, seed)
         seeds.append(model)
-        print(f"member seed {seed}: {seconds[f'seed {seed}']:.1f} s", flush=True)
+        print(
+            f"member seed {seed}: {seconds[f'seed {seed}']:.1f} s, validation {model.perplexity(valid):.4f}", flush=True
+        )
     candidates = {"member": (seeds[0], seconds["seed 0"])}
     for spec in filter(None, args.search.split(";")):
         candidates[spec] = timed_fit(CAREER.preset(AUTO["preset"], **member, **overrides(spec)), train, valid, 0)

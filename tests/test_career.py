@@ -84,6 +84,29 @@ def test_fine_tuning_starts_from_the_pretrained_weights(monkeypatch, markov_spli
     assert started_from["lr"] == TINY["lr"]
 
 
+def test_a_network_with_recall_fine_tunes_from_one_without(monkeypatch, markov_split) -> None:
+    train, valid, _ = markov_split
+    base = CAREER(**TINY, max_steps=20).fit(train, valid=valid, rng=0)
+    pretrained = {k: v.clone() for k, v in base.net_.state_dict().items()}
+    started_from = {}
+    real_train = career_module.train
+
+    def spy(net, *args, **kwargs):
+        started_from.update({k: v.clone() for k, v in net.state_dict().items()})
+        return real_train(net, *args, **kwargs)
+
+    monkeypatch.setattr(career_module, "train", spy)
+    model = CAREER(**TINY, recall=True, pretrained=base, finetune_max_steps=5).fit(train, valid=valid, rng=0)
+    k = len(train.states)
+    assert started_from["head.weight"].shape[0] == k + 2  # the states, the stay logit, the recall gate
+    torch.testing.assert_close(started_from["head.weight"][: k + 1], pretrained["head.weight"])
+    key = "decoder.blocks.0.attn.qkv.weight"
+    torch.testing.assert_close(started_from[key], pretrained[key])
+    assert model.net_.config.recall and float(model.net_.decay()) > 0
+    # and back: a network without recall fine-tunes from one with it (its gate and decay are dropped)
+    CAREER(**TINY, pretrained=model, finetune_max_steps=2).fit(train, valid=valid, rng=0)
+
+
 def test_pretrained_directory_equals_pretrained_model_in_memory(tmp_path, markov_split) -> None:
     train, valid, _ = markov_split
     survey = _relabelled(make_panel(120, seed=5))
