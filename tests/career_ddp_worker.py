@@ -1,7 +1,7 @@
 """Worker of ``test_career_ddp.py``: fit CAREER under ``torchrun`` and write each rank's predictions.
 
 ``career_ddp_worker.py OUT`` fits on a small panel; ``career_ddp_worker.py OUT STORE`` pretrains on the token
-store ``STORE`` (every rank maps it and reads only its own batches).
+store ``STORE`` (every rank maps it and reads only its own batches). ``--recall`` fits a network with recall.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ TINY_DDP = {
 }
 
 
-def main(out: Path, store: str | None = None) -> None:
+def main(out: Path, store: str | None = None, recall: bool = False) -> None:
     rank = int(os.environ["RANK"])
     train, valid, test = make_panel(200, seed=3).split_persons((0.6, 0.2, 0.2), rng=0)
-    model = CAREER(**TINY_DDP, checkpoint_dir=str(out / "ckpt"))
+    model = CAREER(**TINY_DDP, recall=recall, checkpoint_dir=str(out / "ckpt"))
     model = model.fit(train, valid=valid, rng=0) if store is None else model.fit(store, rng=0)
     np.save(out / f"rank{rank}.npy", model.predict_proba(test))
     if rank == 0:
@@ -40,4 +40,5 @@ def main(out: Path, store: str | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None)
+    positional = [arg for arg in sys.argv[1:] if arg != "--recall"]
+    main(Path(positional[0]), positional[1] if len(positional) > 1 else None, recall="--recall" in sys.argv)

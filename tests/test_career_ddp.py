@@ -30,9 +30,10 @@ def torchrun(*args: str) -> None:
 
 def test_two_processes_pretrain_one_model_from_a_token_store(tmp_path) -> None:
     store = write_token_store(make_panel(300, seed=4), tmp_path / "store")
-    torchrun(str(tmp_path), str(store.path))
+    torchrun(str(tmp_path), str(store.path), "--recall")  # (the recall decay, used outside forward, syncs too)
     rank0, rank1 = np.load(tmp_path / "rank0.npy"), np.load(tmp_path / "rank1.npy")
     np.testing.assert_array_equal(rank0, rank1)
+    assert load_model(tmp_path / "model").net_.config.recall
     assert load_checkpoint(tmp_path / "ckpt" / "last").config["trainer"]["world_size"] == 2
 
 
