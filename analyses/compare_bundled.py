@@ -9,7 +9,7 @@ For each panel it runs the study of ``laborseq compare`` with its defaults
 the registry (the marginal, Markov chains of order 1 and 2 with and without
 the two-stage head, the multinomial logit with the paper's hand-built features
 with and without the two-stage head, bag-of-jobs and CAREER with its ``auto``
-recipe: two ``small`` networks trained from scratch, averaged and mixed with
+recipe: two ``small`` networks with recall trained from scratch, averaged and mixed with
 the two-stage regression on the validation persons), seed 0, a 70/10/20 person split, 1,000
 bootstrap draws, and a forecast section from the latest year followed by five
 panel years (1,000 simulated careers per person), the wage section and the
@@ -17,9 +17,10 @@ rationale section. It writes
 ``reports/<panel>/`` and prints the wall time of each run and the machine.
 
 Runtime and machine: on 2026-12-06, on a 2-core AMD EPYC CPU (torch 2.13.0
-CPU, 2 threads, no GPU), with the ``auto`` recipe, nlswork took 198 s and 205 s
-(as ``make demo``, on a fresh clone) and wage_panel 75.1 s and 72.5 s (with one ``small``
-network: 120 s and 62.9 s; before issue 17's speed-ups 322 s and 99.5 s), with
+CPU, 2 threads, no GPU), with the ``auto`` recipe (members with recall), nlswork took 160 s
+(as ``make demo``, on a fresh clone) and wage_panel 68.8 s (members without recall: 198 s and 205 s,
+75.1 s and 72.5 s; with one ``small`` network: 120 s and 62.9 s; before issue 17's speed-ups 322 s
+and 99.5 s), with
 the wage section (CAREER's hidden state, one-hot histories and the previous
 occupation in the Mincer equation) and the rationale section (1,000
 word-dropout fine-tuning updates, 100 rationales); on 2026-11-22 the same runs
