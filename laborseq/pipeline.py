@@ -41,11 +41,14 @@ from laborseq.models.career.presets import AUTO, AUTO_PRESET
 from laborseq.models.registry import MODEL_NAMES, make_model
 from laborseq.nn.token_store import TokenStore, open_token_store, write_token_store
 from laborseq.panel import CareerPanel
+from laborseq.panel.descriptives import SortRule, TimeAxis
 from laborseq.report.comparison import write_comparison_report
+from laborseq.report.sequences import sequence_report
 from laborseq.studies.comparison import ComparisonStudy
 from laborseq.studies.rationale_study import FINETUNE_STEPS, RationaleStudy, rationale_study
 from laborseq.studies.rationales import Rationale, rationalize_many, target_rows
 from laborseq.studies.representations import one_hot_history, previous_occupation
+from laborseq.studies.sequences import describe_sequences
 from laborseq.studies.wages import WageStudy, wage_study
 
 __all__ = [
@@ -250,6 +253,7 @@ def run_comparison(
     wages: pd.DataFrame | None = None,
     rationales: int = 0,
     finetune_steps: int = FINETUNE_STEPS,
+    sequences: bool = True,
     rng: RNGLike = 0,
     command: str | None = None,
     progress: bool = False,
@@ -284,6 +288,9 @@ def run_comparison(
         Rationalize this many held-out CAREER predictions (0: no section; needs a model named ``career``).
     finetune_steps : int
         Word-dropout fine-tuning updates of the rationale section.
+    sequences : bool
+        Describe the panel's sequences before any model (chronogram, index plot, entropy; weighted when
+        ``weighted`` and the panel has weights).
     rng : int or numpy.random.Generator
         Seed of the split, the fits, the bootstrap and the simulations.
     command : str, optional
@@ -294,6 +301,7 @@ def run_comparison(
     started = time.perf_counter()
     named = make_models(models)
     panel, parts, record = split_panel(panel, fractions, sample_persons=sample_persons, rng=rng)
+    described = describe_sequences(panel, weighted=weighted and panel.has_weight) if sequences else None
     origin = check_forecast_origin(forecast_origin, panel)
     steps = tqdm(total=3, desc="compare", disable=not progress, unit="step")
     steps.set_postfix_str("fit and score")
@@ -337,9 +345,28 @@ def run_comparison(
         forecast=forecast,
         wages=wage_section,
         rationales=rationale_section,
+        sequences=described,
         command=command,
         seconds=time.perf_counter() - started,
     )
+
+
+def write_sequence_report(
+    panel: CareerPanel,
+    out_dir: str | Path,
+    *,
+    by: TimeAxis = "period",
+    sort: SortRule = "first_state",
+    weighted: bool | None = None,
+) -> dict[str, Path]:
+    """``laborseq describe --plots``: the panel's sequence figures and tables as ``sequences.md`` / ``.html``.
+
+    Writes ``sequences.md``, ``sequences.html`` and ``figures/`` (chronogram, index plot, entropy, as
+    PNG and SVG) under ``out_dir`` (:func:`~laborseq.studies.sequences.describe_sequences`; weighted by
+    default when the panel has weights).
+    """
+    description = describe_sequences(panel, by=by, sort=sort, weighted=weighted)
+    return sequence_report(description).write(out_dir, stem="sequences")
 
 
 def one_network(model: CareerModel) -> CAREER:

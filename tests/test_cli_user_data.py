@@ -102,6 +102,17 @@ def test_describe_reads_every_format_and_lists_the_top_states(tmp_path, capsys):
     assert "Lineage of" in out
 
 
+def test_describe_plots_writes_the_sequence_figures(tmp_path, capsys):
+    careers(60, 3).to_csv(tmp_path / "c.csv", index=False)
+    out = tmp_path / "plots"
+    assert main(["describe", "--data", str(tmp_path / "c.csv"), *COLUMNS, "--plots", str(out), "--by", "position"]) == 0
+    assert f"wrote {out / 'sequences.md'}" in capsys.readouterr().out
+    for name in ("chronogram", "index_plot", "entropy"):
+        assert (out / "figures" / f"{name}.png").stat().st_size > 0
+    text = (out / "sequences.md").read_text()
+    assert "by observation" in text and "Transition rates between consecutive observations" in text
+
+
 def test_traceback_option_shows_the_trace(tmp_path):
     missing = tmp_path / "c.csv"
     missing.write_text("a,b\n1,2\n")
@@ -128,6 +139,11 @@ ERRORS = [
     ("harmonize-missing", ["harmonize", "psid", "{tmp}/none.txt", "--out", "{tmp}/p.parquet"], r"none.txt"),
     ("describe-csv", ["describe", "--data", "{csv}"], r"no column\(s\) \['person_id', 'year', 'occ'\]"),
     ("describe-dta", ["describe", "--data", "{tmp}/broken.dta"], r"broken.dta: cannot be read as a stata file"),
+    (
+        "describe-age",
+        ["describe", "--data", "{csv}", *COLUMNS, "--plots", "{tmp}/plots", "--by", "age"],
+        r"--by age: .*needs a 'birth_year' covariate",
+    ),
     ("predict-model", ["predict", "--model", "{tmp}", "--data", "{csv}", "--out", "{tmp}/p.parquet"], r"--model"),
     ("predict-states", ["predict", "--model", "{model}", "--data", "{other}", "--out", "{tmp}/p.parquet"], "not in"),
 ]

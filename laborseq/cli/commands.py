@@ -46,6 +46,7 @@ from laborseq.pipeline import (
     save_models,
     write_predictions,
     write_report,
+    write_sequence_report,
 )
 from laborseq.report.forecast import write_forecast_report
 from laborseq.report.rationales import write_rationale_report
@@ -338,4 +339,11 @@ def describe(args: argparse.Namespace, argv: Sequence[str]) -> int:
     print(panel.describe().format(top=args.top))
     if panel.lineage is not None:
         print(panel.lineage)
+    if args.plots is not None:
+        weighted = panel.has_weight and not args.unweighted
+        try:
+            written = write_sequence_report(panel, args.plots, by=args.by, sort=args.sort, weighted=weighted)
+        except ValueError as err:
+            raise CommandError(f"--by {args.by}: {err}") from None
+        print(f"\nwrote {written['markdown']}, {written['html']} and the figures in {written['figures']}")
     return 0

@@ -14,6 +14,7 @@ from laborseq.models.career.presets import PRESETS as CAREER_PRESETS
 from laborseq.models.registry import MODEL_NAMES
 from laborseq.occupations.crosswalk import FRAMES
 from laborseq.panel import OCC, PERSON, YEAR
+from laborseq.panel.descriptives import SORT_RULES, TIME_AXES
 from laborseq.pipeline import (
     AUTO_FORECAST_YEARS,
     DEFAULT_FORECAST_MODELS,
@@ -212,6 +213,17 @@ def build_parser() -> argparse.ArgumentParser:
     desc = add("describe", help="summarise a panel")
     _add_data_option(desc)
     desc.add_argument("--top", type=int, default=15, help="most common states listed")
+    desc.add_argument(
+        "--plots",
+        default=None,
+        metavar="DIR",
+        help="also write the sequence figures (chronogram, index plot, entropy) and tables to DIR",
+    )
+    desc.add_argument(
+        "--by", choices=TIME_AXES, default="period", help="time axis of the figures (age needs a birth_year)"
+    )
+    desc.add_argument("--sort", choices=SORT_RULES, default="first_state", help="order of the index plot's rows")
+    desc.add_argument("--unweighted", action="store_true", help="ignore the panel's survey weights in the figures")
 
     pre = add(
         "pretrain",

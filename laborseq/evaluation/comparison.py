@@ -23,8 +23,9 @@ from laborseq.evaluation.predictions import (
     summarize_predictions,
     transition_groups,
 )
-from laborseq.models.base import SequenceModel, WeightsLike, clone, params_record, resolve_weights
+from laborseq.models.base import SequenceModel, clone, params_record
 from laborseq.panel import PERSON, CareerPanel
+from laborseq.panel.weights import WeightsLike, resolve_weights
 
 __all__ = ["SUBSETS", "ComparisonResult", "compare"]
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from laborseq.models import logit_engine
-from laborseq.models.base import RNGLike, SequenceModel, WeightsLike, resolve_weights
+from laborseq.models.base import RNGLike, SequenceModel
 from laborseq.models.covariance import CovType
 from laborseq.models.features import FULL_FEATURES, EncodedFeatures, FeatureEncoder
 from laborseq.models.first_year_logit import FirstYearLogit, split_targets
@@ -17,6 +17,7 @@ from laborseq.models.inference import mnlogit_results
 from laborseq.models.logit_start import markov_start
 from laborseq.models.mnlogit_stepper import MNLogitStepper, updatable
 from laborseq.panel import CareerPanel
+from laborseq.panel.weights import WeightsLike, resolve_weights
 
 if TYPE_CHECKING:
     from laborseq.models.loglinear import LogLinear

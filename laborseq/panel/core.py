@@ -23,6 +23,7 @@ import pyarrow as pa
 from laborseq._util.random import RNGLike, check_random_state
 from laborseq.occupations.scheme import OccupationScheme
 from laborseq.panel.columns import OCC, PERSON, TARGET, WEIGHT, YEAR
+from laborseq.panel.descriptives import person_weights, wide_states
 from laborseq.panel.lineage import Lineage
 from laborseq.panel.parquet import FORMAT_VERSION, arrow_table, read_panel_table, write_table_atomic
 from laborseq.panel.validation import (
@@ -457,6 +458,18 @@ class CareerPanel:
             covariates=kinds,
             weight=WEIGHT if self._has_weight else None,
         )
+
+    def to_wide(self) -> pd.DataFrame:
+        """One row per person, one column per period: the state observed there (missing where not observed).
+
+        When the panel has weights, a last column ``weight`` holds each person's weight (their first
+        row's; :func:`~laborseq.panel.descriptives.person_weights`). Sequence-analysis packages
+        (TraMineR, sequenzo) take this layout.
+        """
+        wide = wide_states(self)
+        if self._has_weight:
+            wide[WEIGHT] = person_weights(self, WEIGHT)
+        return wide
 
     # ------------------------------------------------------------------ parquet I/O
     def _schema_metadata(self) -> dict[str, Any]:

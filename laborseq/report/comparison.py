@@ -34,8 +34,10 @@ from laborseq.report.figures import (
 )
 from laborseq.report.forecast import forecast_blocks
 from laborseq.report.rationales import rationale_blocks
+from laborseq.report.sequences import sequence_blocks
 from laborseq.report.wages import wage_blocks, write_fit_summaries
 from laborseq.studies.comparison import ComparisonStudy
+from laborseq.studies.sequences import SequenceDescription
 
 ORDERED_BREAKDOWNS = ("career position", "calendar year", "birth cohort")
 """Breakdowns whose groups have an order (drawn as lines)."""
@@ -76,7 +78,7 @@ def comparison_report(study: ComparisonStudy) -> Report:
     result, panel = study.comparison, study.panel
     report = Report(f"Model comparison on {panel.name or 'a career panel'}")
     report.add(*_headline_section(result))
-    report.add(*_data_section(panel, study.splits, study.split))
+    report.add(*_data_section(panel, study.splits, study.split, study.sequences))
     report.add(*_differences_section(result, study.breakdowns))
     report.add(*_transitions_section(result, study.breakdowns))
     if study.forecast is not None:
@@ -131,7 +133,12 @@ def _headline_section(result: ComparisonResult) -> list[Block]:
     return blocks
 
 
-def _data_section(panel: CareerPanel, splits: Mapping[str, CareerPanel], split: Mapping[str, Any]) -> list[Block]:
+def _data_section(
+    panel: CareerPanel,
+    splits: Mapping[str, CareerPanel],
+    split: Mapping[str, Any],
+    sequences: SequenceDescription | None = None,
+) -> list[Block]:
     desc = panel.describe()
     source = panel.metadata.get("source")
     blocks: list[Block] = [
@@ -172,6 +179,8 @@ def _data_section(panel: CareerPanel, splits: Mapping[str, CareerPanel], split: 
     else:
         caption = "State shares (all person-years)"
     blocks.append(Table(shares, caption=caption))
+    if sequences is not None:
+        blocks += [Heading("Sequences", 3), *sequence_blocks(sequences)]
     split_rows = pd.DataFrame(
         {
             name: {"persons": f"{p.n_persons:,}", "person-years": f"{len(p):,}", "targets": f"{p.n_targets:,}"}

@@ -16,6 +16,7 @@ from laborseq.evaluation.comparison import ComparisonResult
 from laborseq.forecast.comparison import ForecastComparison
 from laborseq.panel import CareerPanel
 from laborseq.studies.rationale_study import RationaleStudy
+from laborseq.studies.sequences import SequenceDescription
 from laborseq.studies.wages import WageStudy
 
 __all__ = ["ComparisonStudy"]
@@ -43,6 +44,8 @@ class ComparisonStudy:
         Career representations in Mincer wage equations.
     rationales : RationaleStudy, optional
         Rationales of CAREER's held-out predictions.
+    sequences : SequenceDescription, optional
+        The panel's sequences before any model (chronogram, index plot, entropy).
     command : str, optional
         The command line that ran the study, for the record.
     seconds : float
@@ -57,6 +60,7 @@ class ComparisonStudy:
     forecast: ForecastComparison | None = None
     wages: WageStudy | None = None
     rationales: RationaleStudy | None = None
+    sequences: SequenceDescription | None = None
     command: str | None = None
     seconds: float = field(default=float("nan"))
 

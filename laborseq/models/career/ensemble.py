@@ -40,7 +40,7 @@ import pandas as pd
 
 from laborseq._util.random import RNGLike, seed_int
 from laborseq.models.bag_of_jobs import HOLDOUT_FRACTION, holdout_panels
-from laborseq.models.base import SequenceModel, WeightsLike, load_model, resolve_weights
+from laborseq.models.base import SequenceModel, load_model
 from laborseq.models.career.model import CAREER, NETWORK_SHAPE
 from laborseq.models.career.presets import PRESETS
 from laborseq.models.logit_newton import NEWTON_OUTCOMES
@@ -48,6 +48,7 @@ from laborseq.models.mixture import MixtureStepper, fit_mixture_weights, pack_mo
 from laborseq.models.registry import MODEL_NAMES, make_model
 from laborseq.occupations.scheme import OccupationScheme
 from laborseq.panel import PERSON, CareerPanel
+from laborseq.panel.weights import WeightsLike, resolve_weights
 
 __all__ = ["CareerEnsemble"]
 

@@ -44,7 +44,7 @@ import torch
 
 from laborseq._util.random import RNGLike, seed_int
 from laborseq.models.bag_of_jobs import HOLDOUT_FRACTION, holdout_panels
-from laborseq.models.base import SequenceModel, WeightsLike, load_model, params_record
+from laborseq.models.base import SequenceModel, load_model, params_record
 from laborseq.models.career.presets import PRESETS
 from laborseq.models.career.stepper import CareerStepper
 from laborseq.nn.accelerator import PRECISIONS, inference_policy
@@ -57,6 +57,7 @@ from laborseq.nn.train_config import TrainConfig, TrainResult
 from laborseq.nn.train_log import TrainingLog
 from laborseq.nn.transformer import DecoderConfig
 from laborseq.panel import CareerPanel
+from laborseq.panel.weights import WeightsLike
 
 FORECAST_CACHE_BYTES = 2e9
 FORECAST_CACHE_YEARS = 16
