@@ -165,13 +165,62 @@ def test_wage_panel_covariates(wage_panel: CareerPanel) -> None:
 # ---------------------------------------------------------------------- registry
 
 
+# ---------------------------------------------------------------------- mvad (from sequenzo)
+
+MVAD_STATE_MONTHS = {  # the reference counts of person-months by state
+    "employment": 22_937,
+    "FE": 8_331,
+    "HE": 5_980,
+    "training": 5_272,
+    "joblessness": 4_399,
+    "school": 4_345,
+}
+
+
+def test_mvad_is_a_balanced_weighted_monthly_panel() -> None:
+    from laborseq.panel.periods import month_period, period_label
+
+    mvad = _load("mvad")
+    assert (mvad.n_persons, len(mvad), mvad.time_unit) == (712, 712 * 72, "month")
+    assert mvad.years[0] == month_period(1993, 7) and period_label(mvad.years[-1], "month") == "1999-06"
+    assert (np.diff(mvad.person_offsets()) == 72).all()
+    assert mvad.data["occ"].value_counts().to_dict() == MVAD_STATE_MONTHS
+    weights = mvad.weights
+    assert mvad.has_weight and weights.min() == pytest.approx(0.13) and weights.max() == pytest.approx(4.46)
+    per_person = mvad.data.groupby("person_id")["weight"]
+    assert (per_person.nunique() == 1).all() and per_person.first().mean() == pytest.approx(1.0, abs=0.001)
+    assert set(mvad.covariates) == {
+        "gender",
+        "religion",
+        "region",
+        "grammar_school",
+        "father_unemployed",
+        "gcse5eq",
+        "father_professional",
+        "lives_with_both_parents",
+    }
+    assert set(mvad.data["region"].unique()) == {"Belfast", "N.Eastern", "Southern", "S.Eastern", "Western"}
+    assert "Jul.93" not in mvad.data.columns and mvad.static_covariates == mvad.covariates
+
+
+def test_mvad_without_sequenzo_names_the_extra(monkeypatch) -> None:
+    import importlib.util
+
+    from laborseq.datasets import mvad
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "sequenzo" else real(name, *a))
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'laborseq\[sequences\]'"):
+        mvad.load_mvad()
+
+
 def test_load_unknown_dataset_raises() -> None:
     with pytest.raises(ValueError, match="unknown dataset 'unknown'"):
         datasets.load("unknown")
 
 
 def test_loaders_and_descriptions_cover_the_same_names() -> None:
-    assert set(datasets.LOADERS) == {"nlswork", "wage_panel"}
+    assert set(datasets.LOADERS) == {"nlswork", "wage_panel", "mvad"}
     assert set(datasets.DESCRIPTIONS) == set(datasets.LOADERS)
 
 

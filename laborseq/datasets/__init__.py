@@ -6,15 +6,20 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from laborseq.datasets import nlswork, wage_panel
+from laborseq.datasets import mvad, nlswork, wage_panel
+from laborseq.datasets.mvad import load_mvad
 from laborseq.datasets.nlswork import load_nlswork, load_nlswork_wages
 from laborseq.datasets.wage_panel import load_wage_panel, load_wage_panel_wages
 from laborseq.panel import CareerPanel
 
-LOADERS: dict[str, Callable[[], CareerPanel]] = {"nlswork": load_nlswork, "wage_panel": load_wage_panel}
+LOADERS: dict[str, Callable[[], CareerPanel]] = {
+    "nlswork": load_nlswork,
+    "wage_panel": load_wage_panel,
+    "mvad": load_mvad,
+}
 """Bundled panels by name."""
 
-DESCRIPTIONS: dict[str, str] = {"nlswork": nlswork.DESCR, "wage_panel": wage_panel.DESCR}
+DESCRIPTIONS: dict[str, str] = {"nlswork": nlswork.DESCR, "wage_panel": wage_panel.DESCR, "mvad": mvad.DESCR}
 
 WAGE_LOADERS: dict[str, Callable[[], pd.DataFrame]] = {
     "nlswork": load_nlswork_wages,
@@ -24,7 +29,7 @@ WAGE_LOADERS: dict[str, Callable[[], pd.DataFrame]] = {
 
 
 def load(name: str) -> CareerPanel:
-    """Load a bundled panel by name (``"nlswork"`` or ``"wage_panel"``)."""
+    """Load a bundled panel by name (``"nlswork"``, ``"wage_panel"`` or ``"mvad"``, which needs ``sequenzo``)."""
     try:
         return LOADERS[name]()
     except KeyError:
@@ -44,6 +49,7 @@ __all__ = [
     "LOADERS",
     "WAGE_LOADERS",
     "load",
+    "load_mvad",
     "load_nlswork",
     "load_nlswork_wages",
     "load_wage_panel",

@@ -147,6 +147,7 @@ def resample_persons(panel: CareerPanel, weights: np.ndarray | None, gen: np.ran
         scheme=panel.scheme,
         name=panel.name,
         target="is_target",
+        time_unit=panel.time_unit,
     )
 
 

@@ -103,19 +103,20 @@ def read_parquet_chunks(path: str | os.PathLike[str], max_rows: int = 1_000_000)
 def read_panel_dataset(path: str | os.PathLike[str]) -> CareerPanel:
     """A directory of panel files (or one file) read whole into one panel, for data that fit in memory.
 
-    The files must agree on the scheme and the covariates; the panel takes the
+    The files must agree on the scheme, the covariates and the time unit; the panel takes the
     name and metadata of the first.
     """
     files = panel_files(path)
     panels = [CareerPanel.read_parquet(file) for file in files]
     first = panels[0]
     for file, panel in zip(files[1:], panels[1:], strict=True):
-        if (panel.scheme.to_dict(), panel.covariates, panel.has_weight) != (
+        if (panel.scheme.to_dict(), panel.covariates, panel.has_weight, panel.time_unit) != (
             first.scheme.to_dict(),
             first.covariates,
             first.has_weight,
+            first.time_unit,
         ):
-            raise ValueError(f"{file}: its scheme or covariates differ from those of {files[0]}")
+            raise ValueError(f"{file}: its scheme, covariates or time unit differ from those of {files[0]}")
     if len(panels) == 1:
         return first
     frame = pd.concat([p.data for p in panels], ignore_index=True)
@@ -127,6 +128,7 @@ def read_panel_dataset(path: str | os.PathLike[str]) -> CareerPanel:
         scheme=first.scheme,
         name=first.name,
         metadata=first.metadata,
+        time_unit=first.time_unit,
     )
 
 

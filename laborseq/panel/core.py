@@ -26,6 +26,7 @@ from laborseq.panel.columns import OCC, PERSON, TARGET, WEIGHT, YEAR
 from laborseq.panel.descriptives import person_weights, wide_states
 from laborseq.panel.lineage import Lineage
 from laborseq.panel.parquet import FORMAT_VERSION, arrow_table, read_panel_table, write_table_atomic
+from laborseq.panel.periods import check_time_unit
 from laborseq.panel.validation import (
     PanelValidationError,
     check_columns,
@@ -69,6 +70,9 @@ class CareerPanel:
     target : str, optional
         Boolean column marking the person-years to score; the others are context
         (history a model conditions on without scoring it). Default: all rows.
+    time_unit : {"year", "month"}, default "year"
+        What the ``year`` column counts: calendar years, or months as
+        ``12 * year + month - 1`` (:func:`~laborseq.panel.periods.month_period`).
 
     Raises
     ------
@@ -99,6 +103,7 @@ class CareerPanel:
         name: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         target: str | None = None,
+        time_unit: str = "year",
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"CareerPanel expects a pandas DataFrame, got {type(data).__name__}")
@@ -111,7 +116,7 @@ class CareerPanel:
         frame = pd.DataFrame(
             {
                 PERSON: clean_person(data[person], person),
-                YEAR: clean_year(data[year], year),
+                YEAR: clean_year(data[year], year, check_time_unit(time_unit)),
             },
             index=data.index,
         )
@@ -136,6 +141,7 @@ class CareerPanel:
         self._covariates = tuple(covariates)
         self._static = tuple(c for c in covariates if c in static_set)
         self._has_weight = weight is not None
+        self._time_unit = check_time_unit(time_unit)
         self.name = name
         self.metadata: dict[str, Any] = dict(metadata or {})
         self._offsets: np.ndarray | None = None
@@ -151,6 +157,7 @@ class CareerPanel:
         new._covariates = panel._covariates
         new._static = panel._static
         new._has_weight = panel._has_weight
+        new._time_unit = panel._time_unit
         new.name = panel.name
         new.metadata = dict(panel.metadata)
         new._offsets = None
@@ -186,6 +193,11 @@ class CareerPanel:
     def time_varying_covariates(self) -> tuple[str, ...]:
         """Covariates that may change from year to year."""
         return tuple(c for c in self._covariates if c not in self._static)
+
+    @property
+    def time_unit(self) -> str:
+        """``"year"`` (periods are calendar years) or ``"month"`` (:mod:`laborseq.panel.periods`)."""
+        return self._time_unit
 
     @property
     def has_weight(self) -> bool:
@@ -457,6 +469,7 @@ class CareerPanel:
             state_shares=shares,
             covariates=kinds,
             weight=WEIGHT if self._has_weight else None,
+            time_unit=self._time_unit,
         )
 
     def to_wide(self) -> pd.DataFrame:
@@ -479,6 +492,7 @@ class CareerPanel:
             "covariates": list(self._covariates),
             "static": list(self._static),
             "weight": self._has_weight,
+            "time_unit": self._time_unit,
             "name": self.name,
             "metadata": self.metadata,
         }

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from laborseq.panel.columns import OCC, PERSON, YEAR
+from laborseq.panel.periods import calendar_year
 from laborseq.panel.weights import WeightsLike, resolve_weights
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ class StateDistribution:
         Whether survey weights were used.
     rows_without_time : int
         Rows left out because they have no time point on this axis (``age`` without a birth year).
+    time_unit : str
+        The panel's time unit (periods are years or months; ages are in years).
     """
 
     shares: pd.DataFrame
@@ -69,6 +72,7 @@ class StateDistribution:
     axis: str
     weighted: bool
     rows_without_time: int = 0
+    time_unit: str = "year"
 
     def entropy(self, normalize: bool = True) -> pd.Series:
         """Transversal (cross-sectional) Shannon entropy at each time point.
@@ -119,6 +123,8 @@ class TransitionRates:
 def time_points(panel: CareerPanel, by: TimeAxis = "period") -> np.ndarray:
     """The time point of every row on axis ``by`` (float, NaN where there is none).
 
+    Periods are the panel's (years or months); ages are in whole years (calendar year minus birth year).
+
     Raises
     ------
     ValueError
@@ -135,7 +141,7 @@ def time_points(panel: CareerPanel, by: TimeAxis = "period") -> np.ndarray:
                 f"{list(panel.covariates)}; use by='period' or by='position', or add the birth year"
             )
         birth = pd.to_numeric(panel.data[BIRTH_YEAR], errors="coerce").to_numpy(dtype=float)
-        return panel.data[YEAR].to_numpy(dtype=float) - birth
+        return calendar_year(panel.data[YEAR].to_numpy(), panel.time_unit).astype(float) - birth
     raise ValueError(f"by must be one of {TIME_AXES}, got {by!r}")
 
 
@@ -185,6 +191,7 @@ def state_distribution(panel: CareerPanel, by: TimeAxis = "period", weights: Wei
         axis=by,
         weighted=row_weights is not None,
         rows_without_time=int((~known).sum()),
+        time_unit=panel.time_unit,
     )
 
 
@@ -304,6 +311,8 @@ class IndexPlotData:
         The states.
     axis : str
         The time axis.
+    time_unit : str
+        The panel's time unit.
     """
 
     states: np.ndarray
@@ -312,12 +321,21 @@ class IndexPlotData:
     persons: np.ndarray
     labels: tuple[str, ...]
     axis: str
+    time_unit: str = "year"
 
 
 def index_plot_data(
     panel: CareerPanel, by: TimeAxis = "period", sort: SortRule = "first_state", weights: WeightsLike = None
 ) -> IndexPlotData:
-    """The persons' sequences on a common time axis, sorted for an index plot (rows without a time point left out)."""
+    """The persons' sequences on a common time axis, sorted for an index plot (rows without a time point left out).
+
+    Raises
+    ------
+    ValueError
+        For ``by="age"`` on a monthly panel (a person has twelve months at each age).
+    """
+    if by == "age" and panel.time_unit != "year":
+        raise ValueError(f"panel {panel.name!r} is monthly: draw its index plot by='period' or by='position'")
     time = time_points(panel, by)
     known = ~np.isnan(time)
     labels = np.sort(np.unique(time[known])).astype(np.int64)
@@ -333,6 +351,7 @@ def index_plot_data(
         persons=panel.persons[order],
         labels=tuple(panel.states),
         axis=by,
+        time_unit=panel.time_unit,
     )
 
 

@@ -60,7 +60,7 @@ def read_panel_table(path: Path) -> tuple[pd.DataFrame, dict[str, Any] | None]:
     arguments : dict or None
         Keyword arguments of :class:`~laborseq.panel.core.CareerPanel`
         (``covariates``, ``static``, ``weight``, ``scheme``, ``name``,
-        ``metadata``, ``target``) from the schema metadata; ``None`` for a
+        ``metadata``, ``target``, ``time_unit``) from the schema metadata; ``None`` for a
         file without laborseq metadata.
 
     Raises
@@ -98,4 +98,5 @@ def panel_arguments(meta: dict[str, Any], columns: list[str], *, where: str) -> 
         "name": meta.get("name"),
         "metadata": meta.get("metadata"),
         "target": TARGET if TARGET in columns else None,
+        "time_unit": meta.get("time_unit", "year"),  # (files written before monthly panels are annual)
     }

@@ -86,8 +86,11 @@ def clean_person(values: pd.Series, column: str) -> pd.Series:
     return values.astype(str)
 
 
-def clean_year(values: pd.Series, column: str) -> pd.Series:
-    """Calendar years as int16; each must be a whole number in 1000-3000."""
+def clean_year(values: pd.Series, column: str, unit: str = "year") -> pd.Series:
+    """Periods as integers: calendar years in 1000-3000 (int16), or months ``12 * year + month - 1`` of such years.
+
+    ``unit`` is the panel's time unit (:mod:`laborseq.panel.periods`).
+    """
     if pd.api.types.is_bool_dtype(values):
         raise _fail("boolean year", column, values.index[:1])
     numeric = pd.to_numeric(values, errors="coerce")
@@ -97,6 +100,16 @@ def clean_year(values: pd.Series, column: str) -> pd.Series:
     bad = numeric.isna() | (numeric != np.floor(numeric))
     if bad.any():
         raise _fail(f"non-integer year (e.g. {plain(values[bad].iloc[0])!r})", column, values.index[bad])
+    if unit == "month":
+        out_of_range = (numeric < 12 * 1000) | (numeric > 12 * 3000 + 11)
+        if out_of_range.any():
+            raise _fail(
+                f"month period outside the years 1000-3000 (e.g. {numeric[out_of_range].iloc[0]:g}; a monthly "
+                "panel counts months as 12 * year + month - 1: laborseq.panel.periods.month_period(year, month))",
+                column,
+                values.index[out_of_range],
+            )
+        return numeric.astype(np.int32)
     out_of_range = (numeric < 1000) | (numeric > 3000)
     if out_of_range.any():
         raise _fail(

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from laborseq.panel.periods import period_label, unit_name
+
 
 @dataclass(frozen=True)
 class SequenceArrays:
@@ -68,6 +70,7 @@ class PanelDescription:
     state_shares: pd.Series
     covariates: dict[str, str]
     weight: str | None
+    time_unit: str = "year"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,6 +88,7 @@ class PanelDescription:
             "state_shares": {str(k): float(v) for k, v in self.state_shares.items()},
             "covariates": self.covariates,
             "weight": self.weight,
+            "time_unit": self.time_unit,
         }
 
     def __str__(self) -> str:
@@ -92,17 +96,20 @@ class PanelDescription:
 
     def format(self, top: int = 15) -> str:
         """The description as text, listing the ``top`` most common states and how many more there are."""
-        years = self.years
-        span = f"{years[0]}-{years[-1]} ({len(years)} distinct years)" if years else "none"
-        gaps = ", ".join(f"{k} yr: {v:,}" for k, v in sorted(self.gap_counts.items()))
+        years, unit = self.years, self.time_unit
+        first, last = (period_label(years[0], unit), period_label(years[-1], unit)) if years else ("", "")
+        sep = "-" if unit == "year" else " to "
+        span = f"{first}{sep}{last} ({len(years)} distinct {unit_name(unit, plural=True)})" if years else "none"
+        short = {"year": "yr", "month": "mo"}[unit]
+        gaps = ", ".join(f"{k} {short}: {v:,}" for k, v in sorted(self.gap_counts.items()))
         covs = ", ".join(f"{k} ({v})" for k, v in self.covariates.items()) or "none"
         rpp = self.rows_per_person
         lines = [
             f"CareerPanel {self.name or ''}".rstrip(),
             f"  scheme            {self.scheme}",
             f"  persons           {self.n_persons:,}",
-            f"  person-years      {self.n_person_years:,} ({self.n_targets:,} targets)",
-            f"  years             {span}",
+            f"  {'person-' + unit + 's':<18}{self.n_person_years:,} ({self.n_targets:,} targets)",
+            f"  {unit + 's':<18}{span}",
             f"  rows per person   min {rpp['min']:.0f}, median {rpp['median']:.0f}, max {rpp['max']:.0f}",
             f"  gaps between obs  {gaps or 'none'}",
             f"  persons with gaps {self.persons_with_gaps:,}",

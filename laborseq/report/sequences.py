@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import matplotlib
+import matplotlib.axes
 import matplotlib.colors
 import matplotlib.figure
 import matplotlib.patches
@@ -19,11 +20,29 @@ import numpy as np
 import pandas as pd
 
 from laborseq.panel.descriptives import IndexPlotData, StateDistribution
+from laborseq.panel.periods import period_label, unit_name
 from laborseq.report.document import Block, Figure, Paragraph, Report, Table
 from laborseq.studies.sequences import SequenceDescription
 
-AXIS_LABELS = {"period": "year", "age": "age", "position": "observation (1 = first)"}
-"""x-axis label of each time axis."""
+AXIS_LABELS = {"age": "age", "position": "observation (1 = first)"}
+"""x-axis label of the time axes other than the period (which is the panel's unit: year or month)."""
+
+
+def axis_label(axis: str, time_unit: str) -> str:
+    """The x-axis label of a time axis: the panel's unit for ``period``."""
+    return unit_name(time_unit) if axis == "period" else AXIS_LABELS[axis]
+
+
+def _period_ticks(ax: matplotlib.axes.Axes, axis: str, time_unit: str) -> None:
+    """Whole-number ticks; a monthly period axis reads ``1993-07``."""
+    if axis == "period" and time_unit == "month":  # ticks on Januaries (periods divisible by 12)
+        low, high = ax.get_xlim()
+        years = max(1, round((high - low) / 12 / 8))
+        ax.xaxis.set_major_locator(matplotlib.ticker.MultipleLocator(12 * years))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: period_label(int(x), time_unit)))
+    else:
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+
 
 MAX_TABLE_STATES = 20
 """Most states a transition-rate table shows (a larger table is in the descriptives, not the report)."""
@@ -45,7 +64,7 @@ def state_colors(states: Sequence[str]) -> dict[str, str]:
 
 def _legend_label(state: str, titles: Mapping[str, str] | None) -> str:
     title = (titles or {}).get(state)
-    label = f"{state} {title}" if title and title != state else state
+    label = f"{state} {title}" if title and title.lower() != state.lower() else (title or state)
     return label if len(label) <= LEGEND_CHARS else label[: LEGEND_CHARS - 1] + "…"
 
 
@@ -86,13 +105,14 @@ def chronogram(
         values = np.nan_to_num(shares[state].to_numpy(dtype=float))
         ax.bar(x, values, bottom=bottom, width=_bar_width(x), color=colors[state], label=_legend_label(state, titles))
         bottom += values
-    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    ax.set_xlabel(AXIS_LABELS[dist.axis])
+    _period_ticks(ax, dist.axis, dist.time_unit)
+    ax.set_xlabel(axis_label(dist.axis, dist.time_unit))
     ax.set_ylabel("share of persons observed")
     ax.set_ylim(0, 1)
     ax.margins(x=0.01)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False, reverse=True)
-    fig.suptitle(f"State distribution by {AXIS_LABELS[dist.axis]}{_of(name)} ({_subtitle(dist.weighted, level)})")
+    by = axis_label(dist.axis, dist.time_unit)
+    fig.suptitle(f"State distribution by {by}{_of(name)} ({_subtitle(dist.weighted, level)})")
     return fig
 
 
@@ -123,8 +143,8 @@ def index_plot(
     y_edges = np.r_[0.0, np.cumsum(data.heights, dtype=float)]
     ax.pcolormesh(x_edges, y_edges, grid, cmap=cmap, vmin=-0.5, vmax=len(data.labels) - 0.5, shading="flat")
     ax.set_ylim(y_edges[-1], 0)
-    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    ax.set_xlabel(AXIS_LABELS[data.axis])
+    _period_ticks(ax, data.axis, data.time_unit)
+    ax.set_xlabel(axis_label(data.axis, data.time_unit))
     ax.set_ylabel("total weight of persons" if weighted else f"persons ({len(data.persons):,})")
     handles = [matplotlib.patches.Patch(color=colors[s], label=_legend_label(s, titles)) for s in data.labels]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
@@ -133,22 +153,27 @@ def index_plot(
 
 
 def entropy_figure(
-    curves: Mapping[str, pd.Series], *, axis: str = "period", level: str | None = None, name: str = ""
+    curves: Mapping[str, pd.Series],
+    *,
+    axis: str = "period",
+    time_unit: str = "year",
+    level: str | None = None,
+    name: str = "",
 ) -> matplotlib.figure.Figure:
     """Transversal entropy over time, one line per curve (e.g. weighted and unweighted)."""
     fig = matplotlib.figure.Figure(figsize=(8.0, 3.8), layout="constrained")
     ax = fig.subplots()
     for label, curve in curves.items():
         ax.plot(curve.index.to_numpy(), curve.to_numpy(dtype=float), marker="o", markersize=3, label=label)
-    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    ax.set_xlabel(AXIS_LABELS[axis])
+    _period_ticks(ax, axis, time_unit)
+    ax.set_xlabel(axis_label(axis, time_unit))
     ax.set_ylabel("entropy / log(number of states)")
     ax.set_ylim(0, 1.02)
     ax.grid(color="#dddddd")
     if len(curves) > 1:
         ax.legend(frameon=False)
     note = f" (states grouped by {level})" if level else ""
-    fig.suptitle(f"Transversal entropy by {AXIS_LABELS[axis]}{_of(name)}{note}")
+    fig.suptitle(f"Transversal entropy by {axis_label(axis, time_unit)}{_of(name)}{note}")
     return fig
 
 
@@ -169,7 +194,7 @@ def sequence_blocks(desc: SequenceDescription) -> list[Block]:
     sample = (
         f" The index plot draws a random sample of {desc.index_sample:,} persons (seed 0)." if desc.index_sample else ""
     )
-    axis = AXIS_LABELS[dist.axis]
+    axis = axis_label(dist.axis, dist.time_unit)
     blocks: list[Block] = [
         Paragraph(
             f"The careers before any model, {weighting}: the share of each state by {axis} (chronogram), every "
@@ -191,7 +216,7 @@ def sequence_blocks(desc: SequenceDescription) -> list[Block]:
             caption=f"Sequence index plot ({weighting}); blank where a person is not observed.",
         ),
         Figure(
-            entropy_figure(desc.entropy, axis=dist.axis, level=desc.level, name=desc.name),
+            entropy_figure(desc.entropy, axis=dist.axis, time_unit=dist.time_unit, level=desc.level, name=desc.name),
             "entropy",
             caption=f"Transversal entropy by {axis}.",
         ),
