@@ -128,7 +128,7 @@ def test_unknown_model_and_data_are_clear_errors(tmp_path, capsys):
     out = ["--out", str(tmp_path)]
     assert re.search("--models: unknown model 'lstm'", error_line(capsys, ["compare", "--models", "lstm", *out]))
     assert re.search(
-        r"--data nosuchpanel: no such file, and not a bundled panel \(nlswork",
+        r"--data nosuchpanel: no such file, and not a bundled panel \(mvad, nlswork",
         error_line(capsys, ["compare", "--data", "nosuchpanel", *out]),
     )
     missing = str(tmp_path / "missing.parquet")

@@ -11,7 +11,7 @@ from laborseq.report.forecast import _uniform_warning
 
 def _comparison(table: pd.DataFrame, n_states: int) -> SimpleNamespace:
     result = SimpleNamespace(scheme=SimpleNamespace(n_states=n_states))
-    return SimpleNamespace(results={"a": result}, by_horizon=lambda: table)
+    return SimpleNamespace(results={"a": result}, by_horizon=lambda: table, time_unit="year", label=str)
 
 
 def test_models_worse_than_uniform_are_named_with_their_years():

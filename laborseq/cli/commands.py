@@ -102,8 +102,10 @@ def run_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         print(f"saved {len(saved)} fitted models to {args.save_models}/: {', '.join(saved)}")
     print(study.comparison)
     if study.forecast is not None:
-        table = study.forecast.by_horizon().round(4).to_string()
-        print(f"\nForecast perplexity from {study.forecast.origin}:\n{table}")
+        table = study.forecast.by_horizon().round(4)
+        table.index = [study.forecast.label(y) if isinstance(y, int | np.integer) else y for y in table.index]
+        table = table.rename_axis(study.forecast.time_unit).to_string()
+        print(f"\nForecast perplexity from {study.forecast.label(study.forecast.origin)}:\n{table}")
     _finished(paths, started, "html", "markdown", "results", "predictions")
     return 0
 

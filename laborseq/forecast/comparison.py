@@ -17,6 +17,7 @@ from laborseq.forecast.result import ForecastResult
 from laborseq.forecast.scoring import ForecastScore
 from laborseq.models.base import SequenceModel, clone, params_record
 from laborseq.panel import YEAR, CareerPanel
+from laborseq.panel.periods import period_label
 
 YearGrid = Literal["waves", "annual"]
 
@@ -42,13 +43,19 @@ class ForecastComparison:
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     models: dict[str, SequenceModel] = field(default_factory=dict)
     """The fitted models (clones of those given)."""
+    time_unit: str = "year"
+    """What ``origin`` and ``years`` count: the panel's time unit."""
+
+    def label(self, period: int) -> str:
+        """How a period of this forecast reads (``1993`` or ``1993-07``)."""
+        return period_label(period, self.time_unit)
 
     def by_horizon(self) -> pd.DataFrame:
         """Per-horizon perplexity, one column per model (rows: forecast years)."""
         columns = {name: s.by_horizon.set_index("year")["perplexity"] for name, s in self.scores.items()}
         table = pd.DataFrame(columns)
         table.insert(0, "horizon", table.index.to_numpy() - self.origin)
-        table.loc["all years"] = [np.nan, *(s.overall["perplexity"] for s in self.scores.values())]
+        table.loc[f"all {self.time_unit}s"] = [np.nan, *(s.overall["perplexity"] for s in self.scores.values())]
         return table
 
     def to_dict(self) -> dict[str, Any]:
@@ -181,4 +188,5 @@ def forecast_compare(
         valid_persons=valid.n_persons,
         params=params,
         models=fitted_models,
+        time_unit=panel.time_unit,
     )

@@ -48,6 +48,7 @@ def save_forecast(result: ForecastResult, path: str | os.PathLike[str]) -> Path:
         "method": result.method,
         "covariates": result.covariates,
         "seed": result.seed,
+        "time_unit": result.time_unit,
         "origin": result.origin,
         "years": [int(y) for y in result.years],
         "classes": list(result.classes),
@@ -112,6 +113,7 @@ def load_forecast_fields(path: str | os.PathLike[str]) -> dict[str, Any]:
         "method": config["method"],
         "covariates": config["covariates"],
         "seed": config["seed"],
+        "time_unit": config.get("time_unit", "year"),  # (forecasts saved before monthly panels are annual)
     }
 
 

@@ -31,6 +31,7 @@ from laborseq.forecast.scoring import ForecastScore, observed_shares, score_fore
 from laborseq.forecast.shares import origin_shares, projected_shares
 from laborseq.occupations.scheme import OccupationScheme
 from laborseq.panel import PERSON, YEAR, CareerPanel
+from laborseq.panel.periods import PERIODS_PER_YEAR, check_time_unit
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -83,6 +84,8 @@ class ForecastResult:
         Covariate policy used for future years (recorded, not interpreted).
     seed : int or None
         Seed of the simulation.
+    time_unit : {"year", "month"}
+        What ``origin`` and ``years`` count (the panel's :attr:`~laborseq.panel.CareerPanel.time_unit`).
 
     Raises
     ------
@@ -104,6 +107,7 @@ class ForecastResult:
     method: str = "simulate"
     covariates: str = "hold"
     seed: int | None = None
+    time_unit: str = "year"
 
     # ------------------------------------------------------------------ validation
     def __post_init__(self) -> None:
@@ -147,8 +151,9 @@ class ForecastResult:
             raise ValueError(f"ForecastResult.years must be strictly increasing, got {self.years.tolist()}")
         if self.years[0] <= self.origin:
             raise ValueError(f"ForecastResult.years must all be after origin {self.origin}, got {self.years.tolist()}")
-        if self.origin < 1000 or self.years[-1] > 3000:
-            raise ValueError("ForecastResult.origin and years must be calendar years in 1000-3000")
+        per_year = PERIODS_PER_YEAR[check_time_unit(self.time_unit)]
+        if self.origin < 1000 * per_year or self.years[-1] >= 3001 * per_year:
+            raise ValueError(f"ForecastResult.origin and years must be {self.time_unit} periods of the years 1000-3000")
 
         self.last_state = _int_array(self.last_state, "last_state", shape=(p,))
         if p and (self.last_state.min() < 0 or self.last_state.max() >= k):

@@ -166,6 +166,7 @@ def forecast(
         method=method,
         covariates=name,
         seed=seed,
+        time_unit=panel.time_unit,
     )
 
 

@@ -82,7 +82,8 @@ def comparison_report(study: ComparisonStudy) -> Report:
     report.add(*_differences_section(result, study.breakdowns))
     report.add(*_transitions_section(result, study.breakdowns))
     if study.forecast is not None:
-        report.add(Heading(f"Forecasts from {study.forecast.origin}"), *forecast_blocks(study.forecast, panel, level=3))
+        origin = study.forecast.label(study.forecast.origin)
+        report.add(Heading(f"Forecasts from {origin}"), *forecast_blocks(study.forecast, panel, level=3))
     if study.wages is not None:
         report.add(*wage_blocks(study.wages, level=2))
     if study.rationales is not None:

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.figure
+import matplotlib.ticker
+import numpy as np
 import pandas as pd
 
 from laborseq._util.environment import environment
@@ -26,9 +28,12 @@ def horizon_figure(comparison: ForecastComparison) -> matplotlib.figure.Figure:
     for name, score in comparison.scores.items():
         table = score.by_horizon
         ax.plot(table["year"], table["perplexity"], marker="o", label=name)
-    ax.set_xlabel("forecast year")
+    unit = comparison.time_unit
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: comparison.label(int(x))))
+    ax.set_xlabel(f"forecast {unit}")
     ax.set_ylabel("forecast perplexity")
-    ax.set_title(f"Forecast perplexity by year after {comparison.origin}")
+    ax.set_title(f"Forecast perplexity by {unit} after {comparison.label(comparison.origin)}")
     ax.legend(frameon=False)
     return fig
 
@@ -68,14 +73,17 @@ def _horizon_table(comparison: ForecastComparison) -> pd.DataFrame:
     out = table.map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
     if "horizon" in table:
         out["horizon"] = [("" if pd.isna(v) else f"{int(v)}") for v in table["horizon"]]
+    out.index = [comparison.label(y) if isinstance(y, int | np.integer) else y for y in out.index]
+    out.index.name = comparison.time_unit
     return out
 
 
 def _uniform_warning(comparison: ForecastComparison) -> list[Block]:
     """A note on models that forecast some year worse than a uniform guess over the states."""
     n_states = next(iter(comparison.results.values())).scheme.n_states
-    table = comparison.by_horizon().drop(columns="horizon", errors="ignore").drop(index="all years", errors="ignore")
-    worse = {name: [str(y) for y in table.index[table[name] > n_states]] for name in table.columns}
+    table = comparison.by_horizon().drop(columns="horizon", errors="ignore")
+    table = table.drop(index=f"all {comparison.time_unit}s", errors="ignore")
+    worse = {name: [comparison.label(y) for y in table.index[table[name] > n_states]] for name in table.columns}
     worse = {name: years for name, years in worse.items() if years}
     if not worse:
         return []
@@ -102,25 +110,26 @@ def forecast_blocks(comparison: ForecastComparison, panel: CareerPanel, *, level
     level : int
         Heading level of the sections (3 inside the comparison report).
     """
-    years = comparison.years
+    years, unit = comparison.years, comparison.time_unit
     best = min(comparison.scores, key=lambda n: comparison.scores[n].overall["perplexity"])
     overall = comparison.scores[best].overall
     blocks: list[Block] = [
         Paragraph(
-            f"Models are fitted on the years up to **{comparison.origin}** ({comparison.train_persons:,} training and "
-            f"{comparison.valid_persons:,} validation persons) and forecast the years "
-            f"{', '.join(str(y) for y in years)} by simulating {comparison.n_samples:,} careers per person "
-            f"(future covariates: `{comparison.covariates}`). **{best}** forecasts best: perplexity "
-            f"{overall['perplexity']:.3f} over {overall['n_person_years']:,} person-years of "
-            f"{overall['n_persons']:,} persons observed through {years[-1]}."
+            f"Models are fitted on the {unit}s up to **{comparison.label(comparison.origin)}** "
+            f"({comparison.train_persons:,} training and {comparison.valid_persons:,} validation persons) and "
+            f"forecast the {unit}s {', '.join(comparison.label(y) for y in years)} by simulating "
+            f"{comparison.n_samples:,} careers per person (future covariates: `{comparison.covariates}`). "
+            f"**{best}** forecasts best: perplexity {overall['perplexity']:.3f} over "
+            f"{overall['n_person_years']:,} person-{unit}s of {overall['n_persons']:,} persons observed through "
+            f"{comparison.label(years[-1])}."
         ),
-        Heading("Forecast perplexity by year", level=level),
+        Heading(f"Forecast perplexity by {unit}", level=level),
         Table(
             _horizon_table(comparison),
             caption="exp of the mean -log p̄(observed state); p̄ averages the model's distribution over simulated paths",
         ),
         *_uniform_warning(comparison),
-        Figure(horizon_figure(comparison), "forecast_perplexity", caption="Forecast perplexity by forecast year."),
+        Figure(horizon_figure(comparison), "forecast_perplexity", caption=f"Forecast perplexity by forecast {unit}."),
         Heading("Binary events", level=level),
         Paragraph(
             "*moves*: the observed state differs from the person's state at the origin (predicted probability: "
@@ -129,7 +138,7 @@ def forecast_blocks(comparison: ForecastComparison, panel: CareerPanel, *, level
             "probability than one without (ties count half)."
         ),
         Table(event_table(comparison)),
-        Heading(f"Projected and observed shares in {years[-1]}", level=level),
+        Heading(f"Projected and observed shares in {comparison.label(years[-1])}", level=level),
         Table(
             share_table(comparison, panel, int(years[-1])),
             caption="Expected share of forecast persons in each state, with the 90% simulation interval",
@@ -155,7 +164,7 @@ def forecast_blocks(comparison: ForecastComparison, panel: CareerPanel, *, level
 
 def forecast_report(comparison: ForecastComparison, panel: CareerPanel, command: str | None = None) -> Report:
     """Build the forecast report (see :func:`write_forecast_report`)."""
-    report = Report(f"Forecasts on {panel.name or 'a career panel'} from {comparison.origin}")
+    report = Report(f"Forecasts on {panel.name or 'a career panel'} from {comparison.label(comparison.origin)}")
     report.add(
         *forecast_blocks(comparison, panel),
         Heading("Environment"),
