@@ -319,6 +319,8 @@ def run_comparison(
             origin=origin,
             horizon=int(panel.years.max()) - origin,
             n_samples=forecast_samples,
+            weighted=weighted,
+            n_boot=n_boot,
             rng=rng,
             progress=progress,
         )

@@ -184,3 +184,10 @@ def test_weighted_breakdowns_differ_and_unweighted_ones_do_not(split):
     a = diagnostics.stay_move(weighted)
     b = diagnostics.stay_move(weighted, weighted=False)
     assert a.loc["markov1", "stay rate"] != pytest.approx(b.loc["markov1", "stay rate"], rel=1e-6)
+    assert a.loc["markov1", "AUC"] != pytest.approx(b.loc["markov1", "AUC"], rel=1e-6)  # the AUC is weighted too
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    moved = ~(weighted.targets["occ"].astype(str) == weighted.targets["prev_occ"].astype(str)).to_numpy()
+    transitions = ~weighted.targets["is_first"].to_numpy()
+    p_move = 1 - weighted.predictions["markov1"].p_stay[transitions]
+    expected = sklearn_metrics.roc_auc_score(moved[transitions], p_move, sample_weight=w[transitions])
+    assert a.loc["markov1", "AUC"] == pytest.approx(expected, rel=1e-10)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from laborseq import CareerPanel, OccupationScheme
-from laborseq.evaluation.metrics import binary_perplexity, roc_auc
+from laborseq.evaluation.metrics import binary_perplexity, event_summary, roc_auc
 from laborseq.forecast.result import ForecastResult
 from laborseq.forecast.scoring import ForecastScore
 
@@ -325,6 +325,34 @@ def test_score_complete_only(result):
                 assert table.loc[h, f"{name}_auc"] == pytest.approx(expected_auc, rel=1e-12)
 
 
+def test_weighted_score_weights_every_person_year_and_bootstraps_persons(result):
+    observed = make_observed()
+    frame = observed.data.assign(w=observed.data["person_id"].map({101: 1.0, 102: 3.0, 103: 2.0, 104: 0.5, 999: 9.0}))
+    weighted = CareerPanel(frame, scheme=make_scheme(), weight="w")
+    score = result.score(weighted, complete_only=False, n_boot=400, rng=1)
+    rows = SCORED_ROWS
+    weight_of = {0: 1.0, 1: 3.0, 2: 2.0, 3: 0.5}
+    nll = [-math.log(result.probabilities[p, h, k]) for p, h, k in rows]
+    w = [weight_of[p] for p, _, _ in rows]
+    assert score.weighted and score.overall["perplexity"] == pytest.approx(
+        math.exp(np.average(nll, weights=w)), rel=1e-12
+    )
+    for h in range(H):
+        at = [i for i, (_, hh, _) in enumerate(rows) if hh == h]
+        expected = math.exp(np.average([nll[i] for i in at], weights=[w[i] for i in at]))
+        assert score.by_horizon.loc[h, "perplexity"] == pytest.approx(expected, rel=1e-12)
+    unweighted = result.score(weighted, complete_only=False, weighted=False)
+    assert not unweighted.weighted and "perplexity_low" not in unweighted.by_horizon
+    assert unweighted.overall["perplexity"] == pytest.approx(math.exp(np.mean(nll)), rel=1e-12)
+    table = score.by_horizon
+    assert (table["perplexity_low"] <= table["perplexity"]).all() and (
+        table["perplexity"] <= table["perplexity_high"]
+    ).all()
+    assert score.overall["perplexity_low"] < score.overall["perplexity"] < score.overall["perplexity_high"]
+    again = result.score(weighted, complete_only=False, n_boot=400, rng=1)
+    pd.testing.assert_frame_equal(again.by_horizon, table)  # the draws follow the seed
+
+
 def test_score_all_persons(result):
     score = result.score(make_observed(), complete_only=False)
     per_h, overall, _, _ = plain_score(result, SCORED_ROWS)
@@ -402,6 +430,35 @@ def test_roc_auc_matches_brute_force_with_ties():
         y[0], y[1] = True, False
         q = np.round(rng.random(n), 1)  # many ties
         assert roc_auc(y, q) == pytest.approx(brute_auc(y.tolist(), q.tolist()), rel=1e-12)
+
+
+def test_weighted_roc_auc_equals_scikit_learns_and_unit_weights_change_nothing():
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(5)
+    for n in (5, 60, 500):
+        y = rng.random(n) < 0.3
+        y[0], y[1] = True, False
+        q = np.round(rng.random(n), 2)  # ties
+        w = rng.uniform(0.1, 5.0, n)
+        assert roc_auc(y, q, sample_weight=w) == pytest.approx(
+            sklearn_metrics.roc_auc_score(y, q, sample_weight=w), rel=1e-12
+        )
+        assert roc_auc(y, q, sample_weight=np.ones(n)) == pytest.approx(roc_auc(y, q), rel=1e-12)
+    # an integer weight is the same as repeating the case
+    y, q = np.array([1, 0, 1, 0]), np.array([0.9, 0.4, 0.3, 0.5])
+    repeated = roc_auc(np.array([1, 1, 0, 1, 0]), np.array([0.9, 0.9, 0.4, 0.3, 0.5]))
+    assert roc_auc(y, q, sample_weight=np.array([2.0, 1, 1, 1])) == pytest.approx(repeated)
+    with pytest.raises(ValueError, match="non-negative"):
+        roc_auc(y, q, sample_weight=np.array([1.0, -1, 1, 1]))
+
+
+def test_weighted_event_summary_is_the_weighted_means():
+    y, q, w = np.array([1, 0, 0, 1]), np.array([0.8, 0.3, 0.4, 0.6]), np.array([1.0, 3.0, 1.0, 0.0])
+    summary = event_summary(y, q, weights=w)
+    assert summary["rate"] == pytest.approx(0.2) and summary["predicted"] == pytest.approx((0.8 + 0.9 + 0.4) / 5)
+    nll = -(np.log(0.8) + 3 * np.log(0.7) + np.log(0.6)) / 5
+    assert summary["perplexity"] == pytest.approx(np.exp(nll))
+    assert summary["auc"] == pytest.approx(1.0)  # the one weighted positive outranks both weighted negatives
 
 
 def test_roc_auc_extremes():

@@ -178,7 +178,7 @@ def stay_move(result: ComparisonResult, *, weighted: bool = True) -> pd.DataFram
         One row per model: ``stay rate`` (observed), ``mean p(stay)``,
         ``accuracy`` (predict *stay* when p(stay) >= 0.5), ``log-loss`` (binary
         cross-entropy of stay versus move, natural log) and ``AUC`` (ranking of
-        movers above stayers by 1 - p(stay); unweighted).
+        movers above stayers by 1 - p(stay)), all survey-weighted when ``weighted``.
     """
     transitions = ~result.targets["is_first"].to_numpy()
     stayed = (result.targets["occ"].astype(str) == result.targets["prev_occ"].astype(str)).to_numpy()[transitions]
@@ -192,7 +192,7 @@ def stay_move(result: ComparisonResult, *, weighted: bool = True) -> pd.DataFram
             "mean p(stay)": _mean(p, weights=w),
             "accuracy": _mean((p >= 0.5) == stayed, weights=w),
             "log-loss": _mean(loss, weights=w),
-            "AUC": roc_auc(~stayed, 1 - p),
+            "AUC": roc_auc(~stayed, 1 - p, sample_weight=w),
             "transitions": int(transitions.sum()),
         }
     return pd.DataFrame(rows).T.rename_axis("model")

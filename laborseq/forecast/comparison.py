@@ -50,6 +50,17 @@ class ForecastComparison:
         """How a period of this forecast reads (``1993`` or ``1993-07``)."""
         return period_label(period, self.time_unit)
 
+    def intervals(self) -> pd.DataFrame | None:
+        """Per-horizon person-bootstrap intervals, columns ``(model, "low" | "high")`` (``None`` without draws)."""
+        if not all("perplexity_low" in s.by_horizon for s in self.scores.values()):
+            return None
+        frames = {}
+        for name, score in self.scores.items():
+            table = score.by_horizon.set_index("year")[["perplexity_low", "perplexity_high"]]
+            table.loc[f"all {self.time_unit}s"] = [score.overall["perplexity_low"], score.overall["perplexity_high"]]
+            frames[name] = table.set_axis(["low", "high"], axis=1)
+        return pd.concat(frames, axis=1)
+
     def by_horizon(self) -> pd.DataFrame:
         """Per-horizon perplexity, one column per model (rows: forecast years)."""
         columns = {name: s.by_horizon.set_index("year")["perplexity"] for name, s in self.scores.items()}
@@ -115,6 +126,8 @@ def forecast_compare(
     n_samples: int = 1_000,
     covariates: str = "hold",
     valid_fraction: float = 0.1,
+    weighted: bool = True,
+    n_boot: int = 1_000,
     rng: RNGLike = 0,
     progress: bool = False,
 ) -> ForecastComparison:
@@ -142,6 +155,10 @@ def forecast_compare(
         observed one (leaks the future; the reference protocol's choice).
     valid_fraction : float
         Share of persons held out of training for early stopping.
+    weighted : bool
+        Score with the panel's survey weights (when it has them).
+    n_boot : int
+        Person-bootstrap draws of the forecast perplexities' intervals (0: none).
     rng : int or numpy.random.Generator
         Seed of the split, the fits and the simulations.
     progress : bool
@@ -172,7 +189,7 @@ def forecast_compare(
         forecast_s[name] = time.perf_counter() - fitted
         fit_s[name] = fitted - started
         results[name] = result
-        scores[name] = result.score(panel)
+        scores[name] = result.score(panel, weighted=weighted, n_boot=n_boot, rng=rng)
         params[name] = to_jsonable(params_record(model.get_params()))
     return ForecastComparison(
         origin=origin,

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from laborseq._util.random import RNGLike
 from laborseq.forecast.persistence import load_forecast_fields, save_forecast, small_int
 from laborseq.forecast.scoring import ForecastScore, observed_shares, score_forecast
 from laborseq.forecast.shares import origin_shares, projected_shares
@@ -342,7 +343,16 @@ class ForecastResult:
         return observed_shares(self, observed, by, coarsen)
 
     # ------------------------------------------------------------------ scoring
-    def score(self, observed: CareerPanel, *, complete_only: bool = True) -> ForecastScore:
+    def score(
+        self,
+        observed: CareerPanel,
+        *,
+        complete_only: bool = True,
+        weighted: bool = True,
+        n_boot: int = 0,
+        level: float = 0.95,
+        rng: RNGLike = 0,
+    ) -> ForecastScore:
         """Score the forecast against the states the forecast persons were later observed in.
 
         Parameters
@@ -357,6 +367,15 @@ class ForecastResult:
             (so that every horizon is scored on a comparable population that has
             not dropped out). Their rows in earlier forecast years are scored
             even when some of those years are missing.
+        weighted : bool
+            Weight every scored person-year by its survey weight in ``observed`` (when it has weights).
+        n_boot : int
+            Person-bootstrap draws of the intervals of the perplexities (per horizon and pooled);
+            0: no intervals.
+        level : float
+            Coverage of the intervals.
+        rng : int or numpy.random.Generator
+            Seed of the bootstrap.
 
         Returns
         -------
@@ -376,7 +395,9 @@ class ForecastResult:
         perplexity (probabilities clipped to ``[1e-12, 1 - 1e-12]``) and the
         exact ROC AUC (NaN when the event always or never happens).
         """
-        return score_forecast(self, observed, complete_only=complete_only)
+        return score_forecast(
+            self, observed, complete_only=complete_only, weighted=weighted, n_boot=n_boot, level=level, rng=rng
+        )
 
     # ------------------------------------------------------------------ plotting
     def plot(

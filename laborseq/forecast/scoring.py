@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from laborseq._util.json import to_jsonable
+from laborseq._util.random import RNGLike, check_random_state
 from laborseq.evaluation.metrics import EVENT_METRICS, NOT_EMPLOYED_TOKENS, event_summary, perplexity
 from laborseq.forecast.shares import group_codes, long_table, state_map
 from laborseq.panel import OCC, PERSON, YEAR, CareerPanel
@@ -37,7 +38,8 @@ class ForecastScore:
         ``-log p̄(observed state)``) and, per binary event, ``{event}_rate``
         (observed share of person-years with the event), ``{event}_predicted``
         (mean predicted probability), ``{event}_perplexity`` (binary perplexity)
-        and ``{event}_auc`` (ROC AUC; NaN when the event always or never happened).
+        and ``{event}_auc`` (ROC AUC; NaN when the event always or never happened); with
+        bootstrap draws, ``perplexity_low`` and ``perplexity_high`` (person-bootstrap interval).
     overall : dict
         The same metrics pooled over all scored person-years, plus ``n_persons``
         and ``n_person_years``.
@@ -51,6 +53,12 @@ class ForecastScore:
     n_persons_incomplete : int
         Forecast persons observed in some forecast year but not in the last one,
         dropped because ``complete_only=True`` (0 otherwise).
+    weighted : bool
+        Whether person-years were weighted by their survey weights.
+    n_boot : int
+        Person-bootstrap draws of the perplexity intervals (0: none).
+    level : float
+        Their coverage.
     """
 
     by_horizon: pd.DataFrame
@@ -61,6 +69,9 @@ class ForecastScore:
     complete_only: bool
     n_rows_ignored: int
     n_persons_incomplete: int
+    weighted: bool = False
+    n_boot: int = 0
+    level: float = 0.95
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable form (NaN becomes ``None``; an infinite perplexity stays a float, which ``json.dumps``
@@ -72,6 +83,9 @@ class ForecastScore:
             "events": list(self.events),
             "n_rows_ignored": self.n_rows_ignored,
             "n_persons_incomplete": self.n_persons_incomplete,
+            "weighted": self.weighted,
+            "n_boot": self.n_boot,
+            "level": self.level,
             "overall": to_jsonable(self.overall),
             "by_horizon": to_jsonable(self.by_horizon.to_dict("records")),
         }
@@ -93,9 +107,20 @@ class ForecastScore:
         return "\n".join(lines)
 
 
-def score_forecast(result: ForecastResult, observed: CareerPanel, *, complete_only: bool = True) -> ForecastScore:
+def score_forecast(
+    result: ForecastResult,
+    observed: CareerPanel,
+    *,
+    complete_only: bool = True,
+    weighted: bool = True,
+    n_boot: int = 0,
+    level: float = 0.95,
+    rng: RNGLike = 0,
+) -> ForecastScore:
     """Score ``result`` against the observed states of its persons; see :meth:`ForecastResult.score`."""
-    rows = observed_rows(result, observed)
+    if n_boot < 0 or not 0 < level < 1:
+        raise ValueError(f"score: n_boot must be >= 0 and level in (0, 1), got {n_boot} and {level}")
+    rows = observed_rows(result, observed, weighted=weighted)
     n_incomplete = 0
     if complete_only:
         last = len(result.years) - 1
@@ -122,17 +147,19 @@ def score_forecast(result: ForecastResult, observed: CareerPanel, *, complete_on
         log_p = np.log(p_true)
     events = _events(result, rows)
 
+    w = rows.weight
     records = []
     for j, year in enumerate(result.years):
         at = rows.year == j
+        w_at = None if w is None else w[at]
         record: dict[str, Any] = {
             "horizon": int(year - result.origin),
             YEAR: int(year),
             "n": int(at.sum()),
-            "perplexity": perplexity(log_p[at]),
+            "perplexity": perplexity(log_p[at], w_at),
         }
         for name, (y, q) in events.items():
-            record.update({f"{name}_{m}": v for m, v in event_summary(y[at], q[at]).items()})
+            record.update({f"{name}_{m}": v for m, v in event_summary(y[at], q[at], w_at).items()})
         records.append(record)
     columns = ["horizon", YEAR, "n", "perplexity"] + [f"{e}_{m}" for e in events for m in EVENT_METRICS]
     by_horizon = pd.DataFrame.from_records(records, columns=columns)
@@ -140,10 +167,15 @@ def score_forecast(result: ForecastResult, observed: CareerPanel, *, complete_on
     overall: dict[str, Any] = {
         "n_persons": len(np.unique(rows.person)),
         "n_person_years": len(rows.person),
-        "perplexity": perplexity(log_p),
+        "perplexity": perplexity(log_p, w),
     }
     for name, (y, q) in events.items():
-        overall.update({f"{name}_{m}": v for m, v in event_summary(y, q).items()})
+        overall.update({f"{name}_{m}": v for m, v in event_summary(y, q, w).items()})
+    if n_boot:
+        low, high = _bootstrap_perplexity(rows, log_p, len(result.years), n_boot, level, rng)
+        by_horizon.insert(4, "perplexity_low", low[:-1])
+        by_horizon.insert(5, "perplexity_high", high[:-1])
+        overall.update(perplexity_low=low[-1], perplexity_high=high[-1])
     return ForecastScore(
         by_horizon=by_horizon,
         overall=overall,
@@ -153,7 +185,35 @@ def score_forecast(result: ForecastResult, observed: CareerPanel, *, complete_on
         complete_only=complete_only,
         n_rows_ignored=rows.n_ignored,
         n_persons_incomplete=n_incomplete,
+        weighted=w is not None,
+        n_boot=n_boot,
+        level=level,
     )
+
+
+def _bootstrap_perplexity(
+    rows: ObservedRows, log_p: np.ndarray, n_years: int, n_boot: int, level: float, rng: RNGLike
+) -> tuple[np.ndarray, np.ndarray]:
+    """Person-bootstrap interval of the perplexity at every horizon and pooled (last entry), ``(low, high)``.
+
+    Each draw resamples the scored persons with replacement (their person-years travel with them) and
+    recomputes ``exp`` of the (weighted) mean ``-log p̄`` at each horizon and over all of them.
+    """
+    persons, person = np.unique(rows.person, return_inverse=True)
+    w = np.ones(len(log_p)) if rows.weight is None else rows.weight
+    n = len(persons)
+    loss = np.zeros((n, n_years + 1))
+    mass = np.zeros((n, n_years + 1))
+    with np.errstate(invalid="ignore"):
+        np.add.at(loss, (person, rows.year), -log_p * w)
+        np.add.at(mass, (person, rows.year), w)
+    loss[:, -1], mass[:, -1] = loss[:, :-1].sum(axis=1), mass[:, :-1].sum(axis=1)
+    draws = check_random_state(rng).multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        boot = np.exp((draws @ loss) / (draws @ mass))
+    tail = (1.0 - level) / 2.0
+    low, high = np.nanquantile(boot, [tail, 1.0 - tail], axis=0)
+    return low, high
 
 
 def observed_shares(result: ForecastResult, observed: CareerPanel, by: str | None, coarsen: str | None) -> pd.DataFrame:
@@ -180,14 +240,17 @@ class ObservedRows:
     year: np.ndarray
     state: np.ndarray
     n_ignored: int
+    weight: np.ndarray | None = None
 
     def subset(self, mask: np.ndarray) -> ObservedRows:
         """The rows where ``mask`` is true (``n_ignored`` unchanged)."""
-        return ObservedRows(self.person[mask], self.year[mask], self.state[mask], self.n_ignored)
+        weight = None if self.weight is None else self.weight[mask]
+        return ObservedRows(self.person[mask], self.year[mask], self.state[mask], self.n_ignored, weight)
 
 
-def observed_rows(result: ForecastResult, observed: CareerPanel) -> ObservedRows:
-    """Rows of ``observed`` for forecast persons in forecast years, as indices.
+def observed_rows(result: ForecastResult, observed: CareerPanel, weighted: bool = False) -> ObservedRows:
+    """Rows of ``observed`` for forecast persons in forecast years, as indices (with their survey weights
+    when ``weighted`` and the panel has them).
 
     Raises
     ------
@@ -216,6 +279,7 @@ def observed_rows(result: ForecastResult, observed: CareerPanel) -> ObservedRows
         year=year[keep].astype(np.int64),
         state=state.astype(np.int64),
         n_ignored=int((~keep).sum()),
+        weight=observed.weights[keep] if weighted and observed.has_weight else None,
     )
 
 

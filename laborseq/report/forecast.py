@@ -71,11 +71,24 @@ def event_table(comparison: ForecastComparison) -> pd.DataFrame:
 def _horizon_table(comparison: ForecastComparison) -> pd.DataFrame:
     table = comparison.by_horizon()
     out = table.map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
+    intervals = comparison.intervals()
+    if intervals is not None:
+        for name in comparison.scores:
+            low, high = intervals[(name, "low")], intervals[(name, "high")]
+            out[name] = [f"{v:.3f} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in zip(table[name], low, high, strict=True)]
     if "horizon" in table:
         out["horizon"] = [("" if pd.isna(v) else f"{int(v)}") for v in table["horizon"]]
     out.index = [comparison.label(y) if isinstance(y, int | np.integer) else y for y in out.index]
     out.index.name = comparison.time_unit
     return out
+
+
+def _interval_note(comparison: ForecastComparison) -> str:
+    score = next(iter(comparison.scores.values()))
+    note = "; survey-weighted" if score.weighted else ""
+    if score.n_boot:
+        note += f"; {round(100 * score.level)}% person-bootstrap intervals ({score.n_boot:,} draws)"
+    return note
 
 
 def _uniform_warning(comparison: ForecastComparison) -> list[Block]:
@@ -126,7 +139,8 @@ def forecast_blocks(comparison: ForecastComparison, panel: CareerPanel, *, level
         Heading(f"Forecast perplexity by {unit}", level=level),
         Table(
             _horizon_table(comparison),
-            caption="exp of the mean -log p̄(observed state); p̄ averages the model's distribution over simulated paths",
+            caption="exp of the mean -log p̄(observed state); p̄ averages the model's distribution over simulated paths"
+            + _interval_note(comparison),
         ),
         *_uniform_warning(comparison),
         Figure(horizon_figure(comparison), "forecast_perplexity", caption=f"Forecast perplexity by forecast {unit}."),
