@@ -60,3 +60,23 @@ def test_weights_matter_on_mvad(both):
     weighted = descriptives.state_distribution(panel, weights="weight").shares
     unweighted = descriptives.state_distribution(panel).shares
     assert np.abs(weighted.to_numpy() - unweighted.to_numpy()).max() > 0.02
+
+
+def test_to_sequenzo_keeps_gaps_as_missing_and_the_person_weights():
+    from sequenzo.sequence_characteristics_indicators.overall_cross_sectional_entropy import (
+        get_cross_sectional_entropy,
+    )
+    from test_descriptives import SCHEME, small_panel
+
+    from laborseq import CareerPanel
+
+    frame = small_panel().data.copy()
+    frame["weight"] = frame["person_id"].map({1: 2.0, 2: 1.0, 3: 3.0})  # constant within person
+    panel = CareerPanel(frame, covariates=["birth_year"], weight="weight", scheme=SCHEME)
+    sequences = panel.to_sequenzo()
+    theirs = get_cross_sectional_entropy(sequences, weighted=True, return_format="wide")["Frequencies"]
+    assert list(theirs.columns) == ["2000", "2001", "2002", "2003"]
+    observed = theirs.loc[list(panel.states)]  # sequenzo counts the unobserved as a category of its own
+    ours = descriptives.state_distribution(panel, weights="weight").shares
+    np.testing.assert_allclose((observed / observed.sum()).to_numpy().T, ours.to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(np.asarray(sequences.weights, float), [2.0, 1.0, 3.0])

@@ -26,7 +26,7 @@ from laborseq.panel.columns import OCC, PERSON, TARGET, WEIGHT, YEAR
 from laborseq.panel.descriptives import person_weights, wide_states
 from laborseq.panel.lineage import Lineage
 from laborseq.panel.parquet import FORMAT_VERSION, arrow_table, read_panel_table, write_table_atomic
-from laborseq.panel.periods import check_time_unit
+from laborseq.panel.periods import check_time_unit, period_label
 from laborseq.panel.validation import (
     PanelValidationError,
     check_columns,
@@ -483,6 +483,32 @@ class CareerPanel:
         if self._has_weight:
             wide[WEIGHT] = person_weights(self, WEIGHT)
         return wide
+
+    def to_sequenzo(self) -> Any:
+        """The panel as a ``sequenzo.SequenceData``, to go on to optimal-matching distances and clustering there.
+
+        One sequence per person over the periods of :meth:`to_wide` (columns labelled ``1993`` or ``1993-07``),
+        missing where the person is not observed, with the persons' weights when the panel has them. Needs the
+        optional extra ``pip install 'laborseq[sequences]'``.
+
+        Raises
+        ------
+        ModuleNotFoundError
+            When ``sequenzo`` is not installed, naming the extra.
+        """
+        try:
+            # (an optional extra: imported only here, so laborseq imports without it)
+            from sequenzo.define_sequence_data import SequenceData  # noqa: PLC0415
+        except ModuleNotFoundError:
+            raise ModuleNotFoundError(
+                "to_sequenzo needs the sequenzo package: pip install 'laborseq[sequences]'"
+            ) from None
+        wide = wide_states(self)
+        wide.columns = [period_label(c, self._time_unit) for c in wide.columns]
+        time = list(wide.columns)
+        data = wide.astype(object).where(wide.notna(), None).reset_index()
+        weights = person_weights(self, WEIGHT) if self._has_weight else None
+        return SequenceData(data, time=time, states=list(self.states), id_col=PERSON, weights=weights)
 
     # ------------------------------------------------------------------ parquet I/O
     def _schema_metadata(self) -> dict[str, Any]:
