@@ -37,6 +37,7 @@ from laborseq._util.json import json_records
 from laborseq.evaluation.bootstrap import perplexity_draws
 from laborseq.evaluation.metrics import roc_auc
 from laborseq.evaluation.predictions import MAX_GROUPS
+from laborseq.panel.periods import calendar_year
 
 if TYPE_CHECKING:
     from laborseq.evaluation.comparison import ComparisonResult
@@ -65,8 +66,8 @@ TOP_K = (1, 5)
 def breakdowns(result: ComparisonResult) -> dict[str, pd.Series]:
     """The standard breakdowns of the test targets, as labels aligned with ``result.targets``.
 
-    Always: ``career position`` (1st observed year, 2nd, ..., ``10+``) and
-    ``calendar year``. When the panel has them: ``gender`` (a covariate named
+    Always: ``career position`` (1st observation, 2nd, ..., ``10+``) and
+    ``calendar year`` (of a monthly panel's months too). When the panel has them: ``gender`` (a covariate named
     gender, sex or female), ``race``, ``education`` and ``birth cohort``
     (5-year bands of ``birth_year``). Missing values are labelled ``missing``.
     """
@@ -76,7 +77,9 @@ def breakdowns(result: ComparisonResult) -> dict[str, pd.Series]:
         "career position": pd.Series(
             np.where(position >= 10, "10+", position.astype(str)), index=targets.index, dtype="object"
         ),
-        "calendar year": targets["year"].astype("int64").astype(str),
+        "calendar year": pd.Series(
+            calendar_year(targets["year"].to_numpy(), result.time_unit).astype(str), index=targets.index
+        ),
     }
     columns = {c.lower(): c for c in targets.columns}
     for label, names in (("gender", ("gender", "sex", "female")), ("race", ("race",)), ("education", ("education",))):

@@ -95,6 +95,8 @@ class ComparisonResult:
     states, group_labels, group_of_state
         The states of the scheme, and the groups of
         :func:`~laborseq.evaluation.predictions.transition_groups`.
+    time_unit : str
+        The test panel's time unit (what the targets' ``year`` counts).
     """
 
     scores: pd.DataFrame
@@ -117,6 +119,7 @@ class ComparisonResult:
     group_labels: list[str]
     group_of_state: np.ndarray
     environment: dict[str, str]
+    time_unit: str = "year"
 
     @property
     def names(self) -> list[str]:
@@ -379,6 +382,7 @@ def compare(
         group_labels=group_labels,
         group_of_state=group_of_state,
         environment=environment(),
+        time_unit=test.time_unit,
     )
 
 

@@ -24,6 +24,7 @@ from laborseq._util.io import write_json_atomic
 from laborseq.evaluation.breakdowns import MIN_ROW_TRANSITIONS, Breakdowns
 from laborseq.evaluation.comparison import ComparisonResult
 from laborseq.panel import CareerPanel
+from laborseq.panel.periods import period_label
 from laborseq.report.document import Block, Figure, Heading, Paragraph, Preformatted, Report, Table
 from laborseq.report.figures import (
     breakdown_figure,
@@ -142,17 +143,19 @@ def _data_section(
 ) -> list[Block]:
     desc = panel.describe()
     source = panel.metadata.get("source")
+    unit = panel.time_unit
+    first, last = period_label(desc.years[0], unit), period_label(desc.years[-1], unit)
     blocks: list[Block] = [
         Heading("Data"),
         Paragraph(
             f"Panel `{panel.name}`" + (f" from {source}" if source else "") + f": {desc.n_persons:,} persons, "
-            f"{desc.n_person_years:,} person-years, years {desc.years[0]}-{desc.years[-1]} ({len(desc.years)} "
+            f"{desc.n_person_years:,} person-{unit}s, {unit}s {first} to {last} ({len(desc.years)} "
             f"distinct), scheme `{desc.scheme}` with {panel.scheme.n_states} states"
             + ("; survey weights present." if panel.has_weight else "; no survey weights.")
         ),
         Paragraph(
             "Covariates: " + (", ".join(f"`{k}` ({v})" for k, v in desc.covariates.items()) or "none") + ". "
-            "Years between consecutive observations: "
+            f"{unit.capitalize()}s between consecutive observations: "
             + ", ".join(f"{k}: {v:,}" for k, v in sorted(desc.gap_counts.items())[:6])
             + (" (longer gaps also occur)." if len(desc.gap_counts) > 6 else ".")
         ),
@@ -184,7 +187,7 @@ def _data_section(
         blocks += [Heading("Sequences", 3), *sequence_blocks(sequences)]
     split_rows = pd.DataFrame(
         {
-            name: {"persons": f"{p.n_persons:,}", "person-years": f"{len(p):,}", "targets": f"{p.n_targets:,}"}
+            name: {"persons": f"{p.n_persons:,}", f"person-{unit}s": f"{len(p):,}", "targets": f"{p.n_targets:,}"}
             for name, p in splits.items()
         }
     ).T
