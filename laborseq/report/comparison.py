@@ -102,8 +102,8 @@ def _headline_section(result: ComparisonResult) -> list[Block]:
     lead = (
         f"**{result.best}** predicts held-out careers best: {weighting}test perplexity {best.estimate:.3f} "
         f"({pct}% interval {best.low:.3f} to {best.high:.3f}) over "
-        f"{result.n_targets:,} person-years of {result.n_test_persons:,} test persons; "
-        f"{transitions.estimate:.3f} on the {result.n_transitions:,} transitions (first observed years "
+        f"{result.n_targets:,} person-{result.time_unit}s of {result.n_test_persons:,} test persons; "
+        f"{transitions.estimate:.3f} on the {result.n_transitions:,} transitions (first observations "
         "excluded). Lower is better: perplexity is the effective number of equally likely next states."
     )
     if result.best != result.baseline:
