@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python analyses/compare_bundled.py [--data nlswork,wage_panel]
+    .venv/bin/python analyses/compare_bundled.py [--data nlswork,wage_panel,mvad]
 
 For each panel it runs the study of ``laborseq compare`` with its defaults
 (:func:`laborseq.pipeline.run_comparison`): every model of
@@ -12,7 +12,7 @@ with and without the two-stage head, bag-of-jobs and CAREER with its ``auto``
 recipe: two ``small`` networks with recall trained from scratch, averaged and mixed with
 the two-stage regression on the validation persons), seed 0, a 70/10/20 person split, 1,000
 bootstrap draws, and a forecast section from the latest year followed by five
-panel years (1,000 simulated careers per person), the wage section and the
+panel periods (1,000 simulated careers per person), the wage section (panels with wages) and the
 rationale section. It writes
 ``reports/<panel>/`` and prints the wall time of each run and the machine.
 
@@ -39,7 +39,7 @@ from laborseq.pipeline import run_comparison, write_report
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="nlswork,wage_panel", help="comma-separated bundled panels")
+    parser.add_argument("--data", default="nlswork,wage_panel,mvad", help="comma-separated bundled panels")
     args = parser.parse_args()
     machine = environment()
     print(f"machine: {machine['processor']}, {machine['cpus']} CPUs, CUDA: {machine.get('cuda', 'none')}")
@@ -47,7 +47,7 @@ if __name__ == "__main__":
         start = time.perf_counter()
         study = run_comparison(
             datasets.load(data),
-            wages=datasets.load_wages(data),
+            wages=datasets.load_wages(data) if data in datasets.WAGE_LOADERS else None,
             rationales=100,
             rng=0,
             command=f"analyses/compare_bundled.py --data {data}",
