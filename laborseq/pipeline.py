@@ -42,6 +42,7 @@ from laborseq.models.registry import MODEL_NAMES, make_model
 from laborseq.nn.token_store import TokenStore, open_token_store, write_token_store
 from laborseq.panel import CareerPanel
 from laborseq.panel.descriptives import SortRule, TimeAxis
+from laborseq.panel.periods import parse_period, period_label
 from laborseq.report.comparison import write_comparison_report
 from laborseq.report.sequences import sequence_report
 from laborseq.studies.comparison import ComparisonStudy
@@ -490,16 +491,19 @@ def run_forecast(
 
 
 def check_forecast_origin(value: int | str | None, panel: CareerPanel) -> int | None:
-    """The forecast origin of ``value`` on ``panel``: a year with later panel years, ``"auto"``
-    (:func:`default_forecast_origin`), or ``None`` / ``"none"`` (no forecast section)."""
+    """The forecast origin of ``value`` on ``panel``: a period with later panel periods (``1988``, or ``1999-01``
+    in a monthly panel), ``"auto"`` (:func:`default_forecast_origin`), or ``None`` / ``"none"`` (no forecast
+    section)."""
     if value is None or value == "none":
         return None
     if value == "auto":
         return default_forecast_origin(panel)
     years = np.unique(panel.years)
-    origin = int(value)
+    origin = parse_period(value, panel.time_unit)
     if not years[0] <= origin < years[-1]:
+        first, last = (period_label(y, panel.time_unit) for y in (years[0], years[-1]))
         raise ValueError(
-            f"forecast origin {origin} leaves nothing to forecast: the panel covers {years[0]}-{years[-1]}"
+            f"forecast origin {period_label(origin, panel.time_unit)} leaves nothing to forecast: the panel "
+            f"covers {first} to {last}"
         )
     return origin

@@ -198,7 +198,7 @@ def test_forecast_writes_the_report_and_the_paths(tmp_path, capsys):
     assert "Forecast perplexity by year" in html and html.count("data:image/png;base64,") >= 3
     assert "all years" in capsys.readouterr().out
     late = ["forecast", "--data", "nlswork", "--origin", "1990", "--out", str(tmp_path / "x"), "--quiet"]
-    assert re.search("no forecast years", error_line(capsys, late))
+    assert re.search("--origin: forecast origin 1990 leaves nothing to forecast", error_line(capsys, late))
 
 
 def test_the_forecast_section_keeps_the_compared_models_it_names():

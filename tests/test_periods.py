@@ -71,3 +71,20 @@ def test_forecasts_of_a_monthly_panel_count_months():
     assert comparison.label(origin) == "2003-04"
     assert "all months" in comparison.by_horizon().index
     assert comparison.scores["markov1"].by_horizon["horizon"].tolist() == [1, 2, 3, 4, 5, 6]
+
+
+def test_periods_parse_as_reports_write_them():
+    from laborseq.panel.periods import parse_period
+    from laborseq.pipeline import check_forecast_origin
+
+    assert parse_period("1999-01", "month") == month_period(1999, 1)
+    assert parse_period(str(month_period(1999, 1)), "month") == month_period(1999, 1)
+    assert parse_period("1988", "year") == 1988
+    with pytest.raises(ValueError, match="such as 1999-01"):
+        parse_period("Jan 1999", "month")
+    panel = monthly_panel()
+    assert check_forecast_origin("2003-04", panel) == month_period(2003, 4)
+    with pytest.raises(
+        ValueError, match="forecast origin 2005-01 leaves nothing to forecast: the panel covers 2001-11"
+    ):
+        check_forecast_origin("2005-01", panel)

@@ -120,10 +120,14 @@ def run_forecast_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
         )
     panel = load_data(args.data, args=args)
     models = models_of(args)
+    try:
+        origin = check_forecast_origin(args.origin, panel)
+    except ValueError as err:
+        raise CommandError(f"--origin: {err}") from None
     comparison = run_forecast(
         panel,
         models,
-        origin=args.origin,
+        origin=origin,
         horizon=args.horizon,
         years=args.years,
         n_samples=args.n_samples,

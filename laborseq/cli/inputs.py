@@ -189,11 +189,7 @@ def saved_career(path: str, option: str, *, ensemble: bool = False) -> CareerMod
     return model
 
 
-def forecast_origin(value: str) -> int | str | None:
-    """``--forecast-origin``: a year, ``"auto"``, or ``None`` for ``"none"``."""
-    if value in ("auto", "none"):
-        return None if value == "none" else value
-    try:
-        return int(value)
-    except ValueError:
-        raise CommandError(f"--forecast-origin must be a year, 'auto' or 'none', got {value!r}") from None
+def forecast_origin(value: str) -> str | None:
+    """``--forecast-origin``: a period (checked against the panel by ``check_forecast_origin``), ``"auto"``,
+    or ``None`` for ``"none"``."""
+    return None if value == "none" else value

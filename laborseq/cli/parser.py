@@ -111,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     fc = add("forecast", help="fit up to an origin year, forecast later years, score against what happened")
     _add_data_option(fc)
-    fc.add_argument("--origin", type=int, required=True, help="last year of history (the forecast origin)")
+    fc.add_argument(
+        "--origin", required=True, help="last period of history (the forecast origin): 1988, or 1999-01 when monthly"
+    )
     fc.add_argument("--horizon", type=int, default=5, help="forecast up to origin + horizon")
     fc.add_argument("--models", default="markov1,markov2", help=f"comma-separated names from: {', '.join(MODEL_NAMES)}")
     fc.add_argument(

@@ -48,3 +48,23 @@ def period_label(period: int, unit: str) -> str:
 def unit_name(unit: str, plural: bool = False) -> str:
     """``"year"`` / ``"month"`` (or their plurals), for labels."""
     return check_time_unit(unit) + ("s" if plural else "")
+
+
+def parse_period(text: str | int, unit: str) -> int:
+    """A period written as a panel's reports write it: ``"1993"`` (annual), ``"1993-07"`` (monthly), or the integer.
+
+    Raises
+    ------
+    ValueError
+        When ``text`` is neither, naming the form expected.
+    """
+    value = str(text).strip()
+    if check_time_unit(unit) == "month" and len(value.split("-")) == 2 and value.split("-")[0].isdigit():
+        year, month = value.split("-")
+        if month.isdigit():
+            return int(month_period(int(year), int(month)))
+    try:
+        return int(value)
+    except ValueError:
+        form = "a year such as 1988" if unit == "year" else "a month such as 1999-01 (or its period number)"
+        raise ValueError(f"{text!r} is not a period of this {unit}ly panel: give {form}") from None
