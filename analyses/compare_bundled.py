@@ -17,8 +17,8 @@ rationale section. It writes
 ``reports/<panel>/`` and prints the wall time of each run and the machine.
 
 Runtime and machine: on 2026-12-06, on a 2-core AMD EPYC CPU (torch 2.13.0
-CPU, 2 threads, no GPU), with the ``auto`` recipe (members with recall), nlswork took 160 s
-(as ``make demo``, on a fresh clone) and wage_panel 68.8 s (members without recall: 198 s and 205 s,
+CPU, 2 threads, no GPU), with the ``auto`` recipe (members with recall), nlswork took 169 s
+(as ``make demo``, on a fresh clone), wage_panel 65.0 s and mvad 153.6 s (members without recall: 198 s and 205 s,
 75.1 s and 72.5 s; with one ``small`` network: 120 s and 62.9 s; before issue 17's speed-ups 322 s
 and 99.5 s), with
 the wage section (CAREER's hidden state, one-hot histories and the previous
