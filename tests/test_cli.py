@@ -100,7 +100,11 @@ def test_compare_on_a_weighted_panel_reports_both(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("value", "message"), [("1800", r"--forecast-origin: .*leaves nothing to forecast"), ("soon", "must be a year")]
+    ("value", "message"),
+    [
+        ("1800", r"--forecast-origin: .*leaves nothing to forecast"),
+        ("soon", "not a period of an annual panel: give a year such as 1988"),
+    ],
 )
 def test_compare_rejects_a_bad_forecast_origin(tmp_path, capsys, value, message):
     argv = ["compare", "--models", "markov1", "--forecast-origin", value, "--out", str(tmp_path), "--quiet"]

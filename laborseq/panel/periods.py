@@ -67,4 +67,5 @@ def parse_period(text: str | int, unit: str) -> int:
         return int(value)
     except ValueError:
         form = "a year such as 1988" if unit == "year" else "a month such as 1999-01 (or its period number)"
-        raise ValueError(f"{text!r} is not a period of this {unit}ly panel: give {form}") from None
+        kind = "an annual" if unit == "year" else "a monthly"
+        raise ValueError(f"{text!r} is not a period of {kind} panel: give {form}") from None
