@@ -11,7 +11,8 @@ the state distribution by month and the normalised transversal entropy
 (sequenzo's ``get_cross_sectional_entropy``, which rounds to six decimals), the
 mean time in each state (``get_mean_time_in_states``) and the transition rates
 (the ``TRATE`` matrix of ``get_sm_trate_substitution_cost_matrix``), with the
-seconds each side took for the four statistics of one weighting. ``tests/test_descriptives_sequenzo.py`` asserts the same.
+seconds each side took for the four statistics of one weighting.
+``tests/test_descriptives_sequenzo.py`` asserts the same.
 """
 
 from __future__ import annotations
