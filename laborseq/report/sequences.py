@@ -141,7 +141,10 @@ def index_plot(
     ax = fig.subplots()
     x_edges = np.r_[time - 0.5, time[-1:] + 0.5].astype(float) if len(time) else np.zeros(1)
     y_edges = np.r_[0.0, np.cumsum(data.heights, dtype=float)]
-    ax.pcolormesh(x_edges, y_edges, grid, cmap=cmap, vmin=-0.5, vmax=len(data.labels) - 0.5, shading="flat")
+    # rasterized: thousands of rows as vector cells make an SVG of tens of megabytes
+    ax.pcolormesh(
+        x_edges, y_edges, grid, cmap=cmap, vmin=-0.5, vmax=len(data.labels) - 0.5, shading="flat", rasterized=True
+    )
     ax.set_ylim(y_edges[-1], 0)
     _period_ticks(ax, data.axis, data.time_unit)
     ax.set_xlabel(axis_label(data.axis, data.time_unit))
