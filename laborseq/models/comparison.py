@@ -1,10 +1,12 @@
-"""Several multinomial logit results side by side: :func:`compare` and :class:`ResultsComparison`.
+"""Several multinomial logit fits side by side, esttab-style: :func:`compare_results` and :class:`ResultsComparison`.
 
-:func:`compare` puts the estimates of several
-:class:`~laborseq.models.results.MNLogitResults` in one table, one block of terms per
-outcome and one column per model, with standard errors, z statistics or p-values in
-parentheses and optional significance stars; the comparison renders as text, HTML
-and LaTeX through :class:`~laborseq.models.summary.Summary`.
+:func:`compare_results` puts the estimates of several
+:class:`~laborseq.models.results.MNLogitResults` (coefficients) or several
+:class:`~laborseq.models.effects.MarginalEffects` (average marginal effects) in one
+table: one block of terms per outcome, one column per model or specification, standard
+errors, z statistics or p-values in parentheses below each estimate, optional
+significance stars, and the fit statistics at the bottom. The comparison renders as
+text, HTML and LaTeX through :class:`~laborseq.models.summary.Summary`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from laborseq.models.covariance import CovarianceUnavailableError
+from laborseq.models.effects import MarginalEffects
 from laborseq.models.results import MNLogitResults
 from laborseq.models.summary import (
     SUMMARY_OUTCOMES,
@@ -23,6 +26,7 @@ from laborseq.models.summary import (
     Summary,
     SummaryTable,
     cov_name,
+    estimate_rows,
     format_number,
     outcome_codes,
     outcome_label,
@@ -32,34 +36,17 @@ __all__ = ["ResultsComparison", "compare_results"]
 
 _PRECISION = {"std_errors": "Std. errors", "zstats": "z statistics", "pvalues": "P-values"}
 
-
-def _stars(pvalue: float, on: bool) -> str:
-    """Significance stars of a p-value: ``*`` below 0.10, ``**`` below 0.05, ``***`` below 0.01.
-
-    Parameters
-    ----------
-    pvalue : float
-        The p-value (no stars when not finite).
-    on : bool
-        Whether stars are shown at all.
-
-    Returns
-    -------
-    str
-        The stars, possibly none.
-    """
-    if not on or not np.isfinite(pvalue):
-        return ""
-    return "***" if pvalue < 0.01 else "**" if pvalue < 0.05 else "*" if pvalue < 0.1 else ""
+Estimates = MNLogitResults | MarginalEffects
+"""What :func:`compare_results` sets side by side."""
 
 
 class ResultsComparison(Rendered):
-    """Several :class:`~laborseq.models.results.MNLogitResults` side by side (see :func:`compare`).
+    """Several results or marginal effects side by side (see :func:`compare_results`).
 
     Parameters
     ----------
-    results : dict of str to MNLogitResults
-        The results, by model name (the column headings).
+    results : dict of str to MNLogitResults or MarginalEffects
+        The results (all of one kind), by model name (the column headings).
     outcomes : sequence of str
         Outcome state codes to show, one block each.
     precision : {"std_errors", "zstats", "pvalues"}
@@ -70,7 +57,7 @@ class ResultsComparison(Rendered):
 
     def __init__(
         self,
-        results: Mapping[str, MNLogitResults],
+        results: Mapping[str, Estimates],
         *,
         outcomes: Sequence[str],
         precision: str,
@@ -80,6 +67,7 @@ class ResultsComparison(Rendered):
         self._outcomes = list(outcomes)
         self._precision = precision
         self._stars = stars
+        self._effects = isinstance(next(iter(self._results.values())), MarginalEffects)
 
     def _stacked(self, name: str) -> pd.DataFrame:
         """A property of every results object, rows ``(outcome, term)``, one column per model (NaN if missing)."""
@@ -87,7 +75,7 @@ class ResultsComparison(Rendered):
         for key, res in self._results.items():
             try:
                 frame = getattr(res, name)
-            except CovarianceUnavailableError:
+            except (CovarianceUnavailableError, ValueError):  # results without a covariance, effects without errors
                 frame = res.params * np.nan
             keep = [o for o in self._outcomes if o in frame.columns]
             columns[key] = frame[keep].unstack().rename_axis(["outcome", "term"])
@@ -116,17 +104,28 @@ class ResultsComparison(Rendered):
         return self._stacked("zstats")
 
     def summary(self) -> Summary:
-        """Header rows (fit statistics) and one coefficient block per outcome.
+        """One block of estimates per outcome (precision in parentheses below), the fit statistics at the bottom.
 
         Returns
         -------
         Summary
-            Titled ``Model Comparison``; the precision and the stars are explained in the notes.
+            Titled ``Model Comparison`` (``Average Marginal Effects`` for effects); the
+            precision and the stars are explained in the notes.
         """
         models = list(self._results)
-        stat_rows: list[tuple[str, Callable[[MNLogitResults], str]]] = [
+        params, precision, pvalues = self.params, self._stacked(self._precision), self.pvalues
+        titles: dict[str, str] = {}
+        for res in self._results.values():
+            titles.update(res.outcome_titles.to_dict())
+        tables = []
+        for outcome in self._outcomes:
+            if outcome not in params.index.get_level_values("outcome"):
+                continue
+            rows = estimate_rows(params.loc[outcome], precision.loc[outcome], self._stars, pvalues.loc[outcome])
+            tables.append(SummaryTable(outcome_label(outcome, titles.get(outcome, outcome)), models, rows))
+        stat_rows: list[tuple[str, Callable[[Estimates], str]]] = [
             ("Engine", lambda r: r.engine),
-            ("Cov. type", lambda r: cov_name(r.cov_type)),
+            ("Std. errors" if self._effects else "Cov. type", lambda r: cov_name(r.cov_type)),
             ("alpha", lambda r: format_number(r.alpha)),
             ("Persons", lambda r: f"{r.n_persons:,}"),
             ("Transitions", lambda r: f"{r.nobs:,}"),
@@ -136,28 +135,14 @@ class ResultsComparison(Rendered):
             ("Perplexity", lambda r: format_number(r.perplexity)),
         ]
         rows = [(label, [f(r) for r in self._results.values()]) for label, f in stat_rows]
-        tables = [SummaryTable("", models, rows)]
-        params, precision, pvalues = self.params, self._stacked(self._precision), self.pvalues
-        titles: dict[str, str] = {}
-        for res in self._results.values():
-            titles.update(res.outcome_titles.to_dict())
-        for outcome in self._outcomes:
-            if outcome not in params.index.get_level_values("outcome"):
-                continue
-            rows = []
-            for term in params.loc[outcome].index:
-                est, prec, pv = (
-                    params.loc[(outcome, term)],
-                    precision.loc[(outcome, term)],
-                    pvalues.loc[(outcome, term)],
-                )
-                rows.append((str(term), [format_number(est[m]) + _stars(pv[m], self._stars) for m in models]))
-                rows.append(("", [f"({format_number(prec[m])})" if np.isfinite(prec[m]) else "" for m in models]))
-            tables.append(SummaryTable(outcome_label(outcome, titles.get(outcome, outcome)), models, rows))
+        tables.append(SummaryTable("Fit statistics", models, rows))
         notes = [f"{_PRECISION[self._precision]} in parentheses."]
+        if self._effects:
+            notes.append("Average marginal effects on the probability of each outcome (<move>: of moving).")
         if self._stars:
             notes.append("* p<0.10, ** p<0.05, *** p<0.01")
-        return Summary("Model Comparison", [], tables, notes)
+        title = "Average Marginal Effects" if self._effects else "Model Comparison"
+        return Summary(title, [], tables, notes)
 
     def as_text(self) -> str:
         """Fixed-width text."""
@@ -173,18 +158,22 @@ class ResultsComparison(Rendered):
 
 
 def compare_results(
-    results: Mapping[str, MNLogitResults] | Sequence[MNLogitResults],
+    results: Mapping[str, Estimates] | Sequence[Estimates],
     *,
     outcomes: str | Sequence[str] | None = None,
     precision: Literal["std_errors", "zstats", "pvalues"] = "std_errors",
     stars: bool = True,
 ) -> ResultsComparison:
-    """Put the estimates of several multinomial logits side by side.
+    """Put the estimates (or average marginal effects) of several multinomial logits side by side.
+
+    Columns are models or specifications; rows are coefficients (or effects) with their
+    precision in parentheses below, one block per outcome; the fit statistics close the
+    table, as in esttab and linearmodels' ``compare``.
 
     Parameters
     ----------
-    results : dict of str to MNLogitResults, or sequence
-        The results; a sequence is named ``Model 0``, ``Model 1``, ...
+    results : dict of str to MNLogitResults or MarginalEffects, or sequence
+        The results, all of one kind; a sequence is named ``Model 0``, ``Model 1``, ...
     outcomes : str or sequence of str, optional
         Outcome state codes to show, one block (terms x models) each. By default the
         :data:`SUMMARY_OUTCOMES` most frequent outcomes of the first results.
@@ -202,16 +191,19 @@ def compare_results(
     Raises
     ------
     TypeError
-        When some entry is not an :class:`~laborseq.models.results.MNLogitResults`.
+        When some entry is neither :class:`~laborseq.models.results.MNLogitResults` nor
+        :class:`~laborseq.models.effects.MarginalEffects`, or the two kinds are mixed.
     ValueError
         When there are no results, ``precision`` is unknown or no model has an outcome asked for.
     """
     named = dict(results) if isinstance(results, Mapping) else {f"Model {i}": r for i, r in enumerate(results)}
     if not named:
         raise ValueError("compare needs at least one results object")
-    bad = [k for k, v in named.items() if not isinstance(v, MNLogitResults)]
+    bad = [k for k, v in named.items() if not isinstance(v, MNLogitResults | MarginalEffects)]
     if bad:
-        raise TypeError(f"compare takes MNLogitResults; {bad} are not")
+        raise TypeError(f"compare_results takes MNLogitResults or MarginalEffects; {bad} are neither")
+    if len({isinstance(v, MarginalEffects) for v in named.values()}) > 1:
+        raise TypeError("compare_results sets coefficients or marginal effects side by side, not both in one table")
     if precision not in _PRECISION:
         raise ValueError(f"precision must be one of {list(_PRECISION)}, got {precision!r}")
     first = next(iter(named.values()))

@@ -222,7 +222,31 @@ def score_and_hessian(
     return score, neg_h, meat, data.n_groups
 
 
-def mnlogit_covariance(data: Transitions, free: np.ndarray, cov_type: str, alpha: float) -> np.ndarray:
+IDENTIFIED_RCOND = 1e-10
+"""Relative eigenvalue below which a direction of the (scaled) Hessian counts as not identified, where
+:func:`mnlogit_covariance` is asked for the identified part only."""
+
+
+def _identified_inverse(neg_h: np.ndarray) -> np.ndarray:
+    """Pseudo-inverse of the negative Hessian restricted to its identified directions.
+
+    The Hessian is first scaled to unit diagonal (so that a covariate's units do not
+    count as ill-conditioning); eigenvalues below :data:`IDENTIFIED_RCOND` times the
+    largest are directions the likelihood does not identify (collinear dummies), and the
+    pseudo-inverse leaves them out. Identified functions of the parameters, such as
+    predicted probabilities and average marginal effects, have Jacobians orthogonal to
+    those directions, so their delta-method variance is unchanged by dropping them,
+    and it no longer drowns in the rounding errors of a near-singular inverse.
+    """
+    diagonal = np.diag(neg_h).copy()
+    scale = np.where(diagonal > 0, 1 / np.sqrt(np.where(diagonal > 0, diagonal, 1)), 0.0)
+    scaled = neg_h * scale[:, None] * scale[None, :]
+    return np.linalg.pinv(scaled, rtol=IDENTIFIED_RCOND, hermitian=True) * scale[:, None] * scale[None, :]
+
+
+def mnlogit_covariance(
+    data: Transitions, free: np.ndarray, cov_type: str, alpha: float, *, identified_only: bool = False
+) -> np.ndarray:
     """Covariance of the stacked free parameters (see the module docstring for the formulas).
 
     Parameters
@@ -235,6 +259,10 @@ def mnlogit_covariance(data: Transitions, free: np.ndarray, cov_type: str, alpha
         Estimator of the covariance.
     alpha : float
         L2 penalty of the fit (0: maximum likelihood).
+    identified_only : bool
+        Invert the unpenalised Hessian on its identified directions only
+        (:func:`_identified_inverse`): for the delta method of identified functions of
+        the parameters, not for the parameters' own standard errors.
 
     Returns
     -------
@@ -253,6 +281,8 @@ def mnlogit_covariance(data: Transitions, free: np.ndarray, cov_type: str, alpha
     if alpha > 0:
         penalty = data.weights.sum() * alpha * np.tile(penalty_diagonal(data), len(free))
         bread = np.linalg.pinv(neg_h + np.diag(penalty), hermitian=True)
+    elif identified_only:
+        bread = _identified_inverse(neg_h)
     else:
         try:
             bread = np.linalg.inv(neg_h)

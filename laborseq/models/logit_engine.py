@@ -18,7 +18,14 @@ from laborseq.models.features import EncodedFeatures
 if TYPE_CHECKING:
     from laborseq.models.loglinear import LogLinear
 
-__all__ = ["fit_encoded", "load_model", "new_model", "predict_encoded", "state_arrays"]
+__all__ = ["average_effects", "fit_encoded", "load_model", "new_model", "predict_encoded", "state_arrays"]
+
+
+def _margins() -> ModuleType:
+    # deferred for the same reason as _engine: average marginal effects are computed in torch
+    from laborseq.models import margins  # noqa: PLC0415
+
+    return margins
 
 
 def _engine() -> ModuleType:
@@ -71,3 +78,15 @@ def load_model(
     """A model restored from the arrays :func:`state_arrays` wrote under ``prefix``."""
     model = new_model(n_levels, n_numeric, n_classes, two_stage=two_stage, base_class=base_class)
     return _engine().load_state_arrays(model, arrays, prefix)
+
+
+def average_effects(
+    model: LogLinear,
+    features: EncodedFeatures,
+    prev: np.ndarray | None,
+    weights: np.ndarray | None,
+    *args: Any,
+    **kwargs: Any,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`laborseq.models.margins.average_effects`: average marginal effects and their Jacobian."""
+    return _margins().average_effects(model, features, prev, weights, *args, **kwargs)

@@ -20,6 +20,9 @@ from laborseq.panel import CareerPanel
 from laborseq.panel.weights import WeightsLike, resolve_weights
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from laborseq.models.effects import MarginalEffects
     from laborseq.models.loglinear import LogLinear
     from laborseq.models.results import MNLogitResults
     from laborseq.models.stepper import Stepper
@@ -310,6 +313,76 @@ class MNLogit(SequenceModel):
             Renders as text (``str``), HTML and LaTeX.
         """
         return self.results(panel, weights, cov_type=cov_type).summary(**kwargs)
+
+    def marginal_effects(
+        self,
+        panel: CareerPanel,
+        weights: WeightsLike = None,
+        *,
+        variables: Sequence[str] | None = None,
+        binary: Literal["change", "dydx"] = "change",
+        se: Literal["delta", "bootstrap"] = "delta",
+        cov_type: CovType = "cluster",
+        results: MNLogitResults | None = None,
+        n_boot: int = 200,
+        rng: RNGLike = None,
+    ) -> MarginalEffects:
+        """Average marginal effects of the covariates on the probability of each next state.
+
+        For each feature (each non-reference level of a categorical one), the average
+        over the training transitions (weighted by the fit's weights) of the change in
+        the predicted probability of every outcome: a discrete change from the reference
+        level for categorical features, from 0 to 1 for 0/1 features (``gap``,
+        ``education_change``) and the derivative for other numeric features, the other
+        features held at their observed values (Stata's ``margins, dydx(*)``). With the
+        two-stage head, also the effects on the move probability and on the destination
+        shares given a move. See :mod:`laborseq.models.effects`.
+
+        Parameters
+        ----------
+        panel : CareerPanel
+            The panel the model was fitted on.
+        weights : str, array or Series, optional
+            The weights of that fit.
+        variables : sequence of str, optional
+            Features to take effects of (``education``, ``static:race``, ``years_in_state``,
+            ``formula:age``; ``"static"`` for every static covariate). By default every
+            feature but the state and calendar-year dummies
+            (:data:`~laborseq.models.contrasts.HISTORY_DUMMIES`).
+        binary : {"change", "dydx"}
+            Effect of a 0/1 numeric feature: the change from 0 to 1, or the derivative.
+        se : {"delta", "bootstrap"}
+            Standard errors by the delta method (with the covariance of ``results``) or
+            by the person bootstrap (``n_boot`` refits).
+        cov_type : {"cluster", "robust", "nonrobust"}
+            Covariance of the parameters for the delta method when ``results`` is not given.
+        results : MNLogitResults, optional
+            Results whose covariance the delta method uses, e.g.
+            ``model.results(train).bootstrap(200, rng=0)`` for the two-stage head, which
+            has no analytic covariance.
+        n_boot : int
+            Bootstrap refits (``se="bootstrap"``).
+        rng : int or numpy.random.Generator, optional
+            Seed of the bootstrap.
+
+        Returns
+        -------
+        MarginalEffects
+            ``summary()`` (text, HTML, LaTeX), ``tidy()``, ``params`` and ``std_errors``
+            (terms x outcomes); :func:`~laborseq.models.comparison.compare_results` sets
+            several side by side.
+        """
+        # the effects module loads torch through the logit engine when it computes; imported when called
+        from laborseq.models.effects import marginal_effects  # noqa: PLC0415
+
+        if results is None:
+            results = self.results(panel, weights, cov_type=cov_type)
+        else:
+            self._check_panel(panel)
+        resolved = resolve_weights(panel, weights)
+        return marginal_effects(
+            self, results, panel, resolved, variables=variables, binary=binary, se=se, n_boot=n_boot, rng=rng
+        )
 
     # ------------------------------------------------------------------ prediction
     def _predict_proba(self, panel: CareerPanel) -> np.ndarray:

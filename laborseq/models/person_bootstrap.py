@@ -16,6 +16,7 @@ every refit with them; :mod:`laborseq.models.inference` labels the estimates wit
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -185,20 +186,23 @@ def aligned_parameters(model: MNLogit, terms: list[str], columns: list[str], bas
 
 def bootstrap_draws(
     source: RefitSource,
-    terms: list[str],
-    columns: list[str],
-    base_outcome: str | None,
+    summarize: Callable[[MNLogit, CareerPanel], np.ndarray],
+    size: int,
     n_boot: int,
     gen: np.random.Generator,
 ) -> tuple[np.ndarray, int]:
-    """Refit the model on ``n_boot`` person resamples.
+    """Refit the model on ``n_boot`` person resamples and summarise each refit.
 
     Parameters
     ----------
     source : RefitSource
         The model class, settings and training data.
-    terms, columns, base_outcome
-        The grid of the results being bootstrapped (see :func:`aligned_parameters`).
+    summarize : callable
+        ``summarize(refit, sample)``: the statistics of one refit on its resample, a
+        vector of length ``size`` (NaN where the refit has none), e.g. its parameters on
+        the original grid (:func:`aligned_parameters`) or its average marginal effects.
+    size : int
+        Length of that vector.
     n_boot : int
         Number of refits.
     gen : numpy.random.Generator
@@ -207,11 +211,11 @@ def bootstrap_draws(
     Returns
     -------
     draws : numpy.ndarray
-        ``(n_boot, n_params)`` stacked estimates; NaN rows for failed refits.
+        ``(n_boot, size)`` statistics; NaN rows for failed refits.
     n_failed : int
         Number of refits that raised.
     """
-    draws = np.full((n_boot, len(terms) * len(columns)), np.nan)
+    draws = np.full((n_boot, size), np.nan)
     failed = 0
     for b in range(n_boot):
         sample = resample_persons(source.panel, source.weights, gen)
@@ -223,7 +227,7 @@ def bootstrap_draws(
         except (RuntimeError, ValueError):
             failed += 1
             continue
-        draws[b] = aligned_parameters(model, terms, columns, base_outcome)
+        draws[b] = summarize(model, sample)
     return draws, failed
 
 

@@ -37,7 +37,13 @@ from scipy import special
 
 from laborseq._util.random import check_random_state, seed_record
 from laborseq.models.covariance import CovarianceUnavailableError
-from laborseq.models.person_bootstrap import STAY, RefitSource, bootstrap_covariance, bootstrap_draws
+from laborseq.models.person_bootstrap import (
+    STAY,
+    RefitSource,
+    aligned_parameters,
+    bootstrap_covariance,
+    bootstrap_draws,
+)
 from laborseq.models.summary import (
     SUMMARY_OUTCOMES,
     Summary,
@@ -502,7 +508,9 @@ class MNLogitResults:
             raise ValueError(f"n_boot must be at least 2, got {n_boot}")
         gen = check_random_state(rng)
         grid = (list(self._terms), list(self._outcomes), self._base)
-        draws, n_failed = bootstrap_draws(self._source, *grid, n_boot, gen)
+        draws, n_failed = bootstrap_draws(
+            self._source, lambda model, _: aligned_parameters(model, *grid), self._params.size, n_boot, gen
+        )
         se, cov, note = bootstrap_covariance(draws, n_failed)
         config = self.config | {"bootstrap": {"n_boot": n_boot, "n_failed": n_failed, "rng": seed_record(rng)}}
         return MNLogitResults(

@@ -10,11 +10,14 @@ nothing of the results it shows: :mod:`laborseq.models.results` fills it, and
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
+from scipy import special
 
 SUMMARY_OUTCOMES = 5
 """Outcomes shown by :meth:`MNLogitResults.summary` when there are more (the most frequent)."""
@@ -132,6 +135,61 @@ def outcome_codes(outcomes: str | Sequence[str]) -> list[str]:
         The codes, in the order given.
     """
     return [outcomes] if isinstance(outcomes, str) else [str(o) for o in outcomes]
+
+
+def stars(pvalue: float, on: bool) -> str:
+    """Significance stars of a p-value: ``*`` below 0.10, ``**`` below 0.05, ``***`` below 0.01.
+
+    Parameters
+    ----------
+    pvalue : float
+        The p-value (no stars when not finite).
+    on : bool
+        Whether stars are shown at all.
+
+    Returns
+    -------
+    str
+        The stars, possibly none.
+    """
+    if not on or not np.isfinite(pvalue):
+        return ""
+    return "***" if pvalue < 0.01 else "**" if pvalue < 0.05 else "*" if pvalue < 0.1 else ""
+
+
+def estimate_rows(
+    params: pd.DataFrame, errors: pd.DataFrame | None, with_stars: bool, pvalues: pd.DataFrame | None = None
+) -> list[tuple[str, list[str]]]:
+    """Rows of an estimates table: each term's estimates (with stars), its standard errors in parentheses below.
+
+    Parameters
+    ----------
+    params : pandas.DataFrame
+        Estimates, terms x columns.
+    errors : pandas.DataFrame, optional
+        What goes in parentheses (standard errors, or z statistics, p-values), laid out like ``params``.
+    with_stars : bool
+        Mark estimates by :func:`stars`.
+    pvalues : pandas.DataFrame, optional
+        The p-values of the stars; by default two-sided normal p-values of ``params / errors``.
+
+    Returns
+    -------
+    list of (str, list of str)
+        Two rows per term (the second with an empty label; no second row without ``errors``).
+    """
+    if pvalues is None and errors is not None:
+        z = (params / errors).to_numpy(dtype=float)
+        pvalues = pd.DataFrame(special.erfc(np.abs(z) / math.sqrt(2)), index=params.index, columns=params.columns)
+    rows = []
+    for term in params.index:
+        estimates = params.loc[term]
+        marks = [stars(pvalues.loc[term, c], with_stars) if pvalues is not None else "" for c in params.columns]
+        rows.append((str(term), [format_number(estimates[c]) + m for c, m in zip(params.columns, marks, strict=True)]))
+        if errors is not None:
+            below = errors.loc[term]
+            rows.append(("", [f"({format_number(below[c])})" if np.isfinite(below[c]) else "" for c in params.columns]))
+    return rows
 
 
 def _latex_escape(text: str) -> str:
