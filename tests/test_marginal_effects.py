@@ -143,7 +143,8 @@ def test_categorical_effects_and_delta_errors_match_brute_force(wage_train):
     assert len(levels) == 2  # race has three levels: two effects against the reference
     for term in [*levels, "static:marital_status[not_married]"]:
         row = effects.terms.index(term)
-        np.testing.assert_allclose(effects.params.iloc[row], _counterfactual_ame(model, x, prev, None, term), atol=1e-12)
+        expected = _counterfactual_ame(model, x, prev, None, term)
+        np.testing.assert_allclose(effects.params.iloc[row], expected, atol=1e-12)
         jacobian = _numerical_jacobian(model, x, prev, None, term)
         se = np.sqrt(np.diag(jacobian @ cov @ jacobian.T))
         np.testing.assert_allclose(effects.std_errors.iloc[row], se, rtol=1e-5)
