@@ -45,14 +45,9 @@ from laborseq._util.environment import environment
 from laborseq.datasets import load, load_wages
 from laborseq.models import CAREER
 from laborseq.panel import CareerPanel
-from laborseq.report.wages import (
-    components_table,
-    difference_table,
-    heldout_table,
-    subgroup_table,
-    write_wage_report,
-)
+from laborseq.report.wages import write_wage_report
 from laborseq.studies.representations import one_hot_history, previous_occupation
+from laborseq.studies.wage_tables import components_table, difference_table, heldout_table, subgroup_table
 from laborseq.studies.wages import WageStudy, wage_study
 
 

@@ -38,6 +38,8 @@ from laborseq.models.base import SequenceModel, clone
 from laborseq.models.career.ensemble import CareerEnsemble
 from laborseq.models.career.model import CAREER
 from laborseq.models.career.presets import AUTO, AUTO_PRESET
+from laborseq.models.effects import MarginalEffects
+from laborseq.models.mnlogit import MNLogit
 from laborseq.models.registry import MODEL_NAMES, make_model
 from laborseq.nn.token_store import TokenStore, open_token_store, write_token_store
 from laborseq.panel import CareerPanel
@@ -310,6 +312,7 @@ def run_comparison(
     weights = "weight" if weighted and panel.has_weight else None
     result = compare(named, train, test, valid=valid, rng=rng, n_boot=n_boot, weights=weights, progress=progress)
     breakdowns = compute_breakdowns(result)
+    effects = logit_effects(result.models.get("mnlogit"), train, weights)
     steps.update()
     forecast = None
     if origin is not None:
@@ -349,9 +352,35 @@ def run_comparison(
         wages=wage_section,
         rationales=rationale_section,
         sequences=described,
+        effects=effects,
         command=command,
         seconds=time.perf_counter() - started,
     )
+
+
+def logit_effects(model: SequenceModel | None, train: CareerPanel, weights: str | None) -> MarginalEffects | None:
+    """Average marginal effects of the compared multinomial logit on its training persons, for the report.
+
+    Delta-method standard errors, clustered by person, where the model has an analytic
+    covariance (:data:`~laborseq.models.covariance.MAX_ANALYTIC_PARAMS`); otherwise the
+    effects alone, with the reason.
+
+    Parameters
+    ----------
+    model : SequenceModel, optional
+        The fitted ``mnlogit`` of the comparison (``None`` or another kind of model: no effects).
+    train : CareerPanel
+        The panel it was fitted on.
+    weights : str, optional
+        The weight column of the fit.
+
+    Returns
+    -------
+    MarginalEffects or None
+    """
+    if not isinstance(model, MNLogit):
+        return None
+    return model.marginal_effects(train, weights)
 
 
 def write_sequence_report(

@@ -11,8 +11,9 @@ import pytest
 from conftest import make_panel
 
 from laborseq.report.document import Figure, Heading, Paragraph, Preformatted, Table
-from laborseq.report.wages import heldout_table, subgroup_table, wage_blocks, write_wage_report
+from laborseq.report.wages import wage_blocks, write_wage_report
 from laborseq.studies.representations import one_hot_history, previous_occupation
+from laborseq.studies.wage_tables import heldout_table, subgroup_table
 from laborseq.studies.wages import CHANGED, MINCER, wage_study
 
 

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from laborseq._util.json import json_records
+from laborseq._util.latex import latex_table
 from laborseq.evaluation.bootstrap import perplexity_draws
 from laborseq.evaluation.metrics import roc_auc
 from laborseq.evaluation.predictions import MAX_GROUPS
@@ -361,6 +362,66 @@ class Breakdowns:
     ece: pd.DataFrame
     transition_rates: dict[str, pd.DataFrame]
     transition_errors: pd.Series
+
+    def perplexity_table(self, name: str, models: list[str], *, intervals: bool = False) -> pd.DataFrame:
+        """Perplexity by the groups of breakdown ``name``, formatted: groups as rows (with their person-years),
+        or as columns when there are fewer groups than models.
+
+        Parameters
+        ----------
+        name : str
+            A key of :attr:`perplexity_by` (``"career position"``, ``"gender"``, ...).
+        models : list of str
+            The models, in order.
+        intervals : bool
+            Add each perplexity's person-bootstrap interval in brackets.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Cells as strings.
+        """
+        frame = self.perplexity_by[name]
+        groups = list(dict.fromkeys(frame["group"]))
+        counts = frame.drop_duplicates("group").set_index("group")["n_targets"]
+        cells = [
+            f"{r.perplexity:.3f} [{r.low:.3f}, {r.high:.3f}]" if intervals else f"{r.perplexity:.3f}"
+            for r in frame.itertuples()
+        ]
+        wide = frame.assign(cell=cells).pivot(index="group", columns="model", values="cell")
+        table = wide.reindex(index=groups, columns=models)
+        table.columns.name = None
+        if len(groups) < len(models):
+            table = table.T
+            table.columns = [f"{g} ({counts[g]:,} person-years)" for g in groups]
+            table.index.name = "model"
+            return table
+        table.insert(0, "person-years", [f"{counts[g]:,}" for g in groups])
+        table.index.name = name
+        return table
+
+    def to_latex(self, name: str, models: list[str], *, label: str | None = None, note: str = "") -> str:
+        """Perplexity by the groups of breakdown ``name`` as a LaTeX float, with intervals (``booktabs``).
+
+        Parameters
+        ----------
+        name : str
+            A key of :attr:`perplexity_by`.
+        models : list of str
+            The models, in order.
+        label : str, optional
+            The table's ``\\label``.
+        note : str
+            A note set below the table (e.g. the persons and bootstrap draws).
+
+        Returns
+        -------
+        str
+            A ``table`` float.
+        """
+        table = self.perplexity_table(name, models, intervals=True)
+        notes = ["Test perplexity by group, person-bootstrap intervals in brackets.", *filter(None, [note])]
+        return latex_table(table, caption=f"Held-out perplexity by {name}", label=label, notes=notes)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``diagnostics`` entry of ``results.json``."""

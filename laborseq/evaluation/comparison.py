@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from laborseq._util.environment import environment
 from laborseq._util.format import format_interval
 from laborseq._util.json import to_jsonable
+from laborseq._util.latex import latex_table
 from laborseq._util.random import RNGLike, seed_int, seed_record
 from laborseq.evaluation.bootstrap import PerplexityDraws, perplexity_draws
 from laborseq.evaluation.predictions import (
@@ -177,6 +178,81 @@ class ComparisonResult:
                 out[name] = part[column].reindex(out.index)
         out["n_targets"] = self.n_targets
         return out.sort_values("perplexity", kind="stable")
+
+    def headline_table(self, weights: str | None = None, *, marks: bool = False) -> pd.DataFrame:
+        """:meth:`headline` formatted for a report: estimates with their intervals, best first.
+
+        Parameters
+        ----------
+        weights : {"survey", "none"}, optional
+            Which weighting of a weighted comparison (default: the comparison's own).
+        marks : bool
+            Mark a difference whose paired interval excludes zero with ``*`` (for papers).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``perplexity (all person-years)``, ``perplexity (transitions only)``,
+            ``difference vs <baseline>``, ``parameters`` and ``fit seconds``, as strings.
+        """
+        table = self.headline(weights)
+        fits = self.fits.reindex(table.index)
+        unit = self.time_unit
+
+        def difference(name: str, r: Any) -> str:
+            if name == self.baseline:
+                return "-"
+            text = format_interval(r.diff_vs_baseline, r.diff_low, r.diff_high, sign=True)
+            excludes_zero = r.diff_high < 0 or r.diff_low > 0
+            return text.replace(" [", "* [", 1) if marks and excludes_zero else text
+
+        return pd.DataFrame(
+            {
+                f"perplexity (all person-{unit}s)": [
+                    format_interval(r.perplexity, r.low, r.high) for r in table.itertuples()
+                ],
+                "perplexity (transitions only)": [
+                    format_interval(r.transitions, r.transitions_low, r.transitions_high) for r in table.itertuples()
+                ],
+                f"difference vs {self.baseline}": [
+                    difference(n, r) for n, r in zip(table.index, table.itertuples(), strict=True)
+                ],
+                "parameters": ["" if pd.isna(v) else f"{int(v):,}" for v in fits["n_parameters"]],
+                "fit seconds": [f"{v:.1f}" for v in fits["fit_seconds"]],
+            },
+            index=pd.Index(table.index, name="model"),
+        )
+
+    def to_latex(self, weights: str | None = None, *, label: str | None = "tab:laborseq-perplexity") -> str:
+        """The headline table as a LaTeX float for a paper (``booktabs``; needs ``\\usepackage{booktabs}``).
+
+        Perplexities with their person-bootstrap intervals in brackets below, paired
+        differences against the best econometric baseline marked ``*`` where their interval
+        excludes zero, and notes giving the test persons, person-years and bootstrap draws.
+
+        Parameters
+        ----------
+        weights : {"survey", "none"}, optional
+            Which weighting of a weighted comparison (default: the comparison's own).
+        label : str, optional
+            The table's ``\\label``.
+
+        Returns
+        -------
+        str
+            A ``table`` float.
+        """
+        frame = self.headline_table(weights, marks=True).drop(columns="fit seconds")
+        weighted = (weights or self._weighting) == "survey"
+        pct = round(100 * self.level)
+        notes = [
+            f"Test perplexity (lower is better) over {self.n_targets:,} person-{self.time_unit}s of "
+            f"{self.n_test_persons:,} held-out persons" + (", survey-weighted." if weighted else "."),
+            f"{pct}% person-bootstrap percentile intervals in brackets ({self.n_boot:,} draws); differences "
+            f"against {self.baseline} are paired (the same draws). * The difference's interval excludes zero.",
+        ]
+        caption = "Held-out perplexity by model" + (" (survey-weighted)" if weighted else "")
+        return latex_table(frame, caption=caption, label=label, notes=notes)
 
     def table(self) -> pd.DataFrame:
         """:meth:`headline` with the transitions count and fit time, one row per model, best first."""

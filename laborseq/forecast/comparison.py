@@ -12,6 +12,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from laborseq._util.json import to_jsonable
+from laborseq._util.latex import latex_table
 from laborseq._util.random import RNGLike, seed_record
 from laborseq.forecast.result import ForecastResult
 from laborseq.forecast.scoring import ForecastScore
@@ -68,6 +69,56 @@ class ForecastComparison:
         table.insert(0, "horizon", table.index.to_numpy() - self.origin)
         table.loc[f"all {self.time_unit}s"] = [np.nan, *(s.overall["perplexity"] for s in self.scores.values())]
         return table
+
+    def horizon_table(self) -> pd.DataFrame:
+        """:meth:`by_horizon` formatted: perplexities with their intervals (when scored with a bootstrap), rows
+        labelled by period (``1999`` or ``1999-01``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Cells as strings; the index named by the time unit.
+        """
+        table = self.by_horizon()
+        out = table.map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
+        intervals = self.intervals()
+        if intervals is not None:
+            for name in self.scores:
+                low, high = intervals[(name, "low")], intervals[(name, "high")]
+                out[name] = [f"{v:.3f} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in zip(table[name], low, high, strict=True)]
+        if "horizon" in table:
+            out["horizon"] = [("" if pd.isna(v) else f"{int(v)}") for v in table["horizon"]]
+        out.index = [self.label(y) if isinstance(y, int | np.integer) else y for y in out.index]
+        out.index.name = self.time_unit
+        return out
+
+    def to_latex(self, *, label: str | None = "tab:laborseq-forecast") -> str:
+        """Forecast perplexity by horizon as a LaTeX float (``booktabs``), intervals in brackets below.
+
+        Parameters
+        ----------
+        label : str, optional
+            The table's ``\\label``.
+
+        Returns
+        -------
+        str
+            A ``table`` float, with notes on the persons, the simulated paths and the bootstrap.
+        """
+        score = next(iter(self.scores.values()))
+        overall = score.overall
+        unit = self.time_unit
+        notes = [
+            f"Perplexity of the observed {unit}s under each model's forecast from {self.label(self.origin)} "
+            f"({self.n_samples:,} simulated paths per person; {overall['n_persons']:,} persons, "
+            f"{overall['n_person_years']:,} person-{unit}s" + (", survey-weighted)." if score.weighted else ")."),
+        ]
+        if score.n_boot:
+            notes.append(
+                f"{round(100 * score.level)}% person-bootstrap intervals in brackets ({score.n_boot:,} draws)."
+            )
+        caption = f"Forecast perplexity by {unit} from {self.label(self.origin)}"
+        return latex_table(self.horizon_table(), caption=caption, label=label, notes=notes)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable summary (the ``models`` part of the forecast report's ``results.json``)."""

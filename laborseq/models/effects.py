@@ -285,7 +285,7 @@ class MarginalEffects(Rendered):
         params = self.effects(quantity)
         errors = None if self._se is None else self._frame(self._se, quantity)
         titles = self.outcome_titles
-        columns = [o if titles.get(o, o) == o else f"{o} {titles[o]}"[:28] for o in shown]
+        columns = [o if titles.get(o, o) == o else f"{o} {titles[o]}"[:40] for o in shown]
         rows = estimate_rows(params[shown], errors if errors is None else errors[shown], stars and errors is not None)
         what = "probability" if quantity == "probability" else "destination share (given a move)"
         header = [
@@ -309,8 +309,27 @@ class MarginalEffects(Rendered):
         return Summary("Average Marginal Effects (MNLogit)", header, [SummaryTable("", columns, rows)], notes)
 
     def to_latex(self, **kwargs: Any) -> str:
-        """:meth:`summary` as LaTeX (``booktabs``); ``kwargs`` as :meth:`summary`'s."""
-        return self.summary(**kwargs).as_latex()
+        """:meth:`summary` as one LaTeX float (``booktabs``), the header's facts in its notes.
+
+        Parameters
+        ----------
+        **kwargs
+            Arguments of :meth:`summary`.
+
+        Returns
+        -------
+        str
+            A ``table`` float.
+        """
+        summary = self.summary(**kwargs)
+        facts = "; ".join(f"{a.rstrip(':').lower()}: {b}" for row in summary.header for a, b in (row[:2], row[2:]))
+        return Summary(
+            summary.title, [], summary.tables, [facts[:1].upper() + facts[1:] + ".", *summary.notes]
+        ).as_latex()
+
+    def as_latex(self) -> str:
+        """The default :meth:`summary` as LaTeX (:meth:`to_latex`)."""
+        return self.to_latex()
 
     def as_text(self) -> str:
         """The default :meth:`summary` as text."""

@@ -452,6 +452,10 @@ class MNLogitResults:
             tables.append(SummaryTable(outcome_label(outcome, self._titles.get(outcome, outcome)), columns, rows))
         return Summary("MNLogit Estimation Summary", header, tables, notes)
 
+    def to_latex(self, **kwargs: Any) -> str:
+        """:meth:`summary` as LaTeX table floats (``booktabs``); ``kwargs`` as :meth:`summary`'s."""
+        return self.summary(**kwargs).as_latex()
+
     def _tidy_quiet(self, level: float) -> pd.DataFrame:
         """:meth:`tidy` without its warning when there is no covariance."""
         with warnings.catch_warnings():

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from laborseq._util.latex import latex_table
+
 SUMMARY_OUTCOMES = 5
 """Outcomes shown by :meth:`MNLogitResults.summary` when there are more (the most frequent)."""
 
@@ -27,21 +29,6 @@ _COV_NAMES = {
     "robust": "robust (HC0)",
     "nonrobust": "nonrobust",
     "bootstrap": "person bootstrap",
-}
-_LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-    "|": r"\textbar{}",
 }
 
 
@@ -192,11 +179,6 @@ def estimate_rows(
     return rows
 
 
-def _latex_escape(text: str) -> str:
-    """``text`` with the characters special to LaTeX escaped."""
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
-
-
 # ======================================================================= rendering
 class Rendered:
     """Display shared by summaries: ``str`` and ``repr`` give the text, notebooks show the HTML."""
@@ -208,6 +190,14 @@ class Rendered:
     def as_html(self) -> str:
         """An HTML fragment."""
         raise NotImplementedError
+
+    def as_latex(self) -> str:
+        """LaTeX table floats (``booktabs``)."""
+        raise NotImplementedError
+
+    def to_latex(self) -> str:
+        """:meth:`as_latex`, named as pandas names it."""
+        return self.as_latex()
 
     def __str__(self) -> str:
         return self.as_text()
@@ -301,26 +291,24 @@ class Summary(Rendered):
         return "\n".join(parts)
 
     def as_latex(self) -> str:
-        """LaTeX (``booktabs``): one ``tabular`` per block, notes as text."""
-        x = _latex_escape
-        parts = ["\\begin{center}", f"\\textbf{{{x(self.title)}}}\\\\[0.5em]"]
+        """LaTeX: a ``booktabs`` table float per block (:func:`~laborseq._util.latex.latex_table`).
+
+        The notes go below the last table.
+        """
+        parts = []
         if self.header:
-            parts += ["\\begin{tabular}{lrlr}", "\\toprule"]
-            parts += [" & ".join(x(c) for c in r) + " \\\\" for r in self.header]
-            parts += ["\\bottomrule", "\\end{tabular}"]
+            header = pd.DataFrame([r[1:] for r in self.header], index=pd.Index([r[0] for r in self.header], name=""))
+            parts.append(latex_table(header, caption=self.title, below=False, headings=False, column_format="lrlr"))
+        frames: list[tuple[str, pd.DataFrame]] = []
         for t in self.tables:
-            parts += [
-                "",
-                f"\\textit{{{x(t.title)}}}\\\\",
-                "\\begin{tabular}{l" + "r" * len(t.columns) + "}",
-                "\\toprule",
-                " & " + " & ".join(x(c) for c in t.columns) + " \\\\",
-                "\\midrule",
-            ]
-            parts += [x(stub) + " & " + " & ".join(x(c) for c in cells) + " \\\\" for stub, cells in t.rows]
-            parts += ["\\bottomrule", "\\end{tabular}"]
-        parts.append("\\end{center}")
-        parts += [x(n) + "\\\\" for n in self.notes]
+            frame = pd.DataFrame([cells for _, cells in t.rows], columns=t.columns)
+            frame.index = pd.Index([stub for stub, _ in t.rows], name="")
+            frames.append((f"{self.title}: {t.title}" if t.title else self.title, frame))
+        last = len(frames) - 1
+        parts += [
+            latex_table(frame, caption=caption, notes=self.notes if i == last else (), below=False)
+            for i, (caption, frame) in enumerate(frames)
+        ]
         return "\n".join(parts)
 
 

@@ -23,6 +23,7 @@ from laborseq._util.format import format_interval
 from laborseq._util.io import write_json_atomic
 from laborseq.evaluation.breakdowns import MIN_ROW_TRANSITIONS, Breakdowns
 from laborseq.evaluation.comparison import ComparisonResult
+from laborseq.models.effects import MarginalEffects
 from laborseq.panel import CareerPanel
 from laborseq.panel.periods import period_label
 from laborseq.report.document import Block, Figure, Heading, Paragraph, Preformatted, Report, Table
@@ -44,32 +45,6 @@ ORDERED_BREAKDOWNS = ("career position", "calendar year", "birth cohort")
 """Breakdowns whose groups have an order (drawn as lines)."""
 
 
-def headline_table(result: ComparisonResult, weights: str | None = None) -> pd.DataFrame:
-    """Perplexities with intervals and differences against the baseline, as formatted strings, best first.
-
-    ``weights`` picks the weighting of a weighted comparison (default: its own; ``"none"``: unweighted).
-    """
-    table = result.headline(weights)
-    fits = result.fits.reindex(table.index)
-    return pd.DataFrame(
-        {
-            "perplexity (all person-years)": [format_interval(r.perplexity, r.low, r.high) for r in table.itertuples()],
-            "perplexity (transitions only)": [
-                format_interval(r.transitions, r.transitions_low, r.transitions_high) for r in table.itertuples()
-            ],
-            f"difference vs {result.baseline}": [
-                "-"
-                if name == result.baseline
-                else format_interval(r.diff_vs_baseline, r.diff_low, r.diff_high, sign=True)
-                for name, r in zip(table.index, table.itertuples(), strict=True)
-            ],
-            "parameters": [_count(n) for n in fits["n_parameters"]],
-            "fit seconds": [f"{s:.1f}" for s in fits["fit_seconds"]],
-        },
-        index=pd.Index(table.index, name="model"),
-    )
-
-
 def _count(value: int | None) -> str:
     return "" if value is None or pd.isna(value) else f"{int(value):,}"
 
@@ -89,9 +64,54 @@ def comparison_report(study: ComparisonStudy) -> Report:
         report.add(*wage_blocks(study.wages, level=2))
     if study.rationales is not None:
         report.add(Heading("Rationales of CAREER's predictions"), *rationale_blocks(study.rationales, level=3))
+    if study.effects is not None:
+        report.add(*_effects_section(study.effects))
     report.add(*_models_section(result))
     report.add(*_method_section(result, study.command))
+    report.latex.update(_latex_tables(study))
     return report
+
+
+def _latex_tables(study: ComparisonStudy) -> dict[str, str]:
+    """The tables a paper would cite, as LaTeX floats, by file name."""
+    result = study.comparison
+    tables = {"perplexity": result.to_latex()}
+    if result.weighted:
+        tables["perplexity_unweighted"] = result.to_latex("none", label="tab:laborseq-perplexity-unweighted")
+    note = f"{result.n_test_persons:,} held-out persons; {result.n_boot:,} bootstrap draws."
+    for name in study.breakdowns.perplexity_by:
+        if not study.breakdowns.perplexity_by[name].empty:
+            slug = name.replace(" ", "_")
+            label = f"tab:laborseq-by-{slug}"
+            tables[f"perplexity_by_{slug}"] = study.breakdowns.to_latex(name, result.names, label=label, note=note)
+    if study.forecast is not None:
+        tables["forecast"] = study.forecast.to_latex()
+    if study.wages is not None:
+        for table in ("heldout", "differences", "subgroups"):
+            tables[f"wages_{table}"] = study.wages.to_latex(table)
+    if study.effects is not None:
+        tables["mnlogit_effects"] = study.effects.to_latex()
+    return tables
+
+
+def _effects_section(effects: MarginalEffects) -> list[Block]:
+    """The multinomial logit's average marginal effects on the commonest states."""
+    errors = (
+        f"delta-method standard errors ({effects.se_type.removeprefix('delta (').rstrip(')')} covariance)"
+        if effects.se_note is None
+        else f"no standard errors ({effects.se_note})"
+    )
+    return [
+        Heading("What the covariates do: average marginal effects of the multinomial logit"),
+        Paragraph(
+            "For each covariate of `mnlogit` (each level against its reference level; 0/1 features from 0 to 1; "
+            "other numeric features per unit), the average change in the predicted probability of each next "
+            f"state over the training transitions, with {errors}. The table shows the commonest states; "
+            "`results.json` and `tables/mnlogit_effects.tex` have them too, and "
+            "`MNLogit.marginal_effects(train).tidy()` has every state."
+        ),
+        Preformatted(effects.summary().as_text(), wrap=False),
+    ]
 
 
 def _headline_section(result: ComparisonResult) -> list[Block]:
@@ -118,13 +138,13 @@ def _headline_section(result: ComparisonResult) -> list[Block]:
         Paragraph(lead),
         Heading("Headline"),
         Table(
-            headline_table(result),
+            result.headline_table(),
             caption=f"Test perplexity with {pct}% person-bootstrap intervals"
             + (" (survey-weighted)" if result.weighted else ""),
         ),
     ]
     if result.weighted:
-        blocks.append(Table(headline_table(result, "none"), caption="The same without survey weights (unweighted)"))
+        blocks.append(Table(result.headline_table("none"), caption="The same without survey weights (unweighted)"))
     blocks.append(
         Figure(
             perplexity_intervals(result.headline(), result.level),
@@ -222,7 +242,7 @@ def _differences_section(result: ComparisonResult, breakdowns: Breakdowns) -> li
         slug = name.replace(" ", "_")
         blocks += [
             Heading(f"By {name}", level=3),
-            Table(_breakdown_table(frame, name, names), caption=f"Test perplexity by {name}"),
+            Table(breakdowns.perplexity_table(name, names), caption=f"Test perplexity by {name}"),
             Figure(
                 breakdown_figure(
                     frame,
@@ -267,22 +287,6 @@ def _differences_section(result: ComparisonResult, breakdowns: Breakdowns) -> li
         Table(_format(breakdowns.ece), caption="Expected calibration error (lower is better)"),
     ]
     return blocks
-
-
-def _breakdown_table(frame: pd.DataFrame, name: str, models: list[str]) -> pd.DataFrame:
-    """Perplexity by group as a table: groups as rows, or as columns when there are fewer groups than models."""
-    groups = list(dict.fromkeys(frame["group"]))
-    counts = frame.drop_duplicates("group").set_index("group")["n_targets"]
-    wide = frame.pivot(index="group", columns="model", values="perplexity").reindex(index=groups, columns=models)
-    table = wide.map(lambda v: f"{v:.3f}")
-    if len(groups) < len(models):
-        table = table.T
-        table.columns = [f"{g} ({counts[g]:,} person-years)" for g in groups]
-        table.index.name = "model"
-        return table
-    table.insert(0, "person-years", [f"{counts[g]:,}" for g in groups])
-    table.index.name = name
-    return table
 
 
 def _format(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -406,7 +410,8 @@ def write_comparison_report(study: ComparisonStudy, out_dir: str | Path) -> dict
     Returns
     -------
     dict of str to pathlib.Path
-        ``html``, ``markdown``, ``results`` and, when present, ``forecasts`` and ``linearmodels``.
+        ``html``, ``markdown``, ``results``, ``latex`` (``tables/tables.tex``, which inputs every table
+        ``tables/*.tex``) and, when present, ``forecasts`` and ``linearmodels``.
     """
     out = Path(out_dir)
     paths = comparison_report(study).write(out)

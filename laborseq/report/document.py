@@ -1,9 +1,11 @@
-"""A small document model rendered to Markdown and self-contained HTML.
+"""A small document model rendered to Markdown and self-contained HTML, with LaTeX tables beside.
 
 A :class:`Report` is a list of blocks (headings, paragraphs, tables, figures,
 preformatted text). The same blocks render to a Markdown file, whose figures
 are PNG files beside it, and to one HTML file with the figures inlined, so the
-two never disagree.
+two never disagree. The tables a paper would cite are also kept as LaTeX floats
+(:attr:`Report.latex`), written to ``tables/<name>.tex`` with a ``tables/tables.tex``
+document that inputs them all and compiles on its own.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from laborseq._util.io import write_text_atomic
+from laborseq._util.latex import latex_document
 
 _CSS = """
 body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; max-width: 60rem;
@@ -90,10 +93,11 @@ Block = Heading | Paragraph | Table | Figure | Preformatted
 
 @dataclass
 class Report:
-    """An ordered list of blocks with a title."""
+    """An ordered list of blocks with a title, and LaTeX tables by file name (without ``.tex``)."""
 
     title: str
     blocks: list[Block] = field(default_factory=list)
+    latex: dict[str, str] = field(default_factory=dict)
 
     def add(self, *blocks: Block) -> Report:
         """Append blocks; returns ``self`` for chaining."""
@@ -157,11 +161,30 @@ class Report:
             if isinstance(block, Figure):
                 block.figure.savefig(figures / f"{block.name}.png", dpi=150, bbox_inches="tight")
                 block.figure.savefig(figures / f"{block.name}.svg", bbox_inches="tight")
-        return {
+        paths = {
             "markdown": write_text_atomic(out / f"{stem}.md", self.to_markdown()),
             "html": write_text_atomic(out / f"{stem}.html", self.to_html()),
             "figures": figures,
         }
+        if self.latex:
+            paths["latex"] = self.write_latex(out / "tables")
+        return paths
+
+    def write_latex(self, directory: str | Path) -> Path:
+        """Write each LaTeX table to ``<name>.tex`` and ``tables.tex``, a document inputting them all.
+
+        Returns
+        -------
+        pathlib.Path
+            ``tables.tex`` (compile it in its folder: ``pdflatex tables.tex``).
+        """
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, body in self.latex.items():
+            write_text_atomic(folder / f"{name}.tex", body)
+        inputs = [f"\\input{{{name}}}" for name in self.latex]
+        document = "% compile in this folder: pdflatex tables.tex\n" + latex_document(inputs, title=self.title)
+        return write_text_atomic(folder / "tables.tex", document)
 
 
 _NUMBER = re.compile(r"^[-+\u2212]?[\d.,]+(e[-+]?\d+)?%?( \[[^\]]*\])?$|^-$")

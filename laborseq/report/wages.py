@@ -25,21 +25,16 @@ from laborseq._util.io import write_json_atomic, write_text_atomic
 from laborseq.report.document import Block, Figure, Heading, Paragraph, Preformatted, Report, Table
 from laborseq.report.figures import model_colors
 from laborseq.studies.wage_equation import HELDOUT_KINDS
+from laborseq.studies.wage_tables import ESTIMATORS, components_table, difference_table, heldout_table, subgroup_table
 from laborseq.studies.wages import CHANGED, FIRST_YEAR, MINCER, STAYED, SUBGROUPS, WageStudy
 
 __all__ = [
-    "components_table",
-    "difference_table",
-    "heldout_table",
     "rmse_difference_figure",
-    "subgroup_table",
     "wage_blocks",
     "wage_report",
     "write_wage_report",
 ]
 
-ESTIMATORS = {"pooled": "pooled OLS", "random": "random effects", "fixed": "fixed effects"}
-"""Display names of the linearmodels estimators."""
 
 ESTIMATOR_COLORS = {"pooled": "#1f4e79", "random": "#8c2d04"}
 """Colours of the held-out estimators in the difference figure."""
@@ -62,68 +57,6 @@ def _direction(low: float, high: float) -> str:
 
 def _percent(level: float) -> str:
     return f"{100 * level:g}%"
-
-
-def heldout_table(study: WageStudy) -> pd.DataFrame:
-    """Held-out RMSE and R-squared with intervals: one row per specification, columns per estimator."""
-    table = study.table
-    out = pd.DataFrame(index=pd.Index(list(dict.fromkeys(table.index.get_level_values(0))), name="specification"))
-    for kind in HELDOUT_KINDS:
-        rows = table.xs(kind, level="estimator").reindex(out.index)
-        out[f"{ESTIMATORS[kind]}: RMSE"] = [
-            _interval4(v) for v in rows[["rmse", "rmse_low", "rmse_high"]].itertuples(index=False)
-        ]
-        out[f"{ESTIMATORS[kind]}: R²"] = [
-            _interval4(v) for v in rows[["r2", "r2_low", "r2_high"]].itertuples(index=False)
-        ]
-    return out
-
-
-def difference_table(study: WageStudy) -> pd.DataFrame:
-    """With minus without each representation: RMSE and R-squared differences with paired intervals."""
-    diffs = study.differences
-    out = pd.DataFrame(index=pd.Index(study.representations, name="representation"))
-    for kind in HELDOUT_KINDS:
-        rows = diffs.xs(kind, level="estimator").reindex(out.index)
-        columns = {
-            "ΔRMSE": ["rmse_diff", "rmse_diff_low", "rmse_diff_high"],
-            "ΔR²": ["r2_diff", "r2_diff_low", "r2_diff_high"],
-        }
-        for label, names in columns.items():
-            out[f"{ESTIMATORS[kind]}: {label}"] = [_interval4(v) for v in rows[names].itertuples(index=False)]
-    return out
-
-
-def components_table(study: WageStudy) -> pd.DataFrame:
-    """Columns, principal components kept, variance explained and components collinear with the Mincer regressors."""
-    comps = study.components
-    return pd.DataFrame(
-        {
-            "columns": comps["n_columns"].astype(int),
-            "components kept": comps["n_components"].astype(int),
-            "variance explained": comps["explained_variance"].map(lambda v: f"{v:.1%}"),
-            "left out as collinear": comps["n_collinear"].astype(int),
-        },
-        index=comps.index,
-    )
-
-
-def subgroup_table(study: WageStudy) -> pd.DataFrame:
-    """Pooled OLS RMSE with and without each representation per subgroup of held-out person-years."""
-    sub = study.subgroups.reset_index()
-    return pd.DataFrame(
-        {
-            "subgroup": sub["subgroup"],
-            "person-years": sub["n_person_years"].astype(int),
-            "share": sub["share"].map(lambda v: f"{v:.1%}"),
-            "RMSE without": sub["rmse_without"].map(lambda v: f"{v:.4f}"),
-            "RMSE with": sub["rmse_with"].map(lambda v: f"{v:.4f}"),
-            "ΔRMSE": [
-                _interval4(v) for v in sub[["rmse_diff", "rmse_diff_low", "rmse_diff_high"]].itertuples(index=False)
-            ],
-            "contribution to ΔMSE": sub["mse_contribution"].map(lambda v: f"{v:.5f}"),
-        }
-    ).set_axis(pd.Index(sub["representation"], name="representation"))
 
 
 def rmse_difference_figure(study: WageStudy) -> matplotlib.figure.Figure:

@@ -14,6 +14,7 @@ from laborseq._util.json import json_records
 from laborseq.evaluation.breakdowns import Breakdowns
 from laborseq.evaluation.comparison import ComparisonResult
 from laborseq.forecast.comparison import ForecastComparison
+from laborseq.models.effects import MarginalEffects
 from laborseq.panel import CareerPanel
 from laborseq.studies.rationale_study import RationaleStudy
 from laborseq.studies.sequences import SequenceDescription
@@ -46,6 +47,8 @@ class ComparisonStudy:
         Rationales of CAREER's held-out predictions.
     sequences : SequenceDescription, optional
         The panel's sequences before any model (chronogram, index plot, entropy).
+    effects : MarginalEffects, optional
+        Average marginal effects of the compared multinomial logit (``mnlogit``).
     command : str, optional
         The command line that ran the study, for the record.
     seconds : float
@@ -61,6 +64,7 @@ class ComparisonStudy:
     wages: WageStudy | None = None
     rationales: RationaleStudy | None = None
     sequences: SequenceDescription | None = None
+    effects: MarginalEffects | None = None
     command: str | None = None
     seconds: float = field(default=float("nan"))
 
@@ -74,7 +78,7 @@ class ComparisonStudy:
         ``best``, ``baseline``, ``bootstrap``, ``weighted``, ``unweighted`` (the
         headline without weights, for weighted comparisons), ``diagnostics``
         (perplexity by breakdown, stay/move, top-k, calibration, transition
-        rates), ``forecast``, ``wages`` and ``rationales`` (when present),
+        rates), ``forecast``, ``wages``, ``rationales`` and ``marginal_effects`` (when present),
         ``panel`` (:meth:`CareerPanel.describe`), ``lineage``, ``environment``
         and ``command``.
         """
@@ -106,4 +110,11 @@ class ComparisonStudy:
             out["wages"] = self.wages.to_dict()
         if self.rationales is not None:
             out["rationales"] = self.rationales.to_dict()
+        if self.effects is not None:
+            out["marginal_effects"] = {
+                "model": "mnlogit",
+                "standard_errors": self.effects.se_type,
+                "note": self.effects.se_note,
+                "effects": json_records(self.effects.tidy(), index=False),
+            }
         return out

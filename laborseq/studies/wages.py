@@ -36,6 +36,7 @@ from laborseq._util.random import check_random_state, seed_record
 from laborseq.evaluation.bootstrap import bootstrap_ratios, percentile_interval
 from laborseq.panel import PERSON, CareerPanel
 from laborseq.studies.wage_equation import HELDOUT_KINDS, KINDS, RepresentationPCA, fit_specification
+from laborseq.studies.wage_tables import WageTable, wage_latex
 
 __all__ = [
     "CHANGED",
@@ -156,6 +157,23 @@ class WageStudy:
     def fit_summaries(self) -> dict[tuple[str, str], str]:
         """linearmodels' full ``summary`` of every in-sample fit as text, keyed by ``(specification, estimator)``."""
         return {key: str(result.summary) for key, result in self.fits.items()}
+
+    def to_latex(self, table: WageTable = "heldout", *, label: str | None = None) -> str:
+        """One of the study's tables as a LaTeX float (:func:`~laborseq.studies.wage_tables.wage_latex`).
+
+        Parameters
+        ----------
+        table : {"heldout", "differences", "subgroups"}
+            Which table.
+        label : str, optional
+            The table's ``\\label``.
+
+        Returns
+        -------
+        str
+            A ``table`` float (``booktabs``).
+        """
+        return wage_latex(self, table, label=label)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable results (plain Python numbers; undefined values are ``None``)."""
