@@ -91,6 +91,7 @@ def _latex_tables(study: ComparisonStudy) -> dict[str, str]:
             tables[f"wages_{table}"] = study.wages.to_latex(table)
     if study.effects is not None:
         tables["mnlogit_effects"] = study.effects.to_latex()
+        tables["mnlogit_coefficients"] = study.effects.results.to_latex()
     return tables
 
 
