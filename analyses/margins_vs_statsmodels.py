@@ -128,7 +128,9 @@ def main() -> None:
             {
                 "check": f"dy/dx vs statsmodels get_margeff ({cov_type})",
                 "max |effect diff|": np.abs(ours.params.to_numpy() - margins.margeff).max(),
-                "max rel. SE diff": (np.abs(ours.std_errors.to_numpy() - margins.margeff_se) / margins.margeff_se).max(),
+                "max rel. SE diff": (
+                    np.abs(ours.std_errors.to_numpy() - margins.margeff_se) / margins.margeff_se
+                ).max(),
             }
         )
 
@@ -176,7 +178,11 @@ def main() -> None:
     gen = np.random.default_rng(3)
     frame["weight"] = (0.5 + 2.5 * gen.random(frame["person_id"].max() + 1))[frame["person_id"].to_numpy()]
     weighted = CareerPanel(
-        frame, covariates=list(wage.covariates), static=list(wage.static_covariates), weight="weight", scheme=wage.scheme
+        frame,
+        covariates=list(wage.covariates),
+        static=list(wage.static_covariates),
+        weight="weight",
+        scheme=wage.scheme,
     )
     model = MNLogit(features=("years_in_state", "years_observed", "static")).fit(weighted, weights="weight")
     effects = model.marginal_effects(weighted, weights="weight", cov_type="cluster")
