@@ -105,7 +105,9 @@ def check_forward(model, panel, effects, terms, w, cov) -> tuple[float, float]:
     for term in terms:
         reference = forward_effect(model, x, prev, w, term, flat.ravel())
         worst_effect = max(worst_effect, float(np.abs(stacked(effects, term, "effect") - reference).max()))
-        jac = approx_fprime(flat.ravel(), lambda t: forward_effect(model, x, prev, w, term, t), centered=True)
+        jac = approx_fprime(
+            flat.ravel(), lambda t, term=term: forward_effect(model, x, prev, w, term, t), centered=True
+        )
         jac = to_stacked(jac, flat.shape)
         se = np.sqrt(np.clip(np.diag(jac @ cov @ jac.T), 0, None))
         rel = np.abs(stacked(effects, term, "std_error") - se) / np.maximum(se, 1e-12)

@@ -123,12 +123,13 @@ def _numerical_jacobian(model, x, prev, weights, term) -> np.ndarray:
     return np.column_stack(columns)
 
 
-def _effect_row(effects: MarginalEffects, term: str) -> np.ndarray:
-    """All quantities of one contrast, in the order of the brute force (probabilities, move, destinations)."""
+def _effect_row(effects: MarginalEffects, term: str, column: str = "effect") -> np.ndarray:
+    """A column of every quantity of one contrast, in the order of the brute force (probabilities, move,
+    destinations)."""
     tidy = effects.tidy()
     rows = tidy[tidy["term"] == term]
     order = ["probability", "move", "destination"]
-    return rows.sort_values("quantity", key=lambda s: s.map(order.index), kind="stable")["effect"].to_numpy()
+    return rows.sort_values("quantity", key=lambda s: s.map(order.index), kind="stable")[column].to_numpy()
 
 
 def test_categorical_effects_and_delta_errors_match_brute_force(wage_train):
@@ -194,16 +195,9 @@ def test_two_stage_effects_on_move_and_destinations(wage_train):
     cov = np.nan_to_num(boot.cov.to_numpy())
     jacobian = _numerical_jacobian(model, x, prev, None, "years_in_state")
     se = np.sqrt(np.clip(np.diag(jacobian @ cov @ jacobian.T), 0, None))
-    np.testing.assert_allclose(_stderr_row(effects, "years_in_state"), se, rtol=1e-4, atol=1e-9)
+    np.testing.assert_allclose(_effect_row(effects, "years_in_state", "std_error"), se, rtol=1e-4, atol=1e-9)
     text = str(effects.summary(quantity="destination"))
     assert "destination share" in text and MOVE not in text.split("=\n", 2)[-1].splitlines()[0]
-
-
-def _stderr_row(effects: MarginalEffects, term: str) -> np.ndarray:
-    tidy = effects.tidy()
-    rows = tidy[tidy["term"] == term]
-    order = ["probability", "move", "destination"]
-    return rows.sort_values("quantity", key=lambda s: s.map(order.index), kind="stable")["std_error"].to_numpy()
 
 
 def test_bootstrap_errors_follow_the_seed(wage_train):

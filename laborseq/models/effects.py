@@ -430,7 +430,7 @@ def marginal_effects(
     weights : numpy.ndarray, optional
         Its row weights, those of the fit.
     variables, binary
-        Which effects (:func:`laborseq.models.margins.contrasts`).
+        Which effects (:func:`laborseq.models.contrasts.contrasts`).
     se : {"delta", "bootstrap"}
         Standard errors by the delta method with the results' covariance, or by the person bootstrap.
     n_boot : int
