@@ -299,6 +299,9 @@ class MarginalEffects(Rendered):
             "Categorical features: discrete change from the reference level; 0/1 features: change from 0 to 1; "
             "other numeric features: dy/dx.",
         ]
+        references = {c.variable: c.reference for c in self._effects if c.kind == "level"}
+        if references:
+            notes.append("Reference levels: " + "; ".join(f"{v} = {r}" for v, r in references.items()) + ".")
         if stars and errors is not None:
             notes.append("* p<0.10, ** p<0.05, *** p<0.01")
         if self._se is None:
