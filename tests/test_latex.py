@@ -29,13 +29,15 @@ def test_table_puts_intervals_below_and_keeps_plain_rows():
     text = latex_table(frame, caption="Test 95%", label="tab:t", notes=["1,000 draws", "* excludes zero"])
     lines = text.splitlines()
     row = lines.index(r"career\_x & 2.814 & 0.1 \\")
-    assert lines[row + 1] == r" & [2.677, 2.957] & (0.02) \\"
+    assert lines[row + 1] == r" & {}[2.677, 2.957] & (0.02) \\"
     assert r"mnlogit & 3.000 &  \\" in lines  # no interval: one row
     assert "\\toprule" in text and "\\midrule" in text and "\\bottomrule" in text
     assert "\\caption{Test 95\\%}" in text and "\\label{tab:t}" in text
-    assert "1,000 draws \\\\\n* excludes zero" in text
+    assert "1,000 draws\\par\n* excludes zero" in text
     assert "\\begin{tabular}[b]{@{}c@{}}perplexity (all \\\\ person-years)\\end{tabular}" in text  # long heading
     assert text.count("\\begin{tabular}{") == 1 and text.rstrip().endswith("\\end{table}")
+    bare = latex_table(pd.DataFrame({"a": ["[1, 2]", "x y"]}), caption="c")
+    assert "\\begin{tabular}{l}" in bare and "{}[1, 2] \\\\" in bare  # no stub; a bracket guarded after \\\\
     flat = latex_table(frame, caption="c", below=False, headings=False, column_format="lrr")
     assert "[2.677, 2.957]" in flat and "person-years" not in flat and "\\midrule" not in flat
 

@@ -95,6 +95,23 @@ def _heading(text: str, *, left: bool = False) -> str:
     return f"\\begin{{tabular}}[b]{{@{{}}{align}@{{}}}}" + " \\\\ ".join(map(latex_escape, lines)) + "\\end{tabular}"
 
 
+_NUMERIC_CELL = re.compile(r"^[-+−]?[\d.,]+(e[-+]?\d+)?[%*]*$|^[\[(].*[\])]$|^-?$")
+"""A cell that reads as a number, an interval or standard error below one, or a dash: right-aligned."""
+
+
+def _cell(value: object) -> str:
+    """A cell, escaped; one that starts with ``[`` or ``*`` is guarded by ``{}`` (after ``\\\\`` they would be
+    read as the line break's optional arguments)."""
+    text = latex_escape(value)
+    return "{}" + text if text.startswith(("[", "*")) else text
+
+
+def _alignment(column: pd.Series) -> str:
+    """``r`` for a column of numbers (intervals and blanks allowed), ``l`` for text."""
+    cells = [str(v).strip() for v in column if v is not None and not (isinstance(v, float) and v != v)]
+    return "r" if cells and all(_NUMERIC_CELL.match(c) for c in cells) else "l"
+
+
 def _split_below(frame: pd.DataFrame) -> pd.DataFrame:
     """Each row whose cells read ``estimate [interval]`` or ``estimate (se)`` becomes two rows, the second below."""
     rows, labels = [], []
@@ -141,7 +158,7 @@ def latex_table(
     headings : bool
         Show the column headings (``False`` for a block of label-value pairs).
     column_format : str, optional
-        The tabular's column specification; by default the stub left-aligned and the rest right-aligned.
+        The tabular's column specification; by default columns of numbers right-aligned, text left-aligned.
 
     Returns
     -------
@@ -149,20 +166,20 @@ def latex_table(
         The LaTeX of the float; it needs ``\\usepackage{booktabs}`` and ``\\usepackage{graphicx}`` (a
         tabular wider than the text is scaled down to its width).
     """
+    with_stub = bool(frame.index.name) or not isinstance(frame.index, pd.RangeIndex)
     table = _split_below(frame) if below else frame
-    with_stub = bool(table.index.name) or not isinstance(table.index, pd.RangeIndex)
     names = ([table.index.name or ""] if with_stub else []) + [str(c) for c in table.columns]
     cells = table.to_numpy(dtype=object)
     if with_stub:
         cells = np.column_stack([np.asarray(table.index, dtype=object), cells])
     flat = pd.DataFrame(cells, columns=range(len(names)))  # positions: headings may repeat or be empty
-    styler = flat.style.hide(axis="index").format(latex_escape)
+    styler = flat.style.hide(axis="index").format(_cell)
     styler = styler.format_index(lambda i: _heading(names[i], left=with_stub and i == 0), axis=1)
     if not headings:
         styler = styler.hide(axis="columns")
     body = styler.to_latex(
         hrules=True,
-        column_format=column_format or "l" + "r" * (flat.shape[1] - 1),
+        column_format=column_format or "".join(_alignment(flat[c]) for c in flat.columns),
         caption=latex_escape(caption),
         label=label,
         position="htbp",
@@ -175,7 +192,7 @@ def latex_table(
     if font_size != "normalsize":
         body = body.replace("\\begin{tabular}", f"\\{font_size}\n\\begin{{tabular}}", 1)
     if notes:
-        lines = " \\\\\n".join(latex_escape(n) for n in notes)
+        lines = "\\par\n".join(latex_escape(n) for n in notes)
         block = f"\\par\\smallskip\n\\begin{{minipage}}{{0.95\\linewidth}}\\footnotesize\n{lines}\n\\end{{minipage}}\n"
         body = body.replace("\\end{table}", block + "\\end{table}")
     return body

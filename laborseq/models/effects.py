@@ -285,7 +285,7 @@ class MarginalEffects(Rendered):
         params = self.effects(quantity)
         errors = None if self._se is None else self._frame(self._se, quantity)
         titles = self.outcome_titles
-        columns = [o if titles.get(o, o) == o else f"{o} {titles[o]}"[:40] for o in shown]
+        columns = list(shown)
         rows = estimate_rows(params[shown], errors if errors is None else errors[shown], stars and errors is not None)
         what = "probability" if quantity == "probability" else "destination share (given a move)"
         header = [
@@ -299,6 +299,9 @@ class MarginalEffects(Rendered):
             "Categorical features: discrete change from the reference level; 0/1 features: change from 0 to 1; "
             "other numeric features: dy/dx.",
         ]
+        legend = [f"{o} = {titles[o]}" for o in shown if titles.get(o, o) != o]
+        if legend:
+            notes.append("States: " + "; ".join(legend) + ".")
         references = {c.variable: c.reference for c in self._effects if c.kind == "level"}
         if references:
             notes.append("Reference levels: " + "; ".join(f"{v} = {r}" for v, r in references.items()) + ".")

@@ -44,6 +44,9 @@ from laborseq.studies.sequences import SequenceDescription
 ORDERED_BREAKDOWNS = ("career position", "calendar year", "birth cohort")
 """Breakdowns whose groups have an order (drawn as lines)."""
 
+LATEX_MODELS = 5
+"""Models in the LaTeX tables of perplexity by group: the best ones, the baseline among them."""
+
 
 def _count(value: int | None) -> str:
     return "" if value is None or pd.isna(value) else f"{int(value):,}"
@@ -78,12 +81,25 @@ def _latex_tables(study: ComparisonStudy) -> dict[str, str]:
     tables = {"perplexity": result.to_latex()}
     if result.weighted:
         tables["perplexity_unweighted"] = result.to_latex("none", label="tab:laborseq-perplexity-unweighted")
-    note = f"{result.n_test_persons:,} held-out persons; {result.n_boot:,} bootstrap draws."
+    ranked = list(result.headline().index)  # best first
+    shown = (
+        ranked[:LATEX_MODELS]
+        if result.baseline in ranked[:LATEX_MODELS]
+        else [*ranked[: LATEX_MODELS - 1], result.baseline]
+    )
+    note = (
+        f"{result.n_test_persons:,} held-out persons; {result.n_boot:,} bootstrap draws. "
+        + (
+            f"The {len(shown)} best models; the report and results.json have all {len(ranked)}."
+            if len(shown) < len(ranked)
+            else ""
+        )
+    ).strip()
     for name in study.breakdowns.perplexity_by:
         if not study.breakdowns.perplexity_by[name].empty:
             slug = name.replace(" ", "_")
             label = f"tab:laborseq-by-{slug}"
-            tables[f"perplexity_by_{slug}"] = study.breakdowns.to_latex(name, result.names, label=label, note=note)
+            tables[f"perplexity_by_{slug}"] = study.breakdowns.to_latex(name, shown, label=label, note=note)
     if study.forecast is not None:
         tables["forecast"] = study.forecast.to_latex()
     if study.wages is not None:
