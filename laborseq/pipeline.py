@@ -42,7 +42,7 @@ from laborseq.models.effects import MarginalEffects
 from laborseq.models.mnlogit import MNLogit
 from laborseq.models.registry import MODEL_NAMES, make_model
 from laborseq.nn.token_store import TokenStore, open_token_store, write_token_store
-from laborseq.panel import CareerPanel
+from laborseq.panel import WEIGHT, CareerPanel
 from laborseq.panel.descriptives import SortRule, TimeAxis
 from laborseq.panel.periods import parse_period, period_label
 from laborseq.report.comparison import write_comparison_report
@@ -312,7 +312,7 @@ def run_comparison(
     weights = "weight" if weighted and panel.has_weight else None
     result = compare(named, train, test, valid=valid, rng=rng, n_boot=n_boot, weights=weights, progress=progress)
     breakdowns = compute_breakdowns(result)
-    effects = logit_effects(result.models.get("mnlogit"), train, weights)
+    effects = logit_effects(result.models.get("mnlogit"), train)
     steps.update()
     forecast = None
     if origin is not None:
@@ -358,12 +358,12 @@ def run_comparison(
     )
 
 
-def logit_effects(model: SequenceModel | None, train: CareerPanel, weights: str | None) -> MarginalEffects | None:
+def logit_effects(model: SequenceModel | None, train: CareerPanel) -> MarginalEffects | None:
     """Average marginal effects of the compared multinomial logit on its training persons, for the report.
 
-    Delta-method standard errors, clustered by person, where the model has an analytic
-    covariance (:data:`~laborseq.models.covariance.MAX_ANALYTIC_PARAMS`); otherwise the
-    effects alone, with the reason.
+    Weighted as the fit was (the comparison fits without survey weights and weights the scores only).
+    Delta-method standard errors, clustered by person, where the model has an analytic covariance
+    (:data:`~laborseq.models.covariance.MAX_ANALYTIC_PARAMS`); otherwise the effects alone, with the reason.
 
     Parameters
     ----------
@@ -371,8 +371,6 @@ def logit_effects(model: SequenceModel | None, train: CareerPanel, weights: str 
         The fitted ``mnlogit`` of the comparison (``None`` or another kind of model: no effects).
     train : CareerPanel
         The panel it was fitted on.
-    weights : str, optional
-        The weight column of the fit.
 
     Returns
     -------
@@ -380,7 +378,7 @@ def logit_effects(model: SequenceModel | None, train: CareerPanel, weights: str 
     """
     if not isinstance(model, MNLogit):
         return None
-    return model.marginal_effects(train, weights)
+    return model.marginal_effects(train, WEIGHT if model.weight_total_ is not None else None)
 
 
 def write_sequence_report(

@@ -16,6 +16,7 @@ from laborseq.models import MNLogit, logit_engine
 from laborseq.models.comparison import compare_results
 from laborseq.models.effects import MOVE, MarginalEffects
 from laborseq.models.first_year_logit import split_targets
+from laborseq.pipeline import logit_effects
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +248,12 @@ def test_summary_tidy_and_side_by_side(wage_train):
         two.marginal_effects(wage_train, variables=["wage"])
     with pytest.raises(ValueError, match="destination shares"):
         one.effects("destination")
+
+
+def test_report_effects_follow_the_fit_weighting(weighted_train):
+    """A weighted comparison fits without weights (it weights the scores): the report's effects follow the fit."""
+    features = ("years_in_state", "static")
+    unweighted = logit_effects(MNLogit(features=features).fit(weighted_train), weighted_train)
+    weighted = logit_effects(MNLogit(features=features).fit(weighted_train, weights="weight"), weighted_train)
+    assert not unweighted.config["weighted"] and weighted.config["weighted"]
+    assert logit_effects(None, weighted_train) is None
