@@ -251,7 +251,9 @@ class ComparisonResult:
             f"{pct}% person-bootstrap percentile intervals in brackets ({self.n_boot:,} draws); differences "
             f"against {self.baseline} are paired (the same draws). * The difference's interval excludes zero.",
         ]
-        caption = "Held-out perplexity by model" + (" (survey-weighted)" if weighted else "")
+        caption = "Held-out perplexity by model" + (
+            " (survey-weighted)" if weighted else " (unweighted)" if self.weighted else ""
+        )
         return latex_table(frame, caption=caption, label=label, notes=notes)
 
     def table(self) -> pd.DataFrame:
