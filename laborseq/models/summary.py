@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -269,7 +270,7 @@ class Summary(Rendered):
                 blocks.append("=" * width)
             blocks += lines
         blocks.append("=" * width)
-        blocks += self.notes
+        blocks += [line for note in self.notes for line in textwrap.wrap(note, max(width, 80)) or [""]]
         return "\n".join(blocks)
 
     def as_html(self) -> str:
