@@ -48,9 +48,13 @@ class CareerPanel:
     ----------
     data : pandas.DataFrame
         Long table with at least a person key, a year and a state column.
-    person, year, occ : str
-        Names of the person, year and state columns in ``data``. They are
-        renamed to ``person_id``, ``year`` and ``occ``.
+    person : str
+        Name of the person column in ``data`` (renamed to ``person_id``).
+    year : str
+        Name of the period column (renamed to ``year``): calendar years, or months
+        with ``time_unit="month"``.
+    occ : str
+        Name of the state column (renamed to ``occ``).
     covariates : sequence of str, optional
         Covariate columns to keep (e.g. ``education``, ``race``). Missing
         covariate values are allowed.

@@ -127,7 +127,7 @@ class BrowserCheck:
         Height of the whole page in CSS pixels (the screenshot's height).
     """
 
-    html_path: Path
+    html_path: Path | str
     screenshot: Path
     title: str
     n_images: int
@@ -216,7 +216,7 @@ def render_in_chromium(
     timeout: float = 60.0,
     binaries: tuple[Path, Path] | None = None,
 ) -> BrowserCheck:
-    """Open a local HTML page in headless Chromium, inspect it and screenshot it.
+    """Open a local HTML page (or a page served on this machine) in headless Chromium, inspect it and screenshot it.
 
     The page is loaded in a window ``width`` CSS pixels wide; once every image
     has finished loading, the images, ``<figure>`` elements, title and
@@ -227,8 +227,9 @@ def render_in_chromium(
 
     Parameters
     ----------
-    html_path : path-like
-        The HTML file to open.
+    html_path : path-like or str
+        The HTML file to open, or an ``http://127.0.0.1:...`` address of a page served locally
+        (a documentation site, whose search needs a server).
     screenshot_path : path-like
         Where to write the PNG screenshot (parent directories are created).
     width : int, default 1280
@@ -263,8 +264,9 @@ def render_in_chromium(
             "(and the chromium and chromium-driver system packages)"
         ) from err
 
-    page = Path(html_path).resolve()
-    if not page.is_file():
+    served = isinstance(html_path, str) and html_path.startswith(("http://127.0.0.1", "http://localhost"))
+    page = Path(html_path).resolve() if not served else None
+    if page is not None and not page.is_file():
         raise FileNotFoundError(f"no such HTML file: {page}")
     binaries = binaries or find_chromium()
     if binaries is None:
@@ -288,7 +290,7 @@ def render_in_chromium(
         try:
             driver.set_page_load_timeout(timeout)
             _set_viewport(driver, width, height)
-            driver.get(page.as_uri())
+            driver.get(str(html_path) if page is None else page.as_uri())
             WebDriverWait(driver, timeout).until(
                 lambda d: d.execute_script(
                     "return document.readyState === 'complete' && Array.from(document.images).every(i => i.complete)"
@@ -309,7 +311,7 @@ def render_in_chromium(
         if not img["complete"] or img["naturalWidth"] <= 0 or img["width"] <= 0
     )
     return BrowserCheck(
-        html_path=page,
+        html_path=page if page is not None else str(html_path),
         screenshot=shot,
         title=str(seen["title"]),
         n_images=len(seen["images"]),
