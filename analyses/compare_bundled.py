@@ -24,7 +24,9 @@ and 99.5 s), with
 the wage section (CAREER's hidden state, one-hot histories and the previous
 occupation in the Mincer equation) and the rationale section (1,000
 word-dropout fine-tuning updates, 100 rationales); on 2026-11-22 the same runs
-took 468 s and 143 s on a busier machine. Each report's "Environment" section
+took 468 s and 143 s on a busier machine. The committed reports come from the run of
+2026-12-06 that added the logit's average marginal effects and the LaTeX tables:
+nlswork 176.4 s, wage_panel 64.8 s, mvad 154.8 s. Each report's "Environment" section
 records the machine and every model's fit time.
 """
 
