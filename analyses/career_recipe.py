@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,7 +46,7 @@ from career_oracle import oracle_ratios
 
 from laborseq import datasets
 from laborseq.evaluation.comparison import compare
-from laborseq.models import CAREER, CareerEnsemble, SequenceModel, TrueProcessModel, make_model
+from laborseq.models import CAREER, CareerEnsemble, SequenceModel, TrueProcessModel, load_model, make_model
 from laborseq.models.career import AUTO
 from laborseq.models.career.ensemble import auto_mix
 from laborseq.pipeline import split_panel
@@ -99,6 +100,7 @@ def main() -> None:
     parser.add_argument("--baselines", default="markov2,mnlogit_two_stage", help="econometric models to report")
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--no-reference", action="store_true", help="skip the small preset (a costly fit)")
+    parser.add_argument("--members-dir", default=None, help="save each member fit here, and reuse those found")
     args = parser.parse_args()
 
     process = None
@@ -123,7 +125,14 @@ def main() -> None:
     member = {**AUTO["career_params"], **overrides(args.member)}
     seeds = []
     for seed in range(args.seeds):
-        model, seconds[f"seed {seed}"] = timed_fit(CAREER.preset(AUTO["preset"], **member), train, valid, seed)
+        saved = None if args.members_dir is None else Path(args.members_dir) / f"seed-{seed}"
+        if saved is not None and (saved / "config.json").exists():
+            model, seconds[f"seed {seed}"] = load_model(saved), json.loads((saved / "fit_seconds.json").read_text())
+        else:
+            model, seconds[f"seed {seed}"] = timed_fit(CAREER.preset(AUTO["preset"], **member), train, valid, seed)
+            if saved is not None:
+                model.save(saved)
+                (saved / "fit_seconds.json").write_text(json.dumps(seconds[f"seed {seed}"]))
         seeds.append(model)
         print(
             f"member seed {seed}: {seconds[f'seed {seed}']:.1f} s, validation {model.perplexity(valid):.4f}", flush=True
