@@ -177,12 +177,46 @@ class MarginalEffects(Rendered):
         names = {MOVE: "move probability"}
         return pd.Series([names.get(c) or titles.get(c, c) for c in codes], index=pd.Index(codes, name="outcome"))
 
-    # ------------------------------------------------------------------ statistics shared with MNLogitResults
-    def __getattr__(self, name: str) -> Any:
-        # fit statistics (nobs, n_persons, loglik, perplexity, engine, alpha, ...) are the results'
-        if name in {"nobs", "n_persons", "n_params", "loglik", "pseudo_rsquared", "perplexity", "engine", "alpha"}:
-            return getattr(self.results, name)
-        raise AttributeError(name)
+    # ------------------------------------------------------------------ fit statistics (the results')
+    @property
+    def nobs(self) -> int:
+        """Training transitions."""
+        return self.results.nobs
+
+    @property
+    def n_persons(self) -> int:
+        """Training persons."""
+        return self.results.n_persons
+
+    @property
+    def n_params(self) -> int:
+        """Free parameters of the model."""
+        return self.results.n_params
+
+    @property
+    def loglik(self) -> float:
+        """Log-likelihood of the training transitions."""
+        return self.results.loglik
+
+    @property
+    def pseudo_rsquared(self) -> float:
+        """McFadden's pseudo R-squared of the fit."""
+        return self.results.pseudo_rsquared
+
+    @property
+    def perplexity(self) -> float:
+        """In-sample perplexity of the transitions."""
+        return self.results.perplexity
+
+    @property
+    def engine(self) -> str:
+        """The model's engine."""
+        return self.results.engine
+
+    @property
+    def alpha(self) -> float:
+        """The model's L2 penalty."""
+        return self.results.alpha
 
     @property
     def cov_type(self) -> str:
@@ -205,10 +239,9 @@ class MarginalEffects(Rendered):
             ``move``, ``destination``), ``outcome, title, effect, std_error, statistic,
             p_value, conf_low, conf_high``.
         """
-        k = len(self._outcomes)
         quantities = [("probability", o) for o in self._outcomes]
         if self.two_stage:
-            quantities += [("move", MOVE)] + [("destination", o) for o in self._outcomes]
+            quantities += [("move", MOVE), *(("destination", o) for o in self._outcomes)]
         titles = self.outcome_titles
         rows = []
         se = np.full_like(self._values, np.nan) if self._se is None else self._se
@@ -234,7 +267,6 @@ class MarginalEffects(Rendered):
                         "conf_high": value + z_crit * error,
                     }
                 )
-        assert len(quantities) == (2 * k + 1 if self.two_stage else k)
         return pd.DataFrame(rows)
 
     def _selected_outcomes(self, outcomes: str | Sequence[str] | None, n_outcomes: int) -> list[str]:
