@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit models, compare held-out perplexity and forecasts in a report",
         description=(
             "Without arguments: every model on nlswork, with forecast, wage and rationale sections "
-            "(about 6 minutes on 2 cores)."
+            "(about 3 minutes on 2 cores)."
         ),
     )
     _add_data_option(cmp_)
