@@ -223,6 +223,8 @@ def test_collinear_dummies_leave_the_delta_method_stable(wage_train):
     effects = model.marginal_effects(wage_train)
     se = effects.std_errors.to_numpy()
     assert np.isfinite(se).all() and se.max() < 1 and (se > 0).mean() > 0.9
+    given = model.marginal_effects(wage_train, results=model.results(wage_train))  # formed afresh, the same
+    np.testing.assert_allclose(given.std_errors.to_numpy(), se, rtol=1e-10)
     assert not any(t.startswith(("previous_state", "calendar_year")) for t in effects.terms)
     assert model.marginal_effects(wage_train, variables=["previous_state"]).terms[0].startswith("previous_state[")
 

@@ -245,8 +245,8 @@ def _identified_inverse(neg_h: np.ndarray) -> np.ndarray:
 
 
 def mnlogit_covariance(
-    data: Transitions, free: np.ndarray, cov_type: str, alpha: float, *, identified_only: bool = False
-) -> np.ndarray:
+    data: Transitions, free: np.ndarray, cov_type: str, alpha: float, *, identified: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Covariance of the stacked free parameters (see the module docstring for the formulas).
 
     Parameters
@@ -259,15 +259,18 @@ def mnlogit_covariance(
         Estimator of the covariance.
     alpha : float
         L2 penalty of the fit (0: maximum likelihood).
-    identified_only : bool
-        Invert the unpenalised Hessian on its identified directions only
-        (:func:`_identified_inverse`): for the delta method of identified functions of
-        the parameters, not for the parameters' own standard errors.
+    identified : bool
+        Also return the same estimator with the unpenalised Hessian inverted on its
+        identified directions only (:func:`_identified_inverse`), from the same pass over
+        the data: for the delta method of identified functions of the parameters (average
+        marginal effects), not for the parameters' own standard errors.
 
     Returns
     -------
-    numpy.ndarray
+    cov : numpy.ndarray
         Symmetric ``(K, K)`` covariance, parameters stacked outcome by outcome.
+    identified_cov : numpy.ndarray or None
+        Its identified-directions version (``None`` unless asked for; with a penalty, ``cov`` itself).
 
     Raises
     ------
@@ -278,26 +281,25 @@ def mnlogit_covariance(
     _, neg_h, meat, n_groups = score_and_hessian(data, free, cov_type)
     k = neg_h.shape[0]
     n = len(data)
+    if cov_type == "cluster" and n_groups < 2:
+        raise CovarianceUnavailableError("cluster-robust covariance needs at least two persons")
+
+    def sandwich(bread: np.ndarray) -> np.ndarray:
+        cov = bread if cov_type == "nonrobust" else bread @ meat @ bread
+        if cov_type == "cluster":
+            cov = cov * (n_groups / (n_groups - 1.0) * (n - 1.0) / (n - k))
+        return (cov + cov.T) / 2
+
     if alpha > 0:
         penalty = data.weights.sum() * alpha * np.tile(penalty_diagonal(data), len(free))
-        bread = np.linalg.pinv(neg_h + np.diag(penalty), hermitian=True)
-    elif identified_only:
-        bread = _identified_inverse(neg_h)
-    else:
-        try:
-            bread = np.linalg.inv(neg_h)
-        except np.linalg.LinAlgError as err:
-            raise CovarianceUnavailableError(
-                "the Hessian of the log-likelihood is singular: some parameter is not identified "
-                "(a design column without variation, or a level never seen with some outcome); "
-                "use fewer features or alpha > 0"
-            ) from err
-    if cov_type == "nonrobust":
-        cov = bread
-    else:
-        cov = bread @ meat @ bread
-        if cov_type == "cluster":
-            if n_groups < 2:
-                raise CovarianceUnavailableError("cluster-robust covariance needs at least two persons")
-            cov *= n_groups / (n_groups - 1.0) * (n - 1.0) / (n - k)
-    return (cov + cov.T) / 2
+        cov = sandwich(np.linalg.pinv(neg_h + np.diag(penalty), hermitian=True))
+        return cov, cov if identified else None
+    try:
+        bread = np.linalg.inv(neg_h)
+    except np.linalg.LinAlgError as err:
+        raise CovarianceUnavailableError(
+            "the Hessian of the log-likelihood is singular: some parameter is not identified "
+            "(a design column without variation, or a level never seen with some outcome); "
+            "use fewer features or alpha > 0"
+        ) from err
+    return sandwich(bread), sandwich(_identified_inverse(neg_h)) if identified else None

@@ -390,23 +390,14 @@ def _effect_vector(
     """A refit's effects on ``panel``, on the grid (terms x quantities) of the effects being bootstrapped."""
     effects, values, _ = _compute(model, panel, weights, settings, jacobian=False)
     own = outcome_codes(model)
-    k = len(outcomes)
-    grid = np.full((len(terms), 2 * k + 1 if model.two_stage else k), np.nan)
     rows = {c.term: i for i, c in enumerate(effects)}
-    pick = [rows.get(t, -1) for t in terms]
-    columns = [own.index(o) if o in own else -1 for o in outcomes]
-    for j, col in enumerate(columns):
-        if col < 0:
-            continue
-        for i, r in enumerate(pick):
-            if r >= 0:
-                grid[i, j] = values[r, col]
-                if model.two_stage:
-                    grid[i, k + 1 + j] = values[r, len(own) + 1 + col]
-    if model.two_stage:
-        for i, r in enumerate(pick):
-            if r >= 0:
-                grid[i, k] = values[r, len(own)]
+    pick = np.array([rows.get(t, -1) for t in terms])
+    columns = np.array([own.index(o) if o in own else -1 for o in outcomes])
+    if model.two_stage:  # probabilities, P(move), destination shares: the refit's columns on the grid's
+        columns = np.concatenate([columns, [len(own)], np.where(columns >= 0, columns + len(own) + 1, -1)])
+    grid = np.full((len(terms), len(columns)), np.nan)
+    keep_rows, keep_columns = pick >= 0, columns >= 0
+    grid[np.ix_(keep_rows, keep_columns)] = values[np.ix_(pick[keep_rows], columns[keep_columns])]
     return grid.ravel()
 
 
@@ -426,9 +417,8 @@ def _compute(
 def _delta_covariance(
     model: MNLogit, results: MNLogitResults, panel: CareerPanel, weights: np.ndarray | None
 ) -> np.ndarray:
-    """The parameters' covariance for the delta method: the results' analytic type on the identified
-    directions (:func:`~laborseq.models.covariance.mnlogit_covariance` with ``identified_only``), or the
-    results' own covariance (a bootstrap's).
+    """The parameters' covariance for the delta method: the results' identified-directions covariance (formed
+    now for results built without it), or the results' own covariance when it is not analytic (a bootstrap's).
 
     Raises
     ------
@@ -436,11 +426,13 @@ def _delta_covariance(
         When the results have no covariance (the two-stage head's analytic one, too many parameters).
     """
     cov = results.cov.to_numpy()  # raises, with the reason, when the results have none
+    if results.identified_cov is not None:
+        return results.identified_cov
     if results.cov_type not in COV_TYPES:
         return cov
     data = training_transitions(model, panel, weights)
     free = np.arange(1, len(model.outcomes_)) if model.model_.base_class else np.arange(len(model.outcomes_))
-    return mnlogit_covariance(data, free, results.cov_type, model.alpha, identified_only=True)
+    return mnlogit_covariance(data, free, results.cov_type, model.alpha, identified=True)[1]
 
 
 def marginal_effects(

@@ -119,7 +119,12 @@ def training_transitions(model: MNLogit, panel: CareerPanel, weights: np.ndarray
 
 
 def mnlogit_results(
-    model: MNLogit, panel: CareerPanel, weights: np.ndarray | None, cov_type: str = "cluster"
+    model: MNLogit,
+    panel: CareerPanel,
+    weights: np.ndarray | None,
+    cov_type: str = "cluster",
+    *,
+    identified: bool = False,
 ) -> MNLogitResults:
     """Build the results of a fitted MNLogit on its training panel (see :meth:`MNLogit.results`).
 
@@ -133,6 +138,10 @@ def mnlogit_results(
         Row weights of ``panel`` (``None``: unweighted), those of the fit.
     cov_type : {"cluster", "robust", "nonrobust"}
         Covariance estimator (see :mod:`laborseq.models.covariance`).
+    identified : bool
+        Also form the covariance on the identified directions
+        (:attr:`MNLogitResults.identified_cov <laborseq.models.results.MNLogitResults.identified_cov>`),
+        from the same pass over the data, for the delta method of marginal effects.
 
     Returns
     -------
@@ -148,7 +157,7 @@ def mnlogit_results(
     terms = data.features.column_names
     outcomes, base = parameter_labels(model)
     k = matrix.size
-    cov, note = None, None
+    cov, identified_cov, note = None, None, None
     if model.two_stage:
         note = "the analytic covariance of the two-stage head is not implemented; use bootstrap_se(n_boot=..., rng=...)"
     elif k > MAX_ANALYTIC_PARAMS:
@@ -160,7 +169,7 @@ def mnlogit_results(
     else:
         free = np.arange(1, len(model.outcomes_)) if model.model_.base_class else np.arange(len(model.outcomes_))
         try:
-            cov = mnlogit_covariance(data, free, cov_type, model.alpha)
+            cov, identified_cov = mnlogit_covariance(data, free, cov_type, model.alpha, identified=identified)
         except CovarianceUnavailableError as err:  # estimates and fit statistics stay available
             note = str(err)
     codes = outcome_codes(model)
@@ -198,6 +207,7 @@ def mnlogit_results(
         std_errors=None,
         cov_type=cov_type,
         cov_note=note,
+        identified_cov=identified_cov,
         stats=stats,
         config=config,
         outcome_counts=counts,

@@ -375,11 +375,10 @@ class MNLogit(SequenceModel):
         # the effects module loads torch through the logit engine when it computes; imported when called
         from laborseq.models.effects import marginal_effects  # noqa: PLC0415
 
-        if results is None:
-            results = self.results(panel, weights, cov_type=cov_type)
-        else:
-            self._check_panel(panel)
+        self._check_panel(panel)
         resolved = resolve_weights(panel, weights)
+        if results is None:  # the delta method's covariance comes from the same pass over the data
+            results = mnlogit_results(self, panel, resolved, cov_type, identified=se == "delta")
         return marginal_effects(
             self, results, panel, resolved, variables=variables, binary=binary, se=se, n_boot=n_boot, rng=rng
         )

@@ -106,6 +106,9 @@ class MNLogitResults:
         Training transitions into each outcome, by state code.
     source : RefitSource, optional
         What :meth:`bootstrap` refits (``None``: no bootstrap).
+    identified_cov : numpy.ndarray, optional
+        The covariance with the Hessian inverted on its identified directions only, for the
+        delta method of marginal effects (formed when asked for; see :attr:`identified_cov`).
     """
 
     def __init__(
@@ -124,6 +127,7 @@ class MNLogitResults:
         config: Mapping[str, Any],
         outcome_counts: pd.Series,
         source: RefitSource | None,
+        identified_cov: np.ndarray | None = None,
     ) -> None:
         self._params = _frozen(params)
         self._terms = pd.Index(list(terms), name="term")
@@ -140,6 +144,7 @@ class MNLogitResults:
         self._config = dict(config)
         self._outcome_counts = outcome_counts.copy()
         self._source = source
+        self._identified_cov = None if identified_cov is None else _frozen(identified_cov)
 
     # ------------------------------------------------------------------ labels and estimates
     def _stacked_index(self) -> pd.MultiIndex:
@@ -199,6 +204,18 @@ class MNLogitResults:
             raise self._unavailable()
         index = self._stacked_index()
         return pd.DataFrame(np.array(self._cov), index=index, columns=index.copy())
+
+    @property
+    def identified_cov(self) -> np.ndarray | None:
+        """The covariance on the identified directions of the parameters, stacked like :attr:`cov`.
+
+        Formed with the analytic covariance when the results are built for marginal effects
+        (:meth:`MNLogit.marginal_effects <laborseq.models.MNLogit.marginal_effects>`), from the
+        same pass over the data; ``None`` otherwise. Identified functions of the parameters
+        (predicted probabilities, average effects) have the same delta-method variance under it
+        as under :attr:`cov`, without the rounding errors of a near-singular inverse.
+        """
+        return self._identified_cov
 
     @property
     def std_errors(self) -> pd.DataFrame:
